@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The helper daemon: one process, one epoll loop, every box's state. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "helper.h"
+
+struct watch {
+        int fd;
+        void (*cb)(struct watch *w, uint32_t events);
+};
+
+int loop_add(struct watch *w, uint32_t events);
+void loop_del(struct watch *w);
+
+/* A connection from the module or the CLI: one request, one reply. */
+struct client {
+        struct watch w;
+        pid_t pid;
+        int pidfd;              /* the peer process, for session tracking */
+        struct client *next_waiter;
+        uint8_t cookie[NSBOX_COOKIE_LEN];
+};
+
+void client_reply(struct client *c, const struct msg *m, int fd);
+void client_fail(struct client *c, int error, const char *step, const char *object);
+
+/* box.c */
+void box_open(struct client *c, struct box_spec *spec, struct session_info *si);
+void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN]);
+void box_list(struct client *c);
+void box_stop_all(void);
+unsigned box_count(void);

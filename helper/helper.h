@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+#include "proto.h"
+#include "spec.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* Where a box's setup failed: reported to the module, which logs it once. */
+struct step_error {
+        const char *step;
+        char object[256];
+        int error;              /* positive errno */
+};
+
+/* views.c: run inside the box's fresh mount namespace, as root, before any
+ * session joins.  Builds the per-user view. */
+int views_apply(const struct box_spec *s, struct step_error *err);
+
+/* init.c: the box's PID 1.  Sets up the box, reports on sync_fd, then reaps
+ * orphans until told to stop.  Never returns. */
+_Noreturn void box_init_run(const struct box_spec *s, int sync_fd);

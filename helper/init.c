@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The box's PID 1.  Forked by the helper straight into new mount, pid, uts
+ * and ipc namespaces, it builds the view while it is still root, then drops
+ * every privilege and stays as the box's reaper.  It holds no fd but its
+ * signalfd and its link to the helper.
+ *
+ * Lifetime is the kernel's business: when this process exits, the kernel
+ * kills everything else in the PID namespace, and the mount, uts and ipc
+ * namespaces go with their last process.  It exits when the helper asks
+ * (SIGTERM: processes get TERM, then whatever is left is killed by our exit)
+ * and when the helper dies (PDEATHSIG, or EOF on the link). */
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "helper.h"
+#include "util.h"
+
+#define STOP_GRACE_USEC (1000 * 1000ULL)
+
+static _Noreturn void report_and_die(int sync_fd, const struct step_error *e)
+{
+        struct error_reply er = { .error = e->error > 0 ? e->error : EIO };
+        struct msg *m = malloc(sizeof(*m));
+
+        snprintf(er.step, sizeof(er.step), "%s", e->step ? e->step : "setup");
+        snprintf(er.object, sizeof(er.object), "%s", e->object);
+        if (m) {
+                msg_init(m, MSG_ERROR);
+                if (proto_put_error(m, &er) == 0)
+                        (void)msg_send(sync_fd, m, -1);
+        }
+        _exit(1);
+}
+
+static int drop_privileges(const struct box_spec *s, struct step_error *err)
+{
+        cap_t none;
+        int r = 0;
+
+        /* Empty the bounding set while we still may (CAP_SETPCAP), so nothing
+         * run from here can ever gain a capability back. */
+        for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
+                if (cap_drop_bound(c) < 0 && errno != EINVAL) {
+                        err->step = "drop-bounding-set";
+                        return negative_errno();
+                }
+        if (setgroups(0, NULL) < 0)
+                err->step = "setgroups", r = negative_errno();
+        else if (setresgid(s->gid, s->gid, s->gid) < 0)
+                err->step = "setresgid", r = negative_errno();
+        else if (setresuid(s->uid, s->uid, s->uid) < 0)
+                err->step = "setresuid", r = negative_errno();
+        if (r < 0)
+                return r;
+        none = cap_init();
+        if (!none || cap_set_proc(none) < 0) {
+                err->step = "clear-capabilities";
+                r = negative_errno();
+        }
+        cap_free(none);
+        if (r < 0)
+                return r;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+                err->step = "prctl";
+                return negative_errno();
+        }
+        return 0;
+}
+
+static void reap(void)
+{
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
+}
+
+/* TERM everything in the box, then wait until it is empty or the grace time
+ * is over.  Whatever is left dies with us. */
+static _Noreturn void stop_box(void)
+{
+        unsigned long long deadline = now_usec() + STOP_GRACE_USEC;
+
+        (void)kill(-1, SIGTERM);
+        (void)kill(-1, SIGCONT);
+        while (now_usec() < deadline) {
+                reap();
+                /* kill(-1, 0) fails with ESRCH when nobody else is left, and
+                 * with EPERM when only processes we may not signal are. */
+                if (kill(-1, 0) < 0)
+                        break;
+                poll(NULL, 0, 10);
+        }
+        _exit(0);
+}
+
+_Noreturn void box_init_run(const struct box_spec *s, int sync_fd)
+{
+        struct step_error err = {};
+        struct msg *ok;
+        sigset_t mask;
+        int sfd, r;
+
+        /* Keep only the link to the helper, at a known number. */
+        if (sync_fd != 3) {
+                if (dup3(sync_fd, 3, O_CLOEXEC) < 0)
+                        _exit(1);
+                sync_fd = 3;
+        }
+        close_range(4, ~0U, 0);
+        prctl(PR_SET_NAME, "nsbox-init", 0, 0, 0);
+        umask(0022);
+
+        r = views_apply(s, &err);
+        if (r < 0)
+                report_and_die(sync_fd, &err);
+        if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
+                err = (struct step_error){ .step = "hostname", .error = errno };
+                snprintf(err.object, sizeof(err.object), "%s", s->hostname);
+                report_and_die(sync_fd, &err);
+        }
+        if (setsid() < 0 || chdir("/") < 0) {
+                err = (struct step_error){ .step = "setsid", .error = errno };
+                report_and_die(sync_fd, &err);
+        }
+        r = drop_privileges(s, &err);
+        if (r < 0) {
+                err.error = -r;
+                snprintf(err.object, sizeof(err.object), "uid %u", (unsigned)s->uid);
+                report_and_die(sync_fd, &err);
+        }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        /* As PID 1 we only ever see signals we block and read: the default
+         * action does not apply to a namespace's init. */
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0) {
+                err = (struct step_error){ .step = "signalfd", .error = errno };
+                report_and_die(sync_fd, &err);
+        }
+
+        ok = malloc(sizeof(*ok));
+        if (!ok)
+                _exit(1);
+        msg_init(ok, MSG_OK);
+        if (msg_send(sync_fd, ok, -1) < 0)
+                _exit(1);
+        free(ok);
+
+        for (;;) {
+                struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN }, { .fd = sync_fd, .events = POLLIN } };
+                struct signalfd_siginfo si;
+                char c;
+
+                if (poll(pfd, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        _exit(1);
+                }
+                if (pfd[1].revents) {
+                        /* The helper is gone (or spoke out of turn): end the box. */
+                        if (read(sync_fd, &c, 1) <= 0)
+                                _exit(0);
+                }
+                while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                        if (si.ssi_signo == SIGCHLD)
+                                reap();
+                        else if (si.ssi_signo != SIGHUP)
+                                stop_box();
+                }
+        }
+}

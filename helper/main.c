@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nsbox-helper: the privileged half of pam_nsbox.
+ *
+ * The module starts it on demand (`nsbox-helper --daemon`, with a readiness
+ * pipe on fd 3); one instance runs at a time, guarded by a flock.  It listens
+ * on a root-only SOCK_SEQPACKET socket, builds boxes, and tracks each session
+ * by a pidfd of its login process.  Every box's PID 1 dies with it
+ * (PDEATHSIG), so killing the helper ends every box, and the kernel cleans up
+ * what a box held.  It exits by itself after a while without boxes. */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+
+#include "daemon.h"
+#include "util.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+#define IDLE_EXIT_MS (30 * 1000)
+#define MAX_CLIENTS 1024
+
+static int epfd = -1;
+static unsigned n_clients;
+static bool shutting_down;
+
+int loop_add(struct watch *w, uint32_t events)
+{
+        struct epoll_event ev = { .events = events, .data.ptr = w };
+
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0)
+                return negative_errno();
+        return 0;
+}
+
+void loop_del(struct watch *w)
+{
+        if (w->fd >= 0)
+                epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+static void client_free(struct client *c)
+{
+        loop_del(&c->w);
+        closep(&c->w.fd);
+        closep(&c->pidfd);
+        free(c);
+        n_clients--;
+}
+
+void client_reply(struct client *c, const struct msg *m, int fd)
+{
+        int r = msg_send(c->w.fd, m, fd);
+
+        if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+                syslog(LOG_WARNING, "reply to pid %d: %s", (int)c->pid, strerror(-r));
+        client_free(c);
+}
+
+void client_fail(struct client *c, int error, const char *step, const char *object)
+{
+        struct error_reply e = { .error = error };
+        struct msg *m = malloc(sizeof(*m));
+
+        if (!m) {
+                client_free(c);
+                return;
+        }
+        snprintf(e.step, sizeof(e.step), "%s", step);
+        snprintf(e.object, sizeof(e.object), "%s", object ? object : "");
+        msg_init(m, MSG_ERROR);
+        (void)proto_put_error(m, &e);
+        client_reply(c, m, -1);
+        free(m);
+}
+
+/* Is the peer in our own mount and PID namespaces?  A login started from
+ * inside a box (su in a session) is not, and is refused: a box is built from
+ * the host's view, never from another box's. */
+static bool peer_in_our_namespaces(const struct client *c)
+{
+        static const char *const kinds[] = { "mnt", "pid" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+                char path[64];
+                struct stat a, b;
+
+                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)c->pid, kinds[i]);
+                if (stat(path, &a) < 0)
+                        return false;
+                snprintf(path, sizeof(path), "/proc/self/ns/%s", kinds[i]);
+                if (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+                        return false;
+        }
+        /* The pid was read through the pidfd's process: make sure it still is. */
+        return pidfd_send_signal(c->pidfd, 0, NULL, 0) == 0;
+}
+
+static void client_request(struct client *c, struct msg *m)
+{
+        uint8_t cookie[NSBOX_COOKIE_LEN];
+        struct box_spec spec = {};
+        struct session_info si = {};
+        const char *why = NULL;
+        int r;
+
+        switch (msg_type(m)) {
+        case MSG_OPEN:
+                r = proto_parse_open(m, &spec, &si);
+                if (r < 0)
+                        return client_fail(c, -r, "request", "open");
+                r = box_spec_validate(&spec, &why);
+                if (r < 0 || shutting_down || !peer_in_our_namespaces(c)) {
+                        client_fail(c, r < 0 ? -r : shutting_down ? ESHUTDOWN : EPERM,
+                                    r < 0 ? "request" : shutting_down ? "helper" : "nested-login",
+                                    r < 0 ? why : shutting_down ? "shutting down" : "login from inside a box");
+                        box_spec_done(&spec);
+                        session_info_done(&si);
+                        return;
+                }
+                return box_open(c, &spec, &si);
+        case MSG_CLOSE:
+                r = proto_parse_cookie(m, cookie);
+                if (r < 0)
+                        return client_fail(c, -r, "request", "close");
+                return box_close_session(c, cookie);
+        case MSG_LIST:
+                r = proto_parse_empty(m);
+                if (r < 0)
+                        return client_fail(c, -r, "request", "list");
+                return box_list(c);
+        default:
+                return client_fail(c, EBADMSG, "request", "unknown message type");
+        }
+}
+
+static void on_client(struct watch *w, uint32_t events)
+{
+        struct client *c = container_of(w, struct client, w);
+        struct msg *m;
+        int r;
+
+        if (!(events & EPOLLIN)) {
+                client_free(c);
+                return;
+        }
+        m = malloc(sizeof(*m));
+        if (!m) {
+                client_free(c);
+                return;
+        }
+        r = msg_recv(c->w.fd, m, NULL);
+        if (r == -EAGAIN)
+                goto out;
+        /* One request per connection: stop listening before answering. */
+        loop_del(&c->w);
+        if (r < 0)
+                client_fail(c, -r, "request", "receive");
+        else
+                client_request(c, m);
+out:
+        free(m);
+}
+
+static int peer_pidfd(int fd, pid_t pid)
+{
+        socklen_t len = sizeof(int);
+        int pidfd = -1;
+
+        /* SO_PEERPIDFD names the very process that connected; pidfd_open on the
+         * pid from SO_PEERCRED is the fallback for older kernels. */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0) {
+                fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+                return pidfd;
+        }
+        return pidfd_open(pid, 0);
+}
+
+static void on_listen(struct watch *w, uint32_t events)
+{
+        (void)events;
+        for (;;) {
+                struct ucred cred;
+                socklen_t len = sizeof(cred);
+                struct client *c;
+                int fd;
+
+                fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd < 0)
+                        return;
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0 ||
+                    n_clients >= MAX_CLIENTS) {
+                        close(fd);
+                        continue;
+                }
+                c = calloc(1, sizeof(*c));
+                if (!c) {
+                        close(fd);
+                        continue;
+                }
+                n_clients++;
+                c->w = (struct watch){ .fd = fd, .cb = on_client };
+                c->pid = cred.pid;
+                c->pidfd = peer_pidfd(fd, cred.pid);
+                if (c->pidfd < 0 || loop_add(&c->w, EPOLLIN) < 0)
+                        client_free(c);
+        }
+}
+
+static void on_signal(struct watch *w, uint32_t events)
+{
+        struct signalfd_siginfo si;
+
+        (void)events;
+        while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+                        syslog(LOG_INFO, "stopping every box on signal %u", si.ssi_signo);
+                        shutting_down = true;
+                        box_stop_all();
+                }
+                /* SIGCHLD: inits are reaped through their pidfds. */
+        }
+}
+
+/* Make /run/nsbox, take the single-instance lock, listen.  Returns 1 when
+ * another helper already holds the lock. */
+static int setup_socket(int *ret_listen, int *ret_lock)
+{
+        _cleanup_close_ int dir = -1, lock = -1, s = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct stat st;
+
+        if (mkdir(NSBOX_RUNDIR, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        dir = open(NSBOX_RUNDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0)
+                return negative_errno();
+        if (fstat(dir, &st) < 0)
+                return negative_errno();
+        if (st.st_uid != 0 || (st.st_mode & 022)) {
+                syslog(LOG_ERR, "%s is not owned by root or is writable by others; refusing to use it", NSBOX_RUNDIR);
+                return -EPERM;
+        }
+        lock = openat(dir, "helper.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock < 0)
+                return negative_errno();
+        if (flock(lock, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? 1 : negative_errno();
+        if (unlinkat(dir, "helper.sock", 0) < 0 && errno != ENOENT)
+                return negative_errno();
+        s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (s < 0)
+                return negative_errno();
+        strcpy(sa.sun_path, NSBOX_SOCKET);
+        /* umask 077 makes the socket 0600: only root can connect. */
+        if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 128) < 0)
+                return negative_errno();
+        *ret_listen = TAKE_FD(s);
+        *ret_lock = TAKE_FD(lock);
+        return 0;
+}
+
+static void sanitize_process(void)
+{
+        struct rlimit nofile = { 65536, 65536 };
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t none;
+
+        /* Whatever the login process left us: empty environment, default
+         * signal dispositions, nothing blocked, a known umask and cwd. */
+        clearenv();
+        setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        sigaction(sig, &sa, NULL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        umask(077);
+        if (chdir("/") < 0)
+                _exit(1);
+        setsid();
+        /* pam_limits may have run before us in the login's stack. */
+        if (setrlimit(RLIMIT_NOFILE, &nofile) < 0) {
+                getrlimit(RLIMIT_NOFILE, &nofile);
+                nofile.rlim_cur = nofile.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &nofile);
+        }
+        /* Never dumpable while we hold privilege: no ptrace, no core. */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        prctl(PR_SET_NAME, "nsbox-helper", 0, 0, 0);
+}
+
+static void signal_ready(void)
+{
+        struct stat st;
+
+        if (fstat(3, &st) == 0 && S_ISFIFO(st.st_mode)) {
+                (void)write_all(3, "R", 1);
+                close(3);
+        }
+}
+
+int main(int argc, char **argv)
+{
+        struct watch lw = { .fd = -1, .cb = on_listen }, sw = { .fd = -1, .cb = on_signal };
+        int lock = -1, r;
+        sigset_t mask;
+
+        if (argc != 2 || strcmp(argv[1], "--daemon") != 0) {
+                fprintf(stderr, "nsbox-helper is started by pam_nsbox.so; it takes --daemon.\n");
+                return 2;
+        }
+        if (geteuid() != 0) {
+                fprintf(stderr, "nsbox-helper: must run as root\n");
+                return 1;
+        }
+        sanitize_process();
+        /* Everything but fd 3 (the readiness pipe) is someone else's. */
+        close_range(4, ~0U, 0);
+        openlog("nsbox-helper", LOG_PID, LOG_AUTHPRIV);
+
+        r = setup_socket(&lw.fd, &lock);
+        if (r != 0) {
+                if (r < 0)
+                        syslog(LOG_ERR, "cannot listen on %s: %s", NSBOX_SOCKET, strerror(-r));
+                signal_ready();
+                return r < 0 ? 1 : 0;
+        }
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGPIPE);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sw.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (sw.fd < 0 || epfd < 0 || loop_add(&lw, EPOLLIN) < 0 || loop_add(&sw, EPOLLIN) < 0) {
+                syslog(LOG_ERR, "cannot set up the event loop: %m");
+                return 1;
+        }
+        signal_ready();
+
+        for (;;) {
+                struct epoll_event ev[32];
+                bool idle = box_count() == 0 && n_clients == 0;
+                int n;
+
+                if (shutting_down && box_count() == 0)
+                        break;
+                n = epoll_wait(epfd, ev, ARRAY_SIZE(ev), idle ? IDLE_EXIT_MS : -1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        syslog(LOG_ERR, "epoll_wait: %m");
+                        break;
+                }
+                if (n == 0 && idle)
+                        break;
+                for (int i = 0; i < n; i++) {
+                        struct watch *w = ev[i].data.ptr;
+                        w->cb(w, ev[i].events);
+                }
+        }
+        /* Unlink while still holding the lock, so a successor never removes
+         * a live socket and we never remove a successor's. */
+        unlink(NSBOX_SOCKET);
+        close(lock);
+        return 0;
+}

@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The per-user view of the filesystem, built with the new mount API on file
+ * descriptors: every path is resolved without following symlinks
+ * (openat2 RESOLVE_NO_SYMLINKS), so what was checked is what gets mounted.
+ *
+ * Mounts are applied parents first (component-wise path order), so that
+ * read_only = / does not swallow the private /tmp, and read_only =
+ * ${HOME}/x lands on top of the re-exposed home.  Sources of binds and the
+ * user's home are taken from the original view before anything changes. */
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "helper.h"
+#include "util.h"
+
+#define HOMES_ROOT "/home"
+
+static int fail(struct step_error *err, const char *step, const char *object, int r)
+{
+        err->step = step;
+        snprintf(err->object, sizeof(err->object), "%s", object);
+        err->error = -r;
+        return r;
+}
+
+static int open_nofollow(int dirfd, const char *path, int flags, int *ret)
+{
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+        if (fd < 0)
+                return negative_errno();
+        *ret = fd;
+        return 0;
+}
+
+static int set_attr(int mfd, uint64_t set, uint64_t clr, bool recursive)
+{
+        struct mount_attr a = { .attr_set = set, .attr_clr = clr };
+
+        if (mount_setattr(mfd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a)) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static int clone_tree(int fd, const char *name, bool recursive, int *ret)
+{
+        int m = open_tree(fd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (name[0] ? 0 : AT_EMPTY_PATH) |
+                                            (recursive ? AT_RECURSIVE : 0));
+        if (m < 0)
+                return negative_errno();
+        *ret = m;
+        return 0;
+}
+
+static int attach(int mfd, int target)
+{
+        if (move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* A fresh filesystem instance, detached, with the given options. */
+static int new_fs(const char *type, const char *mode, unsigned attrs, int *ret)
+{
+        _cleanup_close_ int fs = -1;
+        int m;
+
+        fs = fsopen(type, FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return negative_errno();
+        if (mode && fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0)
+                return negative_errno();
+        if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return negative_errno();
+        m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+        if (m < 0)
+                return negative_errno();
+        *ret = m;
+        return 0;
+}
+
+#define PRIVATE_ATTRS (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+
+/* ---- the list of mounts to make ----------------------------------------- */
+
+enum op_kind { OP_PROC, OP_MQUEUE, OP_TMP, OP_HOMES, OP_BIND, OP_RO, OP_INACCESSIBLE };
+
+struct op {
+        enum op_kind kind;
+        const char *path;       /* the target */
+        bool optional;
+        bool ro;
+        int src;                /* a detached clone, for binds and the home */
+        bool src_dir;
+        int x11, ice;           /* for /tmp: clones of the host's socket dirs */
+};
+
+struct plan {
+        struct op ops[512];
+        size_t n;
+        int home;               /* clone of the user's home, or -1 */
+        int store;              /* a tmpfs holding an empty mode-0 file, made on demand */
+};
+
+static int add_op(struct plan *p, enum op_kind kind, const char *path, bool optional, bool ro)
+{
+        if (p->n >= ARRAY_SIZE(p->ops))
+                return -E2BIG;
+        p->ops[p->n++] = (struct op){ .kind = kind, .path = path, .optional = optional, .ro = ro,
+                                      .src = -1, .x11 = -1, .ice = -1 };
+        return 0;
+}
+
+/* Component-wise order puts a parent before everything below it. */
+static int path_cmp(const char *a, const char *b)
+{
+        for (;;) {
+                size_t la, lb;
+                int c;
+
+                while (*a == '/')
+                        a++;
+                while (*b == '/')
+                        b++;
+                if (!*a || !*b)
+                        return (*a != 0) - (*b != 0);
+                la = strcspn(a, "/");
+                lb = strcspn(b, "/");
+                c = strncmp(a, b, la < lb ? la : lb);
+                if (c)
+                        return c;
+                if (la != lb)
+                        return la < lb ? -1 : 1;
+                a += la;
+                b += lb;
+        }
+}
+
+static int op_cmp(const void *x, const void *y)
+{
+        const struct op *a = x, *b = y;
+        int c = path_cmp(a->path, b->path);
+
+        return c ? c : (int)a->kind - (int)b->kind;
+}
+
+/* A root-owned directory under the host's /tmp (the X11 or ICE socket
+ * directory), cloned so that it stays reachable in a private /tmp.  A
+ * directory of that name owned by anyone else is ignored: a user could have
+ * made it to catch other users' clients. */
+static int clone_socket_dir(int tmpfd, const char *name, int *ret)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        r = open_nofollow(tmpfd, name, O_PATH | O_DIRECTORY, &fd);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_uid != 0)
+                return 0;
+        return clone_tree(fd, "", false, ret);
+}
+
+static int prepare_sources(struct plan *p, const struct box_spec *s, struct step_error *err)
+{
+        int r;
+
+        for (size_t i = 0; i < p->n; i++) {
+                struct op *o = &p->ops[i];
+
+                if (o->kind == OP_BIND) {
+                        const struct spec_bind *b = &s->binds[o->src];
+                        _cleanup_close_ int fd = -1;
+                        struct stat st;
+
+                        o->src = -1;
+                        r = open_nofollow(AT_FDCWD, b->src, O_PATH, &fd);
+                        if (r == -ENOENT && b->optional) {
+                                o->optional = true;
+                                continue;
+                        }
+                        if (r < 0)
+                                return fail(err, "bind", b->src, r);
+                        if (fstat(fd, &st) < 0)
+                                return fail(err, "bind", b->src, negative_errno());
+                        o->src_dir = S_ISDIR(st.st_mode);
+                        r = clone_tree(fd, "", true, &o->src);
+                        if (r < 0)
+                                return fail(err, "bind", b->src, r);
+                        if (b->ro) {
+                                r = set_attr(o->src, MOUNT_ATTR_RDONLY, 0, true);
+                                if (r < 0)
+                                        return fail(err, "bind", b->src, r);
+                        }
+                } else if (o->kind == OP_TMP && strcmp(o->path, "/tmp") == 0) {
+                        _cleanup_close_ int tmpfd = -1;
+
+                        r = open_nofollow(AT_FDCWD, "/tmp", O_PATH | O_DIRECTORY, &tmpfd);
+                        if (r == 0)
+                                r = clone_socket_dir(tmpfd, ".X11-unix", &o->x11);
+                        if (r == 0)
+                                r = clone_socket_dir(tmpfd, ".ICE-unix", &o->ice);
+                        if (r < 0 && r != -ENOENT)
+                                return fail(err, "private_tmp", "/tmp", r);
+                } else if (o->kind == OP_HOMES) {
+                        _cleanup_close_ int fd = -1;
+
+                        if (strncmp(s->home, HOMES_ROOT "/", strlen(HOMES_ROOT) + 1) != 0)
+                                continue;
+                        r = open_nofollow(AT_FDCWD, s->home, O_PATH | O_DIRECTORY, &fd);
+                        if (r == -ENOENT)
+                                continue;       /* no home to re-expose; the login copes as without a box */
+                        if (r < 0)
+                                return fail(err, "hide_homes", s->home, r);
+                        r = clone_tree(fd, "", true, &p->home);
+                        if (r < 0)
+                                return fail(err, "hide_homes", s->home, r);
+                }
+        }
+        return 0;
+}
+
+/* ---- applying ------------------------------------------------------------ */
+
+static int mount_fresh(const char *path, const char *type, const char *mode, unsigned attrs, int *ret_mfd)
+{
+        _cleanup_close_ int target = -1, m = -1;
+        int r;
+
+        r = open_nofollow(AT_FDCWD, path, O_PATH | O_DIRECTORY, &target);
+        if (r < 0)
+                return r;
+        r = new_fs(type, mode, attrs, &m);
+        if (r < 0)
+                return r;
+        r = attach(m, target);
+        if (r < 0)
+                return r;
+        if (ret_mfd)
+                *ret_mfd = TAKE_FD(m);
+        return 0;
+}
+
+static int attach_at(int dirfd, const char *name, int src)
+{
+        _cleanup_close_ int t = -1;
+        int r;
+
+        if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        r = open_nofollow(dirfd, name, O_PATH | O_DIRECTORY, &t);
+        if (r < 0)
+                return r;
+        return attach(src, t);
+}
+
+static int apply_tmp(struct op *o, struct step_error *err)
+{
+        _cleanup_close_ int dir = -1;
+        int r;
+
+        r = mount_fresh(o->path, "tmpfs", "1777", PRIVATE_ATTRS, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return fail(err, "private_tmp", o->path, r);
+        if (o->x11 < 0 && o->ice < 0)
+                return 0;
+        r = open_nofollow(AT_FDCWD, o->path, O_RDONLY | O_DIRECTORY, &dir);
+        if (r >= 0 && o->x11 >= 0)
+                r = attach_at(dir, ".X11-unix", o->x11);
+        if (r >= 0 && o->ice >= 0)
+                r = attach_at(dir, ".ICE-unix", o->ice);
+        return r < 0 ? fail(err, "private_tmp", o->path, r) : 0;
+}
+
+/* Make the path below the fresh /home and put the user's home on it. */
+static int apply_homes(struct plan *p, const struct box_spec *s, struct step_error *err)
+{
+        _cleanup_close_ int tmpfs = -1, dir = -1;
+        int r;
+
+        r = mount_fresh(HOMES_ROOT, "tmpfs", "0755", PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, &tmpfs);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return fail(err, "hide_homes", HOMES_ROOT, r);
+        if (p->home >= 0) {
+                const char *rel = s->home + strlen(HOMES_ROOT) + 1;
+
+                r = open_nofollow(AT_FDCWD, HOMES_ROOT, O_RDONLY | O_DIRECTORY, &dir);
+                while (r >= 0) {
+                        const char *slash = strchr(rel, '/');
+                        size_t len = slash ? (size_t)(slash - rel) : strlen(rel);
+                        char comp[256];
+                        int nd;
+
+                        if (len >= sizeof(comp)) {
+                                r = -ENAMETOOLONG;
+                                break;
+                        }
+                        memcpy(comp, rel, len);
+                        comp[len] = '\0';
+                        if (!slash) {
+                                r = attach_at(dir, comp, p->home);
+                                break;
+                        }
+                        if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST)
+                                r = negative_errno();
+                        if (r >= 0)
+                                r = open_nofollow(dir, comp, O_RDONLY | O_DIRECTORY, &nd);
+                        if (r >= 0) {
+                                closep(&dir);
+                                dir = nd;
+                                rel = slash + 1;
+                        }
+                }
+                if (r < 0)
+                        return fail(err, "hide_homes", s->home, r);
+        }
+        /* Nobody may add entries beside the home, not even root in the box. */
+        r = set_attr(tmpfs, MOUNT_ATTR_RDONLY, 0, false);
+        return r < 0 ? fail(err, "hide_homes", HOMES_ROOT, r) : 0;
+}
+
+static int apply_bind(struct op *o, struct step_error *err)
+{
+        _cleanup_close_ int target = -1;
+        struct stat st;
+        int r;
+
+        if (o->src < 0)
+                return 0;       /* optional source that does not exist */
+        r = open_nofollow(AT_FDCWD, o->path, O_PATH, &target);
+        if (r < 0)
+                return fail(err, "bind", o->path, r);
+        if (fstat(target, &st) < 0)
+                return fail(err, "bind", o->path, negative_errno());
+        if (S_ISDIR(st.st_mode) != o->src_dir)
+                return fail(err, "bind", o->path, o->src_dir ? -ENOTDIR : -EISDIR);
+        r = attach(o->src, target);
+        return r < 0 ? fail(err, "bind", o->path, r) : 0;
+}
+
+static int apply_ro(struct op *o, struct step_error *err)
+{
+        _cleanup_close_ int fd = -1, m = -1;
+        int r;
+
+        r = open_nofollow(AT_FDCWD, o->path, O_PATH, &fd);
+        if (r == -ENOENT && o->optional)
+                return 0;
+        if (r >= 0)
+                r = clone_tree(fd, "", true, &m);
+        if (r >= 0)
+                r = set_attr(m, MOUNT_ATTR_RDONLY, 0, true);
+        if (r >= 0)
+                r = attach(m, fd);
+        return r < 0 ? fail(err, "read_only", o->path, r) : 0;
+}
+
+static int apply_inaccessible(struct plan *p, struct op *o, struct step_error *err)
+{
+        _cleanup_close_ int fd = -1, m = -1;
+        const unsigned attrs = PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY;
+        struct stat st;
+        int r;
+
+        r = open_nofollow(AT_FDCWD, o->path, O_PATH, &fd);
+        if (r == -ENOENT && o->optional)
+                return 0;
+        if (r < 0)
+                return fail(err, "inaccessible", o->path, r);
+        if (fstat(fd, &st) < 0)
+                return fail(err, "inaccessible", o->path, negative_errno());
+        if (S_ISDIR(st.st_mode))
+                r = new_fs("tmpfs", "0000", attrs, &m);
+        else {
+                /* Non-directories are covered by an empty mode-0 file. */
+                if (p->store < 0) {
+                        _cleanup_close_ int f = -1;
+
+                        r = new_fs("tmpfs", "0700", attrs & ~MOUNT_ATTR_RDONLY, &p->store);
+                        if (r >= 0) {
+                                f = openat(p->store, "empty", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
+                                if (f < 0)
+                                        r = negative_errno();
+                        }
+                }
+                if (r >= 0)
+                        r = clone_tree(p->store, "empty", false, &m);
+                if (r >= 0)
+                        r = set_attr(m, attrs, 0, false);
+        }
+        if (r >= 0)
+                r = attach(m, fd);
+        return r < 0 ? fail(err, "inaccessible", o->path, r) : 0;
+}
+
+static void plan_done(struct plan *p)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                closep(&p->ops[i].src);
+                closep(&p->ops[i].x11);
+                closep(&p->ops[i].ice);
+        }
+        closep(&p->home);
+        closep(&p->store);
+}
+
+static int build_plan(struct plan *p, const struct box_spec *s)
+{
+        int r = 0;
+
+        if (s->namespaces & NS_PID)
+                r = add_op(p, OP_PROC, "/proc", false, false);
+        if (r >= 0 && (s->namespaces & NS_IPC))
+                r = add_op(p, OP_MQUEUE, "/dev/mqueue", true, false);
+        if (r >= 0 && s->private_tmp)
+                r = add_op(p, OP_TMP, "/tmp", false, false);
+        if (r >= 0 && s->private_tmp)
+                r = add_op(p, OP_TMP, "/var/tmp", false, false);
+        if (r >= 0 && s->hide_homes)
+                r = add_op(p, OP_HOMES, HOMES_ROOT, false, false);
+        for (size_t i = 0; r >= 0 && i < s->n_binds; i++) {
+                r = add_op(p, OP_BIND, s->binds[i].dst, s->binds[i].optional, s->binds[i].ro);
+                if (r >= 0)
+                        p->ops[p->n - 1].src = (int)i;  /* index until the source is opened */
+        }
+        for (size_t i = 0; r >= 0 && i < s->n_read_only; i++)
+                r = add_op(p, OP_RO, s->read_only[i].path, s->read_only[i].optional, true);
+        for (size_t i = 0; r >= 0 && i < s->n_inaccessible; i++)
+                r = add_op(p, OP_INACCESSIBLE, s->inaccessible[i].path, s->inaccessible[i].optional, false);
+        return r;
+}
+
+int views_apply(const struct box_spec *s, struct step_error *err)
+{
+        struct mount_attr prop = {
+                .propagation = s->propagation == PROP_PRIVATE ? MS_PRIVATE : MS_SLAVE,
+        };
+        struct plan *p;
+        int r;
+
+        /* First of all: nothing made below may travel back to the host. */
+        if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &prop, sizeof(prop)) < 0)
+                return fail(err, "propagation", "/", negative_errno());
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->home = p->store = -1;
+        r = build_plan(p, s);
+        if (r < 0) {
+                fail(err, "plan", "mounts", r);
+                goto out;
+        }
+        r = prepare_sources(p, s, err);
+        if (r < 0)
+                goto out;
+        qsort(p->ops, p->n, sizeof(p->ops[0]), op_cmp);
+        for (size_t i = 0; r >= 0 && i < p->n; i++) {
+                struct op *o = &p->ops[i];
+
+                switch (o->kind) {
+                case OP_PROC:
+                        /* procfs shows the PID namespace of its mounter: we are
+                         * PID 1 of the box, so this /proc is the box's. */
+                        r = mount_fresh("/proc", "proc", NULL, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, NULL);
+                        if (r < 0)
+                                fail(err, "proc", "/proc", r);
+                        break;
+                case OP_MQUEUE:
+                        r = mount_fresh("/dev/mqueue", "mqueue", NULL, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, NULL);
+                        if (r == -ENOENT)
+                                r = 0;
+                        if (r < 0)
+                                fail(err, "mqueue", "/dev/mqueue", r);
+                        break;
+                case OP_TMP:
+                        r = apply_tmp(o, err);
+                        break;
+                case OP_HOMES:
+                        r = apply_homes(p, s, err);
+                        break;
+                case OP_BIND:
+                        r = apply_bind(o, err);
+                        break;
+                case OP_RO:
+                        r = apply_ro(o, err);
+                        break;
+                case OP_INACCESSIBLE:
+                        r = apply_inaccessible(p, o, err);
+                        break;
+                }
+        }
+out:
+        plan_done(p);
+        free(p);
+        return r;
+}

@@ -1,0 +1,783 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "policy.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <iniparser/iniparser.h>
+#include <libgen.h>
+#include <strings.h>
+
+#include "paths.h"
+#include "util.h"
+
+typedef int (*check_fn)(const char *value, char **ret_why);
+
+static int check_bool(const char *v, char **why);
+static int check_names(const char *v, char **why);
+static int check_namespaces(const char *v, char **why);
+static int check_share(const char *v, char **why);
+static int check_linger(const char *v, char **why);
+static int check_propagation(const char *v, char **why);
+static int check_paths(const char *v, char **why);
+static int check_binds(const char *v, char **why);
+static int check_hostname(const char *v, char **why);
+
+#define LINGER_MAX 604800
+
+static const struct key_def {
+        const char *name;
+        bool global;
+        const char *def;
+        check_fn check;
+} keys[_K_MAX] = {
+        [K_EXEMPT_USERS] = { "exempt_users", true, "root", check_names },
+        [K_EXEMPT_GROUPS] = { "exempt_groups", true, "", check_names },
+        [K_BOX] = { "box", false, "yes", check_bool },
+        [K_NAMESPACES] = { "namespaces", false, "mount pid uts ipc", check_namespaces },
+        [K_SHARE] = { "share", false, "session", check_share },
+        [K_LINGER] = { "linger", false, "0", check_linger },
+        [K_PROPAGATION] = { "propagation", false, "slave", check_propagation },
+        [K_PRIVATE_TMP] = { "private_tmp", false, "no", check_bool },
+        [K_HIDE_HOMES] = { "hide_homes", false, "no", check_bool },
+        [K_READ_ONLY] = { "read_only", false, "", check_paths },
+        [K_INACCESSIBLE] = { "inaccessible", false, "", check_paths },
+        [K_BIND] = { "bind", false, "", check_binds },
+        [K_HOSTNAME] = { "hostname", false, "", check_hostname },
+};
+
+const char *key_name(enum key_id k)
+{
+        return keys[k].name;
+}
+
+bool key_is_global(enum key_id k)
+{
+        return keys[k].global;
+}
+
+/* ---- expansion ---------------------------------------------------------- */
+
+int expand(const char *tmpl, const struct ident *id, char **ret, char **ret_why)
+{
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+
+        out = calloc(1, 1);
+        if (!out)
+                return -ENOMEM;
+        for (const char *p = tmpl; *p;) {
+                const char *piece;
+                char num[16];
+                size_t plen;
+                char *n;
+
+                if (p[0] == '$' && p[1] == '{') {
+                        const char *end = strchr(p + 2, '}');
+                        size_t vlen;
+
+                        if (!end) {
+                                xasprintf(ret_why, "'%s' has an unterminated ${", tmpl);
+                                return -EINVAL;
+                        }
+                        vlen = (size_t)(end - (p + 2));
+                        if (vlen == 4 && strncmp(p + 2, "USER", 4) == 0)
+                                piece = id->name;
+                        else if (vlen == 3 && strncmp(p + 2, "UID", 3) == 0) {
+                                snprintf(num, sizeof(num), "%u", (unsigned)id->uid);
+                                piece = num;
+                        } else if (vlen == 4 && strncmp(p + 2, "HOME", 4) == 0)
+                                piece = id->home;
+                        else if (vlen == 5 && strncmp(p + 2, "GROUP", 5) == 0)
+                                piece = id->group;
+                        else {
+                                xasprintf(ret_why, "'%s' uses ${%.*s}; known are ${USER}, ${UID}, ${HOME} and ${GROUP}",
+                                          tmpl, (int)vlen, p + 2);
+                                return -EINVAL;
+                        }
+                        plen = strlen(piece);
+                        p = end + 1;
+                } else {
+                        piece = p;
+                        plen = 1;
+                        p++;
+                }
+                n = realloc(out, len + plen + 1);
+                if (!n)
+                        return -ENOMEM;
+                out = n;
+                memcpy(out + len, piece, plen);
+                len += plen;
+                out[len] = '\0';
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+/* A stand-in identity: static checks expand templates with it, so that a
+ * template that could never give a clean path is caught by `nsbox check`. */
+static const struct ident sample_ident = {
+        .name = (char *)"user",
+        .uid = 1000,
+        .gid = 1000,
+        .group = (char *)"user",
+        .home = (char *)"/home/user",
+};
+
+/* ---- value checks ------------------------------------------------------- */
+
+static int check_bool(const char *v, char **why)
+{
+        if (parse_bool(v) < 0) {
+                xasprintf(why, "'%s' is not a boolean; write yes or no", v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int check_names(const char *v, char **why)
+{
+        char **w = NULL;
+        size_t n = 0;
+        int r = split_words(v, &w, &n);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (!ident_name_valid(w[i])) {
+                        xasprintf(why, "'%s' is not a valid user or group name", w[i]);
+                        r = -EINVAL;
+                        break;
+                }
+        strv_free(w);
+        return r;
+}
+
+static int check_namespaces(const char *v, char **why)
+{
+        char **w = NULL;
+        size_t n = 0;
+        unsigned ns = 0;
+        int r = split_words(v, &w, &n);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                unsigned f = namespace_flag(w[i]);
+
+                if (!f) {
+                        xasprintf(why, "'%s' is not a namespace this version can box; write a list of mount, pid, uts and ipc",
+                                  w[i]);
+                        r = -EINVAL;
+                }
+                ns |= f;
+        }
+        strv_free(w);
+        if (r == 0 && !(ns & NS_MOUNT)) {
+                xasprintf(why, "'%s' lacks mount; every box has its own mount namespace", v);
+                r = -EINVAL;
+        }
+        return r;
+}
+
+static int check_share(const char *v, char **why)
+{
+        if (strcmp(v, "session") != 0 && strcmp(v, "user") != 0) {
+                xasprintf(why, "'%s' is not a sharing mode; write session or user", v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int check_linger(const char *v, char **why)
+{
+        unsigned long x;
+
+        if (parse_uint(v, LINGER_MAX, &x) < 0) {
+                xasprintf(why, "'%s' is not a number of seconds from 0 to %d", v, LINGER_MAX);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int check_propagation(const char *v, char **why)
+{
+        if (strcmp(v, "slave") != 0 && strcmp(v, "private") != 0) {
+                xasprintf(why, "'%s' is not a propagation; write slave or private", v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Expand a path template and insist the result is clean and absolute. */
+static int expand_path(const char *tmpl, const struct ident *id, char **ret, char **why)
+{
+        _cleanup_free_ char *p = NULL;
+        int r;
+
+        r = expand(tmpl, id, &p, why);
+        if (r < 0)
+                return r;
+        if (p[0] != '/') {
+                xasprintf(why, "'%s' is not an absolute path; write one such as /srv/data or ${HOME}/data", tmpl);
+                return -EINVAL;
+        }
+        if (!path_is_clean(p)) {
+                xasprintf(why,
+                          "'%s' is not a clean path; write it without '.', '..', '//', a trailing '/', "
+                          "white space, ':' or ','",
+                          tmpl);
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static int check_paths(const char *v, char **why)
+{
+        char **w = NULL;
+        size_t n = 0;
+        int r = split_words(v, &w, &n);
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *p = NULL;
+                r = expand_path(w[i][0] == '-' ? w[i] + 1 : w[i], &sample_ident, &p, why);
+        }
+        strv_free(w);
+        return r;
+}
+
+/* SRC:DST[:ro|:rw], SRC optionally prefixed with '-'. */
+static int split_bind(const char *word, char **ret_src, char **ret_dst, bool *ret_ro, bool *ret_optional, char **why)
+{
+        _cleanup_free_ char *copy = NULL;
+        char *src, *dst, *mode;
+        bool optional = false;
+
+        if (xstrdup(&copy, word) < 0)
+                return -ENOMEM;
+        src = copy;
+        if (*src == '-') {
+                optional = true;
+                src++;
+        }
+        dst = strchr(src, ':');
+        if (!dst) {
+                xasprintf(why, "'%s' is not SRC:DST[:ro]", word);
+                return -EINVAL;
+        }
+        *dst++ = '\0';
+        mode = strchr(dst, ':');
+        if (mode) {
+                *mode++ = '\0';
+                if (strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0) {
+                        xasprintf(why, "'%s' ends in ':%s'; the only options are :ro and :rw", word, mode);
+                        return -EINVAL;
+                }
+        }
+        if (xstrdup(ret_src, src) < 0)
+                return -ENOMEM;
+        if (xstrdup(ret_dst, dst) < 0) {
+                free(*ret_src);
+                return -ENOMEM;
+        }
+        *ret_ro = mode && strcmp(mode, "ro") == 0;
+        *ret_optional = optional;
+        return 0;
+}
+
+static int for_each_bind(const char *v, const struct ident *id, struct box_spec *spec, char **why)
+{
+        char **w = NULL;
+        size_t n = 0;
+        int r = split_words(v, &w, &n);
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *s = NULL, *d = NULL, *es = NULL, *ed = NULL;
+                bool ro, optional;
+
+                r = split_bind(w[i], &s, &d, &ro, &optional, why);
+                if (r >= 0)
+                        r = expand_path(s, id, &es, why);
+                if (r >= 0)
+                        r = expand_path(d, id, &ed, why);
+                if (r >= 0 && spec)
+                        r = spec_bind_push(spec, es, ed, ro, optional);
+        }
+        strv_free(w);
+        return r;
+}
+
+static int check_binds(const char *v, char **why)
+{
+        return for_each_bind(v, &sample_ident, NULL, why);
+}
+
+static int check_hostname(const char *v, char **why)
+{
+        _cleanup_free_ char *h = NULL;
+        int r;
+
+        if (!*v)
+                return 0;
+        r = expand(v, &sample_ident, &h, why);
+        if (r < 0)
+                return r;
+        if (!hostname_valid(h)) {
+                xasprintf(why, "'%s' does not give a valid host name (letters, digits, '-' and '.', at most 64)", v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static int push_error(struct policy *p, const char *fmt, ...) _printf_(2, 3);
+static int push_error(struct policy *p, const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return strv_push(&p->errors, &p->n_errors, msg);
+}
+
+static struct section *section_get(struct policy *p, const char *name, enum section_kind kind, const char *arg)
+{
+        struct section *n;
+
+        for (size_t i = 0; i < p->n_sections; i++)
+                if (strcmp(p->sections[i].name, name) == 0)
+                        return &p->sections[i];
+        n = realloc(p->sections, (p->n_sections + 1) * sizeof(*n));
+        if (!n)
+                return NULL;
+        p->sections = n;
+        n = &p->sections[p->n_sections];
+        *n = (struct section){ .kind = kind };
+        n->name = strdup(name);
+        n->arg = arg ? strdup(arg) : NULL;
+        if (!n->name || (arg && !n->arg)) {
+                free(n->name);
+                free(n->arg);
+                return NULL;
+        }
+        p->n_sections++;
+        return n;
+}
+
+static int section_set(struct section *s, enum key_id k, const char *value, const char *file)
+{
+        struct entry *n;
+        char *v = strdup(value);
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_entries; i++)
+                if (s->entries[i].key == k) {
+                        free(s->entries[i].value);
+                        s->entries[i].value = v;
+                        s->entries[i].file = file;
+                        return 0;
+                }
+        n = realloc(s->entries, (s->n_entries + 1) * sizeof(*n));
+        if (!n) {
+                free(v);
+                return -ENOMEM;
+        }
+        s->entries = n;
+        s->entries[s->n_entries++] = (struct entry){ .key = k, .value = v, .file = file };
+        return 0;
+}
+
+static int parse_section_name(const char *name, enum section_kind *ret_kind, const char **ret_arg)
+{
+        if (strcmp(name, "global") == 0)
+                *ret_kind = SEC_GLOBAL, *ret_arg = NULL;
+        else if (strcmp(name, "default") == 0)
+                *ret_kind = SEC_DEFAULT, *ret_arg = NULL;
+        else if (strncmp(name, "group:", 6) == 0 && ident_name_valid(name + 6))
+                *ret_kind = SEC_GROUP, *ret_arg = name + 6;
+        else if (strncmp(name, "user:", 5) == 0 && ident_name_valid(name + 5))
+                *ret_kind = SEC_USER, *ret_arg = name + 5;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int lookup_key(const char *name)
+{
+        for (int k = 0; k < _K_MAX; k++)
+                if (strcmp(keys[k].name, name) == 0)
+                        return k;
+        return -1;
+}
+
+/* iniparser reports through one process-wide callback with no context
+ * pointer, so the message is parked in a thread-local buffer and the
+ * callback is reset right after the load. */
+static __thread char ini_error[512];
+
+static int ini_error_cb(const char *fmt, ...)
+{
+        size_t len = strlen(ini_error);
+        va_list ap;
+        int r;
+
+        if (len >= sizeof(ini_error) - 1)
+                return 0;
+        va_start(ap, fmt);
+        r = vsnprintf(ini_error + len, sizeof(ini_error) - len, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* Make iniparser's message name the file rather than /proc/self/fd/N. */
+static void tidy_ini_error(char *msg)
+{
+        char *p;
+
+        while ((p = strchr(msg, '\n')))
+                *p = ' ';
+        p = strstr(msg, "/proc/self/fd/");
+        if (p) {
+                char *e = p + strlen("/proc/self/fd/");
+                while (*e >= '0' && *e <= '9')
+                        e++;
+                memmove(p, "the file", 8);
+                memmove(p + 8, e, strlen(e) + 1);
+        }
+}
+
+static int add_key(struct policy *p, struct section *sec, const char *shown, const char *sname, const char *kname,
+                   const char *value)
+{
+        _cleanup_free_ char *why = NULL;
+        int k = lookup_key(kname);
+        int r;
+
+        if (k < 0)
+                return push_error(p, "%s: [%s] %s: unknown key", shown, sname, kname);
+        if (keys[k].global != (sec->kind == SEC_GLOBAL))
+                return push_error(p, "%s: [%s] %s: this key belongs in %s", shown, sname, kname,
+                                  keys[k].global ? "[global]" : "[default], [group:NAME] or [user:NAME]");
+        r = keys[k].check(value, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return push_error(p, "%s: [%s] %s: %s", shown, sname, kname, why ? why : "invalid value");
+        return section_set(sec, (enum key_id)k, value, p->files[p->n_files - 1]);
+}
+
+int policy_load_fd(struct policy *p, int fd, const char *shown)
+{
+        char path[64];
+        dictionary *d;
+        int r;
+
+        r = strv_push(&p->files, &p->n_files, shown);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        ini_error[0] = '\0';
+        iniparser_set_error_callback(ini_error_cb);
+        d = iniparser_load(path);
+        iniparser_set_error_callback(NULL);
+        if (!d) {
+                tidy_ini_error(ini_error);
+                return push_error(p, "%s: cannot be parsed: %s", shown, ini_error[0] ? ini_error : "unreadable");
+        }
+
+        /* Walk the dictionary in insertion order: a section entry has no ':'
+         * and no value; a key is "SECTION:KEY".  Section names may contain
+         * ':' themselves, so a key belongs to the longest section seen. */
+        for (ssize_t i = 0; i < (ssize_t)d->size && r >= 0; i++) {
+                const char *name = d->key[i], *best = NULL, *sec_arg;
+                enum section_kind kind;
+                struct section *sec;
+                size_t best_len = 0;
+
+                if (!name)
+                        continue;
+                if (!d->val[i] && !strchr(name, ':'))
+                        continue;       /* a plain section: checked when its keys arrive */
+                if (!d->val[i]) {
+                        if (parse_section_name(name, &kind, &sec_arg) < 0)
+                                r = push_error(p, "%s: [%s]: unknown section; write [global], [default], [group:NAME] or [user:NAME]",
+                                               shown, name);
+                        else if (!section_get(p, name, kind, sec_arg))
+                                r = -ENOMEM;
+                        continue;
+                }
+                for (ssize_t j = 0; j < i; j++) {
+                        const char *s = d->key[j];
+                        size_t l;
+
+                        if (!s || d->val[j])
+                                continue;
+                        l = strlen(s);
+                        if (l > best_len && strncmp(name, s, l) == 0 && name[l] == ':')
+                                best = s, best_len = l;
+                }
+                if (!best) {
+                        r = push_error(p, "%s: key '%s' stands outside any section", shown,
+                                       name[0] == ':' ? name + 1 : name);
+                        continue;
+                }
+                if (parse_section_name(best, &kind, &sec_arg) < 0)
+                        continue;       /* reported with its section */
+                sec = section_get(p, best, kind, sec_arg);
+                if (!sec) {
+                        r = -ENOMEM;
+                        break;
+                }
+                r = add_key(p, sec, shown, best, name + best_len + 1, d->val[i]);
+        }
+        iniparser_freedict(d);
+        return r < 0 ? r : 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_dropins(struct policy *p, const char *dirpath)
+{
+        _cleanup_close_ int parent = -1, dfd = -1;
+        _cleanup_free_ char *why = NULL, *dpath = NULL;
+        char **names = NULL;
+        size_t n = 0;
+        DIR *dir;
+        int r;
+
+        r = open_trusted(dirpath, O_PATH | O_DIRECTORY, &parent, &why);
+        if (r < 0)
+                return push_error(p, "%s", why ? why : strerror(-r));
+        r = openat_trusted(parent, dirpath, "nsbox.d", O_RDONLY | O_DIRECTORY, &dfd, &why);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return push_error(p, "%s", why ? why : strerror(-r));
+        if (xasprintf(&dpath, "%s/nsbox.d", strcmp(dirpath, "/") == 0 ? "" : dirpath) < 0)
+                return -ENOMEM;
+        dir = fdopendir(dfd);
+        if (!dir)
+                return negative_errno();
+        dfd = -1;       /* owned by dir now */
+        for (struct dirent *de; (de = readdir(dir));) {
+                size_t l = strlen(de->d_name);
+
+                if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".conf") != 0)
+                        continue;
+                r = strv_push(&names, &n, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        if (n > 0)
+                qsort(names, n, sizeof(char *), cmp_str);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_close_ int fd = -1;
+                _cleanup_free_ char *shown = NULL, *w = NULL;
+
+                if (xasprintf(&shown, "%s/%s", dpath, names[i]) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                r = openat_trusted(dirfd(dir), dpath, names[i], O_RDONLY, &fd, &w);
+                if (r < 0) {
+                        r = push_error(p, "%s", w ? w : strerror(-r));
+                        continue;
+                }
+                r = policy_load_fd(p, fd, shown);
+        }
+        closedir(dir);
+        strv_free(names);
+        return r < 0 ? r : 0;
+}
+
+int policy_load(const char *path, struct policy *ret)
+{
+        struct policy p = {};
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *why = NULL, *copy = NULL;
+        int r;
+
+        r = open_trusted(path, O_RDONLY, &fd, &why);
+        if (r < 0) {
+                if (push_error(&p, "%s", why ? why : strerror(-r)) < 0)
+                        r = -ENOMEM;
+                *ret = p;
+                return r == -EINVAL ? -EINVAL : r;
+        }
+        r = policy_load_fd(&p, fd, path);
+        if (r >= 0) {
+                if (xstrdup(&copy, path) < 0)
+                        r = -ENOMEM;
+                else
+                        r = load_dropins(&p, dirname(copy));
+        }
+        *ret = p;
+        if (r < 0)
+                return r;
+        return p.n_errors > 0 ? -EINVAL : 0;
+}
+
+void policy_done(struct policy *p)
+{
+        for (size_t i = 0; i < p->n_sections; i++) {
+                struct section *s = &p->sections[i];
+                for (size_t j = 0; j < s->n_entries; j++)
+                        free(s->entries[j].value);
+                free(s->entries);
+                free(s->name);
+                free(s->arg);
+        }
+        free(p->sections);
+        strv_free(p->files);
+        strv_free(p->errors);
+        *p = (struct policy){};
+}
+
+/* ---- resolution --------------------------------------------------------- */
+
+static void apply_section(const struct section *s, struct resolved *r)
+{
+        for (size_t j = 0; j < s->n_entries; j++) {
+                enum key_id k = s->entries[j].key;
+                r->value[k] = s->entries[j].value;
+                r->file[k] = s->entries[j].file;
+                r->section[k] = s->name;
+        }
+}
+
+static bool in_groups(const struct ident *id, const char *name)
+{
+        /* iniparser lowercases section names, so they match case-insensitively. */
+        for (size_t i = 0; i < id->n_groups; i++)
+                if (strcasecmp(id->groups[i], name) == 0)
+                        return true;
+        return false;
+}
+
+void policy_resolve(const struct policy *p, const struct ident *id, struct resolved *ret)
+{
+        struct resolved r = {};
+
+        for (int k = 0; k < _K_MAX; k++)
+                r.value[k] = keys[k].def;
+        for (size_t i = 0; i < p->n_sections; i++)
+                if (p->sections[i].kind == SEC_GLOBAL)
+                        apply_section(&p->sections[i], &r);
+        for (size_t i = 0; i < p->n_sections; i++)
+                if (p->sections[i].kind == SEC_DEFAULT)
+                        apply_section(&p->sections[i], &r);
+        for (size_t i = 0; i < p->n_sections; i++)
+                if (p->sections[i].kind == SEC_GROUP && in_groups(id, p->sections[i].arg))
+                        apply_section(&p->sections[i], &r);
+        for (size_t i = 0; i < p->n_sections; i++)
+                if (p->sections[i].kind == SEC_USER && strcasecmp(p->sections[i].arg, id->name) == 0)
+                        apply_section(&p->sections[i], &r);
+        *ret = r;
+}
+
+static bool word_in(const char *list, const char *word, bool (*match)(const struct ident *, const char *),
+                    const struct ident *id)
+{
+        char **w = NULL;
+        size_t n = 0;
+        bool found = false;
+
+        if (split_words(list, &w, &n) < 0)
+                return false;
+        for (size_t i = 0; i < n && !found; i++)
+                found = match ? match(id, w[i]) : strcmp(w[i], word) == 0;
+        strv_free(w);
+        return found;
+}
+
+bool policy_is_exempt(const struct policy *p, const struct ident *id)
+{
+        struct resolved r;
+
+        policy_resolve(p, id, &r);
+        return word_in(r.value[K_EXEMPT_USERS], id->name, NULL, id) ||
+               word_in(r.value[K_EXEMPT_GROUPS], NULL, in_groups, id);
+}
+
+bool policy_wants_box(const struct resolved *r)
+{
+        return parse_bool(r->value[K_BOX]) == 1;
+}
+
+static int build_paths(const char *v, const struct ident *id, struct spec_path **out, size_t *n_out, char **why)
+{
+        char **w = NULL;
+        size_t n = 0;
+        int r = split_words(v, &w, &n);
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *p = NULL;
+                bool optional = w[i][0] == '-';
+
+                r = expand_path(optional ? w[i] + 1 : w[i], id, &p, why);
+                if (r >= 0)
+                        r = spec_path_push(out, n_out, p, optional);
+        }
+        strv_free(w);
+        return r;
+}
+
+int policy_build_spec(const struct resolved *res, const struct ident *id, struct box_spec *ret, char **ret_why)
+{
+        struct box_spec s = {};
+        unsigned long linger;
+        char **w = NULL;
+        size_t n = 0;
+        int r;
+
+        r = split_words(res->value[K_NAMESPACES], &w, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                s.namespaces |= namespace_flag(w[i]);
+        strv_free(w);
+        if (r < 0)
+                return r;
+        s.uid = id->uid;
+        s.gid = id->gid;
+        s.share = strcmp(res->value[K_SHARE], "user") == 0 ? SHARE_USER : SHARE_SESSION;
+        s.propagation = strcmp(res->value[K_PROPAGATION], "private") == 0 ? PROP_PRIVATE : PROP_SLAVE;
+        if (parse_uint(res->value[K_LINGER], LINGER_MAX, &linger) < 0)
+                linger = 0;
+        s.linger = (unsigned)linger;
+        s.private_tmp = parse_bool(res->value[K_PRIVATE_TMP]) == 1;
+        s.hide_homes = parse_bool(res->value[K_HIDE_HOMES]) == 1;
+        if (xstrdup(&s.user, id->name) < 0 || xstrdup(&s.home, id->home) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = build_paths(res->value[K_READ_ONLY], id, &s.read_only, &s.n_read_only, ret_why);
+        if (r >= 0)
+                r = build_paths(res->value[K_INACCESSIBLE], id, &s.inaccessible, &s.n_inaccessible, ret_why);
+        if (r >= 0)
+                r = for_each_bind(res->value[K_BIND], id, &s, ret_why);
+        if (r >= 0 && res->value[K_HOSTNAME][0]) {
+                r = expand(res->value[K_HOSTNAME], id, &s.hostname, ret_why);
+                if (r >= 0 && !hostname_valid(s.hostname)) {
+                        xasprintf(ret_why, "hostname '%s' is not a valid host name", s.hostname);
+                        r = -EINVAL;
+                }
+                if (r >= 0 && !(s.namespaces & NS_UTS)) {
+                        xasprintf(ret_why, "hostname is set but uts is not in namespaces");
+                        r = -EINVAL;
+                }
+        }
+        if (r < 0) {
+                box_spec_done(&s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The policy file: /etc/security/nsbox.conf and the nsbox.d drop-ins beside it. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "ident.h"
+#include "spec.h"
+
+#define NSBOX_DEFAULT_CONFIG "/etc/security/nsbox.conf"
+
+enum key_id {
+        K_EXEMPT_USERS,
+        K_EXEMPT_GROUPS,
+        K_BOX,
+        K_NAMESPACES,
+        K_SHARE,
+        K_LINGER,
+        K_PROPAGATION,
+        K_PRIVATE_TMP,
+        K_HIDE_HOMES,
+        K_READ_ONLY,
+        K_INACCESSIBLE,
+        K_BIND,
+        K_HOSTNAME,
+        _K_MAX,
+};
+
+enum section_kind { SEC_GLOBAL, SEC_DEFAULT, SEC_GROUP, SEC_USER };
+
+struct entry {
+        enum key_id key;
+        char *value;
+        const char *file;       /* points into policy.files */
+};
+
+struct section {
+        char *name;             /* as iniparser gives it: lowercased */
+        enum section_kind kind;
+        char *arg;              /* NAME of [group:NAME] and [user:NAME] */
+        struct entry *entries;
+        size_t n_entries;
+};
+
+struct policy {
+        struct section *sections;       /* in order of first appearance */
+        size_t n_sections;
+        char **files;                   /* every file read, in order */
+        size_t n_files;
+        char **errors;                  /* one message per problem */
+        size_t n_errors;
+};
+
+/* Read and validate the policy.  Returns 0 when it is valid; -EINVAL when it
+ * has errors (then policy->errors holds every message and the rest holds what
+ * could be read); another -errno when it could not be read at all. */
+int policy_load(const char *path, struct policy *ret);
+void policy_done(struct policy *p);
+
+/* Parse, check and merge one already opened, already trusted file (exposed
+ * for tests).  Problems are appended to p->errors. */
+int policy_load_fd(struct policy *p, int fd, const char *shown);
+
+/* The value of one key for a user, and where it came from. */
+struct resolved {
+        const char *value[_K_MAX];
+        const char *file[_K_MAX];       /* NULL: built-in default */
+        const char *section[_K_MAX];
+};
+
+bool policy_is_exempt(const struct policy *p, const struct ident *id);
+void policy_resolve(const struct policy *p, const struct ident *id, struct resolved *ret);
+
+/* Turn the resolved values into a box specification.  *ret_why describes a
+ * failure (caller frees).  Does not decide exemption or box = no. */
+int policy_build_spec(const struct resolved *r, const struct ident *id, struct box_spec *ret, char **ret_why);
+bool policy_wants_box(const struct resolved *r);
+
+const char *key_name(enum key_id k);
+bool key_is_global(enum key_id k);
+
+/* ${USER} ${UID} ${HOME} ${GROUP}.  Unknown variables are an error. */
+int expand(const char *tmpl, const struct ident *id, char **ret, char **ret_why);

@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "proto.h"
+
+#include <libmnl/libmnl.h>
+#include <sys/socket.h>
+
+#include "util.h"
+
+static struct nlmsghdr *hdr(struct msg *m)
+{
+        return (struct nlmsghdr *)m->buf;
+}
+
+static const struct nlmsghdr *chdr(const struct msg *m)
+{
+        return (const struct nlmsghdr *)m->buf;
+}
+
+void msg_init(struct msg *m, enum msg_type type)
+{
+        struct nlmsghdr *h = mnl_nlmsg_put_header(m->buf);
+
+        h->nlmsg_type = (uint16_t)type;
+        mnl_attr_put_u32(h, A_VERSION, NSBOX_PROTO_VERSION);
+        m->len = h->nlmsg_len;
+}
+
+int msg_type(const struct msg *m)
+{
+        return chdr(m)->nlmsg_type;
+}
+
+static int put_str(struct msg *m, uint16_t type, const char *s)
+{
+        if (!mnl_attr_put_strz_check(hdr(m), sizeof(m->buf), type, s))
+                return -E2BIG;
+        return 0;
+}
+
+static int put_u32(struct msg *m, uint16_t type, uint32_t v)
+{
+        if (!mnl_attr_put_u32_check(hdr(m), sizeof(m->buf), type, v))
+                return -E2BIG;
+        return 0;
+}
+
+static int put_opt_path(struct msg *m, uint16_t type, const struct spec_path *p)
+{
+        char buf[4096];
+
+        if ((size_t)snprintf(buf, sizeof(buf), "%s%s", p->optional ? "-" : "", p->path) >= sizeof(buf))
+                return -ENAMETOOLONG;
+        return put_str(m, type, buf);
+}
+
+int proto_put_open(struct msg *m, const struct box_spec *s, const struct session_info *si)
+{
+        int r = 0;
+
+        r = r ?: put_str(m, A_USER, s->user);
+        r = r ?: put_u32(m, A_UID, s->uid);
+        r = r ?: put_u32(m, A_GID, s->gid);
+        r = r ?: put_str(m, A_HOME, s->home);
+        r = r ?: put_u32(m, A_NAMESPACES, s->namespaces);
+        r = r ?: put_u32(m, A_SHARE, s->share);
+        r = r ?: put_u32(m, A_LINGER, s->linger);
+        r = r ?: put_u32(m, A_PROPAGATION, s->propagation);
+        r = r ?: put_u32(m, A_FLAGS, (s->private_tmp ? F_PRIVATE_TMP : 0) | (s->hide_homes ? F_HIDE_HOMES : 0));
+        for (size_t i = 0; !r && i < s->n_read_only; i++)
+                r = put_opt_path(m, A_READ_ONLY, &s->read_only[i]);
+        for (size_t i = 0; !r && i < s->n_inaccessible; i++)
+                r = put_opt_path(m, A_INACCESSIBLE, &s->inaccessible[i]);
+        for (size_t i = 0; !r && i < s->n_binds; i++) {
+                struct nlattr *nest = mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), A_BIND);
+
+                if (!nest)
+                        return -E2BIG;
+                r = r ?: put_str(m, A_BIND_SRC, s->binds[i].src);
+                r = r ?: put_str(m, A_BIND_DST, s->binds[i].dst);
+                r = r ?: put_u32(m, A_FLAGS, (s->binds[i].ro ? F_RO : 0) | (s->binds[i].optional ? F_OPTIONAL : 0));
+                mnl_attr_nest_end(hdr(m), nest);
+        }
+        if (!r && s->hostname)
+                r = put_str(m, A_HOSTNAME, s->hostname);
+        if (!r && si && si->service)
+                r = put_str(m, A_SERVICE, si->service);
+        if (!r && si && si->tty)
+                r = put_str(m, A_TTY, si->tty);
+        if (!r && si && si->rhost)
+                r = put_str(m, A_RHOST, si->rhost);
+        m->len = hdr(m)->nlmsg_len;
+        return r;
+}
+
+int proto_put_box(struct msg *m, const struct box_reply *b)
+{
+        int r = 0;
+
+        r = r ?: put_str(m, A_BOX_ID, b->id);
+        r = r ?: proto_put_cookie(m, b->cookie);
+        r = r ?: put_u32(m, A_NAMESPACES, b->namespaces);
+        r = r ?: put_u32(m, A_SHARE, b->share);
+        m->len = hdr(m)->nlmsg_len;
+        return r;
+}
+
+int proto_put_error(struct msg *m, const struct error_reply *e)
+{
+        int r = 0;
+
+        r = r ?: put_u32(m, A_ERRNO, (uint32_t)e->error);
+        r = r ?: put_str(m, A_STEP, e->step);
+        r = r ?: put_str(m, A_OBJECT, e->object);
+        m->len = hdr(m)->nlmsg_len;
+        return r;
+}
+
+int proto_put_cookie(struct msg *m, const uint8_t cookie[NSBOX_COOKIE_LEN])
+{
+        if (!mnl_attr_put_check(hdr(m), sizeof(m->buf), A_COOKIE, NSBOX_COOKIE_LEN, cookie))
+                return -E2BIG;
+        m->len = hdr(m)->nlmsg_len;
+        return 0;
+}
+
+int proto_put_boxinfo(struct msg *m, const struct box_info *bi)
+{
+        struct nlattr *nest = mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), A_BOXINFO);
+        int r = 0;
+
+        if (!nest)
+                return -E2BIG;
+        r = r ?: put_str(m, A_BOX_ID, bi->id);
+        r = r ?: put_str(m, A_USER, bi->user);
+        r = r ?: put_u32(m, A_UID, bi->uid);
+        r = r ?: put_u32(m, A_PID, bi->pid);
+        r = r ?: put_u32(m, A_SESSIONS, bi->sessions);
+        r = r ?: put_u32(m, A_NAMESPACES, bi->namespaces);
+        r = r ?: put_u32(m, A_SHARE, bi->share);
+        if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CREATED, bi->created))
+                r = -E2BIG;
+        if (r) {
+                mnl_attr_nest_cancel(hdr(m), nest);
+                return r;
+        }
+        mnl_attr_nest_end(hdr(m), nest);
+        m->len = hdr(m)->nlmsg_len;
+        return 0;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
+        [A_VERSION] = MNL_TYPE_U32,     [A_USER] = MNL_TYPE_NUL_STRING,   [A_UID] = MNL_TYPE_U32,
+        [A_GID] = MNL_TYPE_U32,         [A_HOME] = MNL_TYPE_NUL_STRING,   [A_NAMESPACES] = MNL_TYPE_U32,
+        [A_SHARE] = MNL_TYPE_U32,       [A_LINGER] = MNL_TYPE_U32,        [A_PROPAGATION] = MNL_TYPE_U32,
+        [A_FLAGS] = MNL_TYPE_U32,       [A_READ_ONLY] = MNL_TYPE_NUL_STRING,
+        [A_INACCESSIBLE] = MNL_TYPE_NUL_STRING,                           [A_BIND] = MNL_TYPE_NESTED,
+        [A_BIND_SRC] = MNL_TYPE_NUL_STRING,                               [A_BIND_DST] = MNL_TYPE_NUL_STRING,
+        [A_HOSTNAME] = MNL_TYPE_NUL_STRING,                               [A_SERVICE] = MNL_TYPE_NUL_STRING,
+        [A_TTY] = MNL_TYPE_NUL_STRING,  [A_RHOST] = MNL_TYPE_NUL_STRING,  [A_COOKIE] = MNL_TYPE_BINARY,
+        [A_BOX_ID] = MNL_TYPE_NUL_STRING,                                 [A_ERRNO] = MNL_TYPE_U32,
+        [A_STEP] = MNL_TYPE_NUL_STRING, [A_OBJECT] = MNL_TYPE_NUL_STRING, [A_PID] = MNL_TYPE_U32,
+        [A_SESSIONS] = MNL_TYPE_U32,    [A_CREATED] = MNL_TYPE_U64,       [A_BOXINFO] = MNL_TYPE_NESTED,
+};
+
+static int validate_attr(const struct nlattr *a)
+{
+        uint16_t t = mnl_attr_get_type(a);
+
+        if (t == A_UNSPEC || t >= _A_MAX)
+                return -EBADMSG;
+        if (t == A_COOKIE)
+                return mnl_attr_validate2(a, MNL_TYPE_BINARY, NSBOX_COOKIE_LEN) < 0 ? -EBADMSG : 0;
+        if (mnl_attr_validate(a, attr_kind[t]) < 0)
+                return -EBADMSG;
+        if (attr_kind[t] == MNL_TYPE_NUL_STRING) {
+                /* The NUL must be the last byte: no hidden tail after it. */
+                const char *s = mnl_attr_get_str(a);
+                if (strlen(s) + 1 != mnl_attr_get_payload_len(a) || strlen(s) >= 4096)
+                        return -EBADMSG;
+        }
+        return 0;
+}
+
+/* Checks the framing and the version; calls cb for each top-level attribute. */
+static int parse_msg(const struct msg *m, int type, mnl_attr_cb_t cb, void *data)
+{
+        const struct nlmsghdr *h = chdr(m);
+        const struct nlattr *a;
+        bool version = false;
+        int r;
+
+        if (m->len < sizeof(struct nlmsghdr) || !mnl_nlmsg_ok(h, (int)m->len) || h->nlmsg_len != m->len)
+                return -EBADMSG;
+        if (h->nlmsg_type != type)
+                return -EBADMSG;
+        mnl_attr_for_each(a, h, 0) {
+                r = validate_attr(a);
+                if (r < 0)
+                        return r;
+                if (mnl_attr_get_type(a) == A_VERSION) {
+                        if (mnl_attr_get_u32(a) != NSBOX_PROTO_VERSION)
+                                return -EPROTONOSUPPORT;
+                        version = true;
+                        continue;
+                }
+                if (cb && cb(a, data) != MNL_CB_OK)
+                        return -EBADMSG;
+        }
+        /* mnl_attr_for_each stops at the first malformed attribute: it must
+         * have consumed the whole payload. */
+        if ((const char *)a != (const char *)h + h->nlmsg_len)
+                return -EBADMSG;
+        return version ? 0 : -EBADMSG;
+}
+
+static int parse_nested(const struct nlattr *nest, mnl_attr_cb_t cb, void *data)
+{
+        const struct nlattr *a;
+
+        mnl_attr_for_each_nested(a, nest) {
+                if (validate_attr(a) < 0 || cb(a, data) != MNL_CB_OK)
+                        return -EBADMSG;
+        }
+        if ((const char *)a != (const char *)mnl_attr_get_payload(nest) + mnl_attr_get_payload_len(nest))
+                return -EBADMSG;
+        return 0;
+}
+
+struct open_ctx {
+        struct box_spec *s;
+        struct session_info *si;
+        unsigned seen;
+        int error;
+};
+
+struct bind_ctx {
+        const char *src, *dst;
+        uint32_t flags;
+        bool have_flags;
+};
+
+static int bind_cb(const struct nlattr *a, void *data)
+{
+        struct bind_ctx *b = data;
+
+        switch (mnl_attr_get_type(a)) {
+        case A_BIND_SRC:
+                if (b->src)
+                        return MNL_CB_ERROR;
+                b->src = mnl_attr_get_str(a);
+                break;
+        case A_BIND_DST:
+                if (b->dst)
+                        return MNL_CB_ERROR;
+                b->dst = mnl_attr_get_str(a);
+                break;
+        case A_FLAGS:
+                if (b->have_flags)
+                        return MNL_CB_ERROR;
+                b->flags = mnl_attr_get_u32(a);
+                b->have_flags = true;
+                break;
+        default:
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+static int set_once_str(char **dst, const struct nlattr *a)
+{
+        if (*dst)
+                return -EBADMSG;
+        return xstrdup(dst, mnl_attr_get_str(a));
+}
+
+static int open_cb(const struct nlattr *a, void *data)
+{
+        struct open_ctx *c = data;
+        uint16_t t = mnl_attr_get_type(a);
+        const char *str;
+        int r = 0;
+
+        /* Scalars may appear once; repeated attributes are lists. */
+        if (t != A_READ_ONLY && t != A_INACCESSIBLE && t != A_BIND) {
+                if (c->seen & (1u << t))
+                        return MNL_CB_ERROR;
+                c->seen |= 1u << t;
+        }
+        switch (t) {
+        case A_USER:
+                r = set_once_str(&c->s->user, a);
+                break;
+        case A_UID:
+                c->s->uid = mnl_attr_get_u32(a);
+                break;
+        case A_GID:
+                c->s->gid = mnl_attr_get_u32(a);
+                break;
+        case A_HOME:
+                r = set_once_str(&c->s->home, a);
+                break;
+        case A_NAMESPACES:
+                c->s->namespaces = mnl_attr_get_u32(a);
+                break;
+        case A_SHARE:
+                c->s->share = mnl_attr_get_u32(a);
+                break;
+        case A_LINGER:
+                c->s->linger = mnl_attr_get_u32(a);
+                break;
+        case A_PROPAGATION:
+                c->s->propagation = mnl_attr_get_u32(a);
+                break;
+        case A_FLAGS:
+                c->s->private_tmp = mnl_attr_get_u32(a) & F_PRIVATE_TMP;
+                c->s->hide_homes = mnl_attr_get_u32(a) & F_HIDE_HOMES;
+                break;
+        case A_READ_ONLY:
+        case A_INACCESSIBLE:
+                str = mnl_attr_get_str(a);
+                if (t == A_READ_ONLY)
+                        r = spec_path_push(&c->s->read_only, &c->s->n_read_only, str + (str[0] == '-'), str[0] == '-');
+                else
+                        r = spec_path_push(&c->s->inaccessible, &c->s->n_inaccessible, str + (str[0] == '-'),
+                                           str[0] == '-');
+                break;
+        case A_BIND: {
+                struct bind_ctx b = {};
+
+                r = parse_nested(a, bind_cb, &b);
+                if (r == 0 && (!b.src || !b.dst || !b.have_flags))
+                        r = -EBADMSG;
+                if (r == 0)
+                        r = spec_bind_push(c->s, b.src, b.dst, b.flags & F_RO, b.flags & F_OPTIONAL);
+                break;
+        }
+        case A_HOSTNAME:
+                r = set_once_str(&c->s->hostname, a);
+                break;
+        case A_SERVICE:
+                r = set_once_str(&c->si->service, a);
+                break;
+        case A_TTY:
+                r = set_once_str(&c->si->tty, a);
+                break;
+        case A_RHOST:
+                r = set_once_str(&c->si->rhost, a);
+                break;
+        default:
+                r = -EBADMSG;
+        }
+        if (r < 0) {
+                c->error = r;
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+int proto_parse_open(const struct msg *m, struct box_spec *ret_spec, struct session_info *ret_si)
+{
+        struct box_spec s = {};
+        struct session_info si = {};
+        struct open_ctx c = { .s = &s, .si = &si };
+        const unsigned required = (1u << A_USER) | (1u << A_UID) | (1u << A_GID) | (1u << A_HOME) |
+                                  (1u << A_NAMESPACES) | (1u << A_SHARE) | (1u << A_LINGER) | (1u << A_PROPAGATION) |
+                                  (1u << A_FLAGS);
+        int r;
+
+        r = parse_msg(m, MSG_OPEN, open_cb, &c);
+        if (r == 0 && (c.seen & required) != required)
+                r = -EBADMSG;
+        if (r < 0) {
+                box_spec_done(&s);
+                session_info_done(&si);
+                return c.error == -ENOMEM ? -ENOMEM : r;
+        }
+        *ret_spec = s;
+        *ret_si = si;
+        return 0;
+}
+
+struct box_ctx {
+        struct box_reply *b;
+        unsigned seen;
+};
+
+static int box_cb(const struct nlattr *a, void *data)
+{
+        struct box_ctx *c = data;
+        uint16_t t = mnl_attr_get_type(a);
+
+        if (c->seen & (1u << t))
+                return MNL_CB_ERROR;
+        c->seen |= 1u << t;
+        switch (t) {
+        case A_BOX_ID:
+                if (strlen(mnl_attr_get_str(a)) > NSBOX_ID_LEN)
+                        return MNL_CB_ERROR;
+                strcpy(c->b->id, mnl_attr_get_str(a));
+                break;
+        case A_COOKIE:
+                memcpy(c->b->cookie, mnl_attr_get_payload(a), NSBOX_COOKIE_LEN);
+                break;
+        case A_NAMESPACES:
+                c->b->namespaces = mnl_attr_get_u32(a);
+                break;
+        case A_SHARE:
+                c->b->share = mnl_attr_get_u32(a);
+                break;
+        default:
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+int proto_parse_box(const struct msg *m, struct box_reply *ret)
+{
+        struct box_reply b = {};
+        struct box_ctx c = { .b = &b };
+        const unsigned required = (1u << A_BOX_ID) | (1u << A_COOKIE) | (1u << A_NAMESPACES) | (1u << A_SHARE);
+        int r = parse_msg(m, MSG_BOX, box_cb, &c);
+
+        if (r < 0)
+                return r;
+        if ((c.seen & required) != required)
+                return -EBADMSG;
+        *ret = b;
+        return 0;
+}
+
+static int error_cb(const struct nlattr *a, void *data)
+{
+        struct error_reply *e = data;
+
+        switch (mnl_attr_get_type(a)) {
+        case A_ERRNO:
+                e->error = (int)mnl_attr_get_u32(a);
+                break;
+        case A_STEP:
+                snprintf(e->step, sizeof(e->step), "%s", mnl_attr_get_str(a));
+                break;
+        case A_OBJECT:
+                snprintf(e->object, sizeof(e->object), "%s", mnl_attr_get_str(a));
+                break;
+        default:
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+int proto_parse_error(const struct msg *m, struct error_reply *ret)
+{
+        struct error_reply e = {};
+        int r = parse_msg(m, MSG_ERROR, error_cb, &e);
+
+        if (r < 0)
+                return r;
+        if (e.error <= 0 || e.error > 4095)
+                e.error = EIO;
+        *ret = e;
+        return 0;
+}
+
+static int cookie_cb(const struct nlattr *a, void *data)
+{
+        uint8_t *out = data;
+
+        if (mnl_attr_get_type(a) != A_COOKIE)
+                return MNL_CB_ERROR;
+        memcpy(out, mnl_attr_get_payload(a), NSBOX_COOKIE_LEN);
+        out[NSBOX_COOKIE_LEN] = 1;
+        return MNL_CB_OK;
+}
+
+int proto_parse_cookie(const struct msg *m, uint8_t ret[NSBOX_COOKIE_LEN])
+{
+        uint8_t buf[NSBOX_COOKIE_LEN + 1] = {};
+        int r = parse_msg(m, MSG_CLOSE, cookie_cb, buf);
+
+        if (r < 0)
+                return r;
+        if (!buf[NSBOX_COOKIE_LEN])
+                return -EBADMSG;
+        memcpy(ret, buf, NSBOX_COOKIE_LEN);
+        return 0;
+}
+
+static int boxinfo_cb(const struct nlattr *a, void *data)
+{
+        struct box_info *bi = data;
+
+        switch (mnl_attr_get_type(a)) {
+        case A_BOX_ID:
+                snprintf(bi->id, sizeof(bi->id), "%s", mnl_attr_get_str(a));
+                break;
+        case A_USER:
+                snprintf(bi->user, sizeof(bi->user), "%s", mnl_attr_get_str(a));
+                break;
+        case A_UID:
+                bi->uid = mnl_attr_get_u32(a);
+                break;
+        case A_PID:
+                bi->pid = mnl_attr_get_u32(a);
+                break;
+        case A_SESSIONS:
+                bi->sessions = mnl_attr_get_u32(a);
+                break;
+        case A_NAMESPACES:
+                bi->namespaces = mnl_attr_get_u32(a);
+                break;
+        case A_SHARE:
+                bi->share = mnl_attr_get_u32(a);
+                break;
+        case A_CREATED:
+                bi->created = mnl_attr_get_u64(a);
+                break;
+        default:
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+struct list_ctx {
+        int (*cb)(const struct box_info *bi, void *userdata);
+        void *userdata;
+};
+
+static int list_cb(const struct nlattr *a, void *data)
+{
+        struct list_ctx *c = data;
+        struct box_info bi = {};
+
+        if (mnl_attr_get_type(a) != A_BOXINFO)
+                return MNL_CB_ERROR;
+        if (parse_nested(a, boxinfo_cb, &bi) < 0)
+                return MNL_CB_ERROR;
+        return c->cb(&bi, c->userdata) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int proto_parse_list(const struct msg *m, int (*cb)(const struct box_info *bi, void *userdata), void *userdata)
+{
+        struct list_ctx c = { cb, userdata };
+
+        return parse_msg(m, MSG_LIST_REPLY, list_cb, &c);
+}
+
+int proto_parse_empty(const struct msg *m)
+{
+        return parse_msg(m, msg_type(m), NULL, NULL);
+}
+
+void session_info_done(struct session_info *si)
+{
+        free(si->service);
+        free(si->tty);
+        free(si->rhost);
+        *si = (struct session_info){};
+}
+
+int msg_send(int sock, const struct msg *m, int fd)
+{
+        struct iovec iov = { .iov_base = (void *)m->buf, .iov_len = m->len };
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        if (fd >= 0) {
+                struct cmsghdr *c;
+
+                mh.msg_control = control.buf;
+                mh.msg_controllen = sizeof(control.buf);
+                c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        for (;;) {
+                ssize_t k = sendmsg(sock, &mh, MSG_NOSIGNAL);
+                if (k >= 0)
+                        return (size_t)k == m->len ? 0 : -EMSGSIZE;
+                if (errno != EINTR)
+                        return negative_errno();
+        }
+}
+
+int msg_recv(int sock, struct msg *m, int *ret_fd)
+{
+        struct iovec iov = { .iov_base = m->buf, .iov_len = sizeof(m->buf) };
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * 4)];
+        } control = {};
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof(control.buf) };
+        int fd = -1, nfds = 0;
+        ssize_t k;
+
+        do
+                k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return negative_errno();
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        for (size_t i = 0; i < n; i++) {
+                                int x;
+                                memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                                if (nfds++ == 0)
+                                        fd = x;
+                                else
+                                        close(x);
+                        }
+                }
+        }
+        if (k == 0) {
+                closep(&fd);
+                return -ECONNRESET;
+        }
+        if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1 || (!ret_fd && fd >= 0)) {
+                closep(&fd);
+                return -EBADMSG;
+        }
+        m->len = (size_t)k;
+        if (ret_fd)
+                *ret_fd = fd;
+        return 0;
+}

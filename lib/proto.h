@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The helper's control protocol.  One SOCK_SEQPACKET message per request and
+ * per reply; each message is a netlink-style header followed by attributes,
+ * built and validated with libmnl.  Every message carries the protocol
+ * version; the receiver checks every length and type. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spec.h"
+
+#define NSBOX_RUNDIR "/run/nsbox"
+#define NSBOX_SOCKET NSBOX_RUNDIR "/helper.sock"
+#define NSBOX_LOCK NSBOX_RUNDIR "/helper.lock"
+#define NSBOX_PROTO_VERSION 1
+#define NSBOX_MSG_MAX 65536
+#define NSBOX_COOKIE_LEN 16
+#define NSBOX_ID_LEN 8
+
+enum msg_type {
+        MSG_OPEN = 0x10,        /* box_spec + session info -> MSG_BOX with the init's pidfd */
+        MSG_CLOSE,              /* cookie -> MSG_OK */
+        MSG_LIST,               /* -> MSG_LIST_REPLY */
+        MSG_OK = 0x20,
+        MSG_ERROR,              /* errno, step, object */
+        MSG_BOX,                /* id, cookie, namespaces, share (+ pidfd) */
+        MSG_LIST_REPLY,         /* A_BOXINFO... */
+};
+
+enum attr_type {
+        A_UNSPEC,
+        A_VERSION,              /* u32 */
+        A_USER,                 /* strz */
+        A_UID,                  /* u32 */
+        A_GID,                  /* u32 */
+        A_HOME,                 /* strz */
+        A_NAMESPACES,           /* u32 */
+        A_SHARE,                /* u32 */
+        A_LINGER,               /* u32 */
+        A_PROPAGATION,          /* u32 */
+        A_FLAGS,                /* u32: F_* */
+        A_READ_ONLY,            /* strz, repeated; leading '-' = optional */
+        A_INACCESSIBLE,         /* strz, repeated; leading '-' = optional */
+        A_BIND,                 /* nested: A_BIND_SRC, A_BIND_DST, A_FLAGS */
+        A_BIND_SRC,             /* strz */
+        A_BIND_DST,             /* strz */
+        A_HOSTNAME,             /* strz */
+        A_SERVICE,              /* strz */
+        A_TTY,                  /* strz */
+        A_RHOST,                /* strz */
+        A_COOKIE,               /* binary, NSBOX_COOKIE_LEN */
+        A_BOX_ID,               /* strz */
+        A_ERRNO,                /* u32 */
+        A_STEP,                 /* strz */
+        A_OBJECT,               /* strz */
+        A_PID,                  /* u32 */
+        A_SESSIONS,             /* u32 */
+        A_CREATED,              /* u64, seconds since the epoch */
+        A_BOXINFO,              /* nested: one box of a list */
+        _A_MAX,
+};
+
+enum {
+        F_PRIVATE_TMP = 1u << 0,
+        F_HIDE_HOMES = 1u << 1,
+        F_RO = 1u << 2,
+        F_OPTIONAL = 1u << 3,
+};
+
+struct session_info {
+        char *service;
+        char *tty;
+        char *rhost;
+};
+
+struct box_reply {
+        char id[NSBOX_ID_LEN + 1];
+        uint8_t cookie[NSBOX_COOKIE_LEN];
+        unsigned namespaces;
+        enum share share;
+};
+
+struct error_reply {
+        int error;              /* positive errno */
+        char step[64];
+        char object[256];
+};
+
+struct box_info {
+        char id[NSBOX_ID_LEN + 1];
+        char user[64 + 1];
+        uint32_t uid;
+        uint32_t pid;
+        uint32_t sessions;
+        uint32_t namespaces;
+        uint32_t share;
+        uint64_t created;
+};
+
+/* A message under construction or received. */
+struct msg {
+        char buf[NSBOX_MSG_MAX];
+        size_t len;
+};
+
+void msg_init(struct msg *m, enum msg_type type);
+int msg_type(const struct msg *m);
+
+int proto_put_open(struct msg *m, const struct box_spec *s, const struct session_info *si);
+int proto_put_box(struct msg *m, const struct box_reply *b);
+int proto_put_error(struct msg *m, const struct error_reply *e);
+int proto_put_cookie(struct msg *m, const uint8_t cookie[NSBOX_COOKIE_LEN]);
+int proto_put_boxinfo(struct msg *m, const struct box_info *bi);
+
+/* Each parser validates the whole message: version, every attribute's type
+ * and length, required attributes present.  -EBADMSG on any violation. */
+int proto_parse_open(const struct msg *m, struct box_spec *ret_spec, struct session_info *ret_si);
+int proto_parse_box(const struct msg *m, struct box_reply *ret);
+int proto_parse_error(const struct msg *m, struct error_reply *ret);
+int proto_parse_cookie(const struct msg *m, uint8_t ret[NSBOX_COOKIE_LEN]);
+/* Calls cb for every box of a list reply. */
+int proto_parse_list(const struct msg *m, int (*cb)(const struct box_info *bi, void *userdata), void *userdata);
+int proto_parse_empty(const struct msg *m);
+
+void session_info_done(struct session_info *si);
+
+/* Send or receive one message, optionally with one fd (SCM_RIGHTS).
+ * Receiving rejects truncated messages and more than one fd. */
+int msg_send(int sock, const struct msg *m, int fd);
+int msg_recv(int sock, struct msg *m, int *ret_fd);

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "spec.h"
+
+#include "ident.h"
+#include "util.h"
+
+static const struct {
+        const char *name;
+        unsigned flag;
+} ns_names[] = {
+        { "mount", NS_MOUNT },
+        { "pid", NS_PID },
+        { "uts", NS_UTS },
+        { "ipc", NS_IPC },
+};
+
+static void spec_paths_free(struct spec_path *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i].path);
+        free(v);
+}
+
+void box_spec_done(struct box_spec *s)
+{
+        free(s->user);
+        free(s->home);
+        free(s->hostname);
+        spec_paths_free(s->read_only, s->n_read_only);
+        spec_paths_free(s->inaccessible, s->n_inaccessible);
+        for (size_t i = 0; i < s->n_binds; i++) {
+                free(s->binds[i].src);
+                free(s->binds[i].dst);
+        }
+        free(s->binds);
+        *s = (struct box_spec){};
+}
+
+int spec_path_push(struct spec_path **v, size_t *n, const char *path, bool optional)
+{
+        struct spec_path *nv;
+        char *d = strdup(path);
+
+        if (!d)
+                return -ENOMEM;
+        nv = realloc(*v, (*n + 1) * sizeof(**v));
+        if (!nv) {
+                free(d);
+                return -ENOMEM;
+        }
+        nv[*n] = (struct spec_path){ .path = d, .optional = optional };
+        (*n)++;
+        *v = nv;
+        return 0;
+}
+
+int spec_bind_push(struct box_spec *s, const char *src, const char *dst, bool ro, bool optional)
+{
+        struct spec_bind *nv;
+        char *a = strdup(src), *b = strdup(dst);
+
+        nv = (a && b) ? realloc(s->binds, (s->n_binds + 1) * sizeof(*s->binds)) : NULL;
+        if (!nv) {
+                free(a);
+                free(b);
+                return -ENOMEM;
+        }
+        nv[s->n_binds++] = (struct spec_bind){ .src = a, .dst = b, .ro = ro, .optional = optional };
+        s->binds = nv;
+        return 0;
+}
+
+unsigned namespace_flag(const char *name)
+{
+        for (size_t j = 0; j < ARRAY_SIZE(ns_names); j++)
+                if (strcmp(name, ns_names[j].name) == 0)
+                        return ns_names[j].flag;
+        return 0;
+}
+
+int namespaces_format(unsigned ns, char **ret)
+{
+        char buf[64] = "";
+
+        for (size_t j = 0; j < ARRAY_SIZE(ns_names); j++)
+                if (ns & ns_names[j].flag) {
+                        if (buf[0])
+                                strcat(buf, " ");
+                        strcat(buf, ns_names[j].name);
+                }
+        return xstrdup(ret, buf);
+}
+
+const char *share_to_string(enum share s)
+{
+        return s == SHARE_USER ? "user" : "session";
+}
+
+const char *propagation_to_string(enum propagation p)
+{
+        return p == PROP_PRIVATE ? "private" : "slave";
+}
+
+bool hostname_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.' || s[n - 1] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.'))
+                        return false;
+        }
+        return true;
+}
+
+int box_spec_validate(const struct box_spec *s, const char **ret_why)
+{
+        if (!s->user || !ident_name_valid(s->user))
+                return *ret_why = "user name", -EINVAL;
+        if (!s->home || !path_is_clean(s->home))
+                return *ret_why = "home", -EINVAL;
+        if (!(s->namespaces & NS_MOUNT) || (s->namespaces & ~NS_ALL))
+                return *ret_why = "namespaces", -EINVAL;
+        if (s->share > SHARE_USER || s->propagation > PROP_PRIVATE)
+                return *ret_why = "share or propagation", -EINVAL;
+        for (size_t i = 0; i < s->n_read_only; i++)
+                if (!path_is_clean(s->read_only[i].path))
+                        return *ret_why = "read_only path", -EINVAL;
+        for (size_t i = 0; i < s->n_inaccessible; i++)
+                if (!path_is_clean(s->inaccessible[i].path))
+                        return *ret_why = "inaccessible path", -EINVAL;
+        for (size_t i = 0; i < s->n_binds; i++)
+                if (!path_is_clean(s->binds[i].src) || !path_is_clean(s->binds[i].dst))
+                        return *ret_why = "bind path", -EINVAL;
+        if (s->hostname && (!(s->namespaces & NS_UTS) || !hostname_valid(s->hostname)))
+                return *ret_why = "hostname", -EINVAL;
+        return 0;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A box specification: the policy resolved and expanded for one user.  The
+ * module builds it, the wire protocol carries it, the helper builds from it. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum {
+        NS_MOUNT = 1u << 0,
+        NS_PID = 1u << 1,
+        NS_UTS = 1u << 2,
+        NS_IPC = 1u << 3,
+        NS_ALL = NS_MOUNT | NS_PID | NS_UTS | NS_IPC,
+};
+
+enum share { SHARE_SESSION, SHARE_USER };
+enum propagation { PROP_SLAVE, PROP_PRIVATE };
+
+struct spec_path {
+        char *path;
+        bool optional;          /* written with a leading '-': missing is not an error */
+};
+
+struct spec_bind {
+        char *src;
+        char *dst;
+        bool ro;
+        bool optional;
+};
+
+struct box_spec {
+        char *user;
+        uid_t uid;
+        gid_t gid;
+        char *home;
+        unsigned namespaces;
+        enum share share;
+        unsigned linger;
+        enum propagation propagation;
+        bool private_tmp;
+        bool hide_homes;
+        struct spec_path *read_only;
+        size_t n_read_only;
+        struct spec_path *inaccessible;
+        size_t n_inaccessible;
+        struct spec_bind *binds;
+        size_t n_binds;
+        char *hostname;         /* NULL: keep the host's name */
+};
+
+void box_spec_done(struct box_spec *s);
+int spec_path_push(struct spec_path **v, size_t *n, const char *path, bool optional);
+int spec_bind_push(struct box_spec *s, const char *src, const char *dst, bool ro, bool optional);
+
+/* Names as written in the policy: "mount pid uts ipc". */
+unsigned namespace_flag(const char *name);   /* 0 when unknown */
+int namespaces_format(unsigned ns, char **ret);
+const char *share_to_string(enum share s);
+const char *propagation_to_string(enum propagation p);
+
+/* Checks the helper repeats on what it receives: every path clean and
+ * absolute, the hostname well formed. */
+int box_spec_validate(const struct box_spec *s, const char **ret_why);
+bool hostname_valid(const char *s);

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "util.h"
+
+#include <ctype.h>
+#include <time.h>
+
+int xasprintf(char **ret, const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int xstrdup(char **ret, const char *s)
+{
+        char *d = strdup(s);
+
+        if (!d)
+                return -ENOMEM;
+        *ret = d;
+        return 0;
+}
+
+int strv_push(char ***v, size_t *n, const char *s)
+{
+        char **nv;
+        char *d;
+
+        d = strdup(s);
+        if (!d)
+                return -ENOMEM;
+        nv = realloc(*v, (*n + 2) * sizeof(char *));
+        if (!nv) {
+                free(d);
+                return -ENOMEM;
+        }
+        nv[(*n)++] = d;
+        nv[*n] = NULL;
+        *v = nv;
+        return 0;
+}
+
+void strv_free(char **v)
+{
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+bool streq_ptr(const char *a, const char *b)
+{
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+int parse_bool(const char *s)
+{
+        static const char *const yes[] = { "yes", "true", "on", "1" };
+        static const char *const no[] = { "no", "false", "off", "0" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+                if (strcasecmp(s, yes[i]) == 0)
+                        return 1;
+        for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+                if (strcasecmp(s, no[i]) == 0)
+                        return 0;
+        return -EINVAL;
+}
+
+int parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+        unsigned long v = 0;
+
+        if (!*s)
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (!isdigit((unsigned char)*p))
+                        return -EINVAL;
+                if (v > (max - (unsigned long)(*p - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (unsigned long)(*p - '0');
+        }
+        *ret = v;
+        return 0;
+}
+
+int split_words(const char *s, char ***ret, size_t *ret_n)
+{
+        char **v = NULL;
+        size_t n = 0;
+        int r;
+
+        while (*s) {
+                const char *e;
+                char *w;
+
+                while (*s && isspace((unsigned char)*s))
+                        s++;
+                if (!*s)
+                        break;
+                for (e = s; *e && !isspace((unsigned char)*e); e++)
+                        ;
+                w = strndup(s, (size_t)(e - s));
+                if (!w) {
+                        strv_free(v);
+                        return -ENOMEM;
+                }
+                r = strv_push(&v, &n, w);
+                free(w);
+                if (r < 0) {
+                        strv_free(v);
+                        return r;
+                }
+                s = e;
+        }
+        if (!v) {
+                v = calloc(1, sizeof(char *));
+                if (!v)
+                        return -ENOMEM;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                p += k;
+                len -= (size_t)k;
+        }
+        return 0;
+}
+
+unsigned long long now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Small helpers shared by the module, the helper and the CLI: cleanup
+ * attributes in the style of systemd, fd hand-off, and checked string
+ * building.  Internal functions return 0 or -errno. */
+#pragma once
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void closep(int *fd)
+{
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
+
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+static inline int take_fd(int *fd)
+{
+        int r = *fd;
+        *fd = -1;
+        return r;
+}
+#define TAKE_FD(fd) take_fd(&(fd))
+#define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
+
+static inline int negative_errno(void)
+{
+        return errno > 0 ? -errno : -EIO;
+}
+
+/* asprintf that returns 0 or -ENOMEM and leaves *ret untouched on failure. */
+int xasprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
+
+/* strdup that returns 0 or -ENOMEM. */
+int xstrdup(char **ret, const char *s);
+
+/* Append one string to a NULL-terminated vector. */
+int strv_push(char ***v, size_t *n, const char *s);
+void strv_free(char **v);
+
+bool streq_ptr(const char *a, const char *b);
+
+/* Parse yes/no/true/false/on/off/1/0. Returns 0/1, or -EINVAL. */
+int parse_bool(const char *s);
+
+/* Parse a decimal unsigned value within [0, max]. */
+int parse_uint(const char *s, unsigned long max, unsigned long *ret);
+
+/* Split on ASCII whitespace into a new vector. */
+int split_words(const char *s, char ***ret, size_t *ret_n);
+
+/* Write all of buf, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Monotonic clock in microseconds. */
+unsigned long long now_usec(void);

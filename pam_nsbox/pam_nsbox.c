@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pam_nsbox: put every login into a box.
+ *
+ * The module stays small: it reads the policy, asks the helper for a box,
+ * joins the box's namespaces with setns() on the pidfd of the box's init,
+ * and sets the environment.  Everything that forks, mounts or keeps state
+ * lives in nsbox-helper.  The process that calls us (sshd's monitor, login's
+ * or su's parent) stays in the initial user namespace and keeps host root;
+ * only its mount, pid-for-children, uts and ipc namespaces change, so every
+ * process it forks afterwards lands in the box.  pam_sm_close_session puts
+ * the process back.
+ *
+ * No exit(), no signal handler, no thread; the one child we ever make (to
+ * start the helper) is reaped before we return and never raises SIGCHLD in
+ * the application. */
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <syslog.h>
+
+#include "paths.h"
+#include "policy.h"
+#include "proto.h"
+#include "util.h"
+
+#ifndef NSBOX_HELPER_PATH
+#define NSBOX_HELPER_PATH "/usr/libexec/nsbox/nsbox-helper"
+#endif
+
+/* Built with -fvisibility=hidden; the version script lists the same two. */
+#define NSBOX_EXPORT __attribute__((visibility("default")))
+
+#define DATA_NAME "pam_nsbox_session"
+#define HELPER_START_TIMEOUT_MS 5000
+#define HELPER_REPLY_TIMEOUT_SEC 30
+
+struct args {
+        const char *config;
+        const char *helper;
+        bool debug;
+};
+
+/* What pam_sm_close_session needs to undo the join. */
+struct session_state {
+        uint8_t cookie[NSBOX_COOKIE_LEN];
+        char id[NSBOX_ID_LEN + 1];
+        int saved_mnt, saved_uts, saved_ipc, saved_pid;
+        int saved_cwd;
+};
+
+static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
+{
+        *a = (struct args){ .config = NSBOX_DEFAULT_CONFIG, .helper = NSBOX_HELPER_PATH };
+        for (int i = 0; i < argc; i++) {
+                if (strncmp(argv[i], "config=", 7) == 0)
+                        a->config = argv[i] + 7;
+                else if (strncmp(argv[i], "helper=", 7) == 0)
+                        a->helper = argv[i] + 7;
+                else if (strcmp(argv[i], "debug") == 0)
+                        a->debug = true;
+                else
+                        pam_syslog(pamh, LOG_WARNING, "unknown module argument '%s' ignored", argv[i]);
+        }
+}
+
+/* ---- talking to the helper --------------------------------------------- */
+
+/* Start the helper detached: a raw clone3 with no exit signal (so the
+ * application's SIGCHLD handling never sees it) makes an intermediate child,
+ * which starts the helper in a new session and exits at once.  We reap the
+ * intermediate child through its pidfd and wait for the helper to say it
+ * listens (or that another helper already does) on a pipe. */
+static int spawn_helper(pam_handle_t *pamh, const char *path)
+{
+        static char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        static char *const argv[] = { (char *)"nsbox-helper", (char *)"--daemon", NULL };
+        _cleanup_close_ int exe = -1, pidfd = -1;
+        _cleanup_free_ char *why = NULL;
+        struct clone_args ca = { .flags = CLONE_PIDFD, .exit_signal = 0 };
+        int ready[2], r;
+        pid_t pid;
+
+        r = open_trusted(path, O_PATH, &exe, &why);
+        if (r < 0) {
+                pam_syslog(pamh, LOG_ERR, "step=start-helper object=%s: %s", path, why ? why : strerror(-r));
+                return r;
+        }
+        if (pipe2(ready, O_CLOEXEC) < 0)
+                return negative_errno();
+        ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+        pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+        if (pid == 0) {
+                /* Only system calls from here on: this is a copy of the
+                 * application, possibly a multithreaded one. */
+                struct clone_args ga = { .exit_signal = SIGCHLD };
+
+                syscall(SYS_setsid);
+                if (syscall(SYS_clone3, &ga, sizeof(ga)) == 0) {
+                        /* Move what we keep above the low numbers first, so
+                         * that the dup2s below cannot clobber it. */
+                        int e = fcntl(exe, F_DUPFD_CLOEXEC, 10);
+                        int rd = fcntl(ready[1], F_DUPFD, 10);
+                        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+                        if (e < 0 || rd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+                            dup2(null, 2) < 0 || dup2(rd, 3) < 0)
+                                syscall(SYS_exit_group, 127);
+                        exe = e;
+                        close_range(4, ~0U, CLOSE_RANGE_CLOEXEC);
+                        syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+                        syscall(SYS_exit_group, 127);
+                }
+                syscall(SYS_exit_group, 0);
+        }
+        close(ready[1]);
+        if (pid < 0) {
+                r = negative_errno();
+                close(ready[0]);
+                return r;
+        }
+        (void)waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){}, WEXITED | __WALL);
+        /* 'R' when it listens; EOF alone when another helper holds the lock. */
+        struct pollfd p = { .fd = ready[0], .events = POLLIN };
+        r = poll(&p, 1, HELPER_START_TIMEOUT_MS);
+        close(ready[0]);
+        return r > 0 ? 0 : -ETIMEDOUT;
+}
+
+static int connect_helper(int *ret)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct timeval tv = { .tv_sec = HELPER_REPLY_TIMEOUT_SEC };
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        _cleanup_close_ int fd = -1;
+
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        strcpy(sa.sun_path, NSBOX_SOCKET);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return negative_errno();
+        /* Only root may answer for the helper. */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0)
+                return -EPERM;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+/* One request, one reply.  Starts the helper when nobody listens. */
+static int ask_helper(pam_handle_t *pamh, const char *helper, const struct msg *req, struct msg *reply, int *ret_fd)
+{
+        for (int attempt = 0;; attempt++) {
+                _cleanup_close_ int fd = -1;
+                int r = connect_helper(&fd);
+
+                if (r == 0)
+                        r = msg_send(fd, req, -1);
+                if (r == 0)
+                        r = msg_recv(fd, reply, ret_fd);
+                if (r == 0)
+                        return 0;
+                /* Not running (no socket, stale socket), or it went away
+                 * while idle: start one and try again. */
+                if (!helper || attempt >= 40 ||
+                    (r != -ENOENT && r != -ECONNREFUSED && r != -ECONNRESET && r != -EPIPE))
+                        return r;
+                if (attempt == 0 || attempt % 10 == 0) {
+                        r = spawn_helper(pamh, helper);
+                        if (r < 0)
+                                return r;
+                } else
+                        poll(NULL, 0, 25);
+        }
+}
+
+/* ---- joining ------------------------------------------------------------- */
+
+static void state_free(struct session_state *st)
+{
+        closep(&st->saved_mnt);
+        closep(&st->saved_uts);
+        closep(&st->saved_ipc);
+        closep(&st->saved_pid);
+        closep(&st->saved_cwd);
+        free(st);
+}
+
+static void cleanup_state(pam_handle_t *pamh, void *data, int error_status)
+{
+        (void)pamh;
+        (void)error_status;
+        state_free(data);
+}
+
+static int ns_flags(unsigned ns)
+{
+        return CLONE_NEWNS | ((ns & NS_PID) ? CLONE_NEWPID : 0) | ((ns & NS_UTS) ? CLONE_NEWUTS : 0) |
+               ((ns & NS_IPC) ? CLONE_NEWIPC : 0);
+}
+
+static int save_namespaces(struct session_state *st)
+{
+        st->saved_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        st->saved_uts = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+        st->saved_ipc = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+        st->saved_pid = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+        st->saved_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (st->saved_mnt < 0 || st->saved_uts < 0 || st->saved_ipc < 0 || st->saved_pid < 0)
+                return -errno ?: -EIO;
+        return 0;
+}
+
+static int restore_namespaces(struct session_state *st)
+{
+        int r = 0;
+
+        if (setns(st->saved_mnt, CLONE_NEWNS) < 0)
+                r = negative_errno();
+        if (setns(st->saved_uts, CLONE_NEWUTS) < 0 && r == 0)
+                r = negative_errno();
+        if (setns(st->saved_ipc, CLONE_NEWIPC) < 0 && r == 0)
+                r = negative_errno();
+        if (setns(st->saved_pid, CLONE_NEWPID) < 0 && r == 0)
+                r = negative_errno();
+        if (st->saved_cwd >= 0 && fchdir(st->saved_cwd) < 0 && r == 0)
+                r = negative_errno();
+        return r;
+}
+
+static int join_box(int pidfd, unsigned ns)
+{
+        _cleanup_free_ char *cwd = getcwd(NULL, 0);
+
+        /* A thread that shares its filesystem context cannot change mount
+         * namespace; unsharing it affects only this thread. */
+        if (unshare(CLONE_FS) < 0)
+                return negative_errno();
+        if (setns(pidfd, ns_flags(ns)) < 0)
+                return negative_errno();
+        /* Joining a mount namespace moves us to its root: go back to where
+         * the application was, if that place exists in the box. */
+        if ((!cwd || chdir(cwd) < 0) && chdir("/") < 0)
+                return negative_errno();
+        return 0;
+}
+
+static void send_close(pam_handle_t *pamh, const uint8_t cookie[NSBOX_COOKIE_LEN])
+{
+        struct msg *req = malloc(sizeof(*req)), *reply = malloc(sizeof(*reply));
+
+        if (req && reply) {
+                msg_init(req, MSG_CLOSE);
+                if (proto_put_cookie(req, cookie) == 0)
+                        (void)ask_helper(pamh, NULL, req, reply, NULL);
+        }
+        free(req);
+        free(reply);
+}
+
+/* ---- the session hooks --------------------------------------------------- */
+
+static int deny(pam_handle_t *pamh, const char *user, const char *fmt, ...) _printf_(3, 4);
+static int deny(pam_handle_t *pamh, const char *user, const char *fmt, ...)
+{
+        char buf[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        pam_syslog(pamh, LOG_ERR, "session denied for user=%s: %s", user, buf);
+        return PAM_SESSION_ERR;
+}
+
+static int request_box(pam_handle_t *pamh, const struct args *a, const struct box_spec *spec, struct box_reply *ret,
+                       int *ret_pidfd, struct error_reply *ret_err)
+{
+        struct session_info si = {};
+        const void *item;
+        struct msg *req = NULL, *reply = NULL;
+        int r, fd = -1;
+
+        if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
+                si.service = (char *)item;
+        if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS)
+                si.tty = (char *)item;
+        if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
+                si.rhost = (char *)item;
+        req = malloc(sizeof(*req));
+        reply = malloc(sizeof(*reply));
+        if (!req || !reply) {
+                r = -ENOMEM;
+                goto out;
+        }
+        msg_init(req, MSG_OPEN);
+        r = proto_put_open(req, spec, &si);
+        if (r < 0)
+                goto out;
+        r = ask_helper(pamh, a->helper, req, reply, &fd);
+        if (r < 0) {
+                snprintf(ret_err->step, sizeof(ret_err->step), "helper");
+                snprintf(ret_err->object, sizeof(ret_err->object), "%s", NSBOX_SOCKET);
+                ret_err->error = -r;
+                goto out;
+        }
+        if (msg_type(reply) == MSG_ERROR) {
+                r = proto_parse_error(reply, ret_err);
+                if (r == 0)
+                        r = -ret_err->error;
+                goto out;
+        }
+        r = proto_parse_box(reply, ret);
+        if (r == 0 && fd < 0)
+                r = -EBADMSG;
+        if (r < 0) {
+                snprintf(ret_err->step, sizeof(ret_err->step), "helper-reply");
+                ret_err->error = -r;
+                goto out;
+        }
+        *ret_pidfd = TAKE_FD(fd);
+out:
+        closep(&fd);
+        free(req);
+        free(reply);
+        return r;
+}
+
+static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident *id, const struct box_spec *spec)
+{
+        struct box_reply br = {};
+        struct error_reply er = {};
+        struct session_state *st;
+        _cleanup_close_ int pidfd = -1;
+        char env[64];
+        unsigned long long t0 = now_usec();
+        int r;
+
+        r = request_box(pamh, a, spec, &br, &pidfd, &er);
+        if (r < 0)
+                return deny(pamh, id->name, "step=%s object=%s: %s", er.step[0] ? er.step : "request",
+                            er.object[0] ? er.object : "box", strerror(er.error ? er.error : -r));
+        st = calloc(1, sizeof(*st));
+        if (!st) {
+                send_close(pamh, br.cookie);
+                return deny(pamh, id->name, "box=%s step=join: %s", br.id, strerror(ENOMEM));
+        }
+        memcpy(st->cookie, br.cookie, sizeof(st->cookie));
+        memcpy(st->id, br.id, sizeof(st->id));
+        st->saved_cwd = -1;
+        r = save_namespaces(st);
+        if (r == 0)
+                r = join_box(pidfd, br.namespaces);
+        if (r < 0) {
+                (void)restore_namespaces(st);
+                state_free(st);
+                send_close(pamh, br.cookie);
+                return deny(pamh, id->name, "box=%s step=join object=init: %s", br.id, strerror(-r));
+        }
+        if (pam_set_data(pamh, DATA_NAME, st, cleanup_state) != PAM_SUCCESS) {
+                (void)restore_namespaces(st);
+                state_free(st);
+                send_close(pamh, br.cookie);
+                return deny(pamh, id->name, "box=%s step=pam_set_data: failed", br.id);
+        }
+        snprintf(env, sizeof(env), "NSBOX_ID=%s", br.id);
+        r = pam_putenv(pamh, env);
+        snprintf(env, sizeof(env), "NSBOX_SHARE=%s", share_to_string(br.share));
+        if (r == PAM_SUCCESS)
+                r = pam_putenv(pamh, env);
+        if (r != PAM_SUCCESS) {
+                /* The data cleanup will close our fds; put the process back now. */
+                (void)restore_namespaces(st);
+                send_close(pamh, br.cookie);
+                pam_set_data(pamh, DATA_NAME, NULL, NULL);
+                return deny(pamh, id->name, "box=%s step=pam_putenv: %s", br.id, pam_strerror(pamh, r));
+        }
+        if (a->debug)
+                pam_syslog(pamh, LOG_DEBUG, "user=%s box=%s joined in %llu us", id->name, br.id, now_usec() - t0);
+        return PAM_SUCCESS;
+}
+
+NSBOX_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+        struct args a;
+        struct ident id = {};
+        struct policy pol = {};
+        struct resolved res;
+        struct box_spec spec = {};
+        _cleanup_free_ char *why = NULL;
+        const char *user = NULL, *idwhy = NULL;
+        const void *existing = NULL;
+        int r, ret;
+
+        (void)flags;
+        parse_args(pamh, argc, argv, &a);
+        if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user)
+                return deny(pamh, "?", "no user name");
+        if (pam_get_data(pamh, DATA_NAME, &existing) == PAM_SUCCESS && existing)
+                return PAM_SUCCESS;     /* already boxed by this handle */
+
+        r = ident_lookup(user, &id, &idwhy);
+        if (r < 0)
+                return deny(pamh, ident_name_valid(user) ? user : "(invalid)", "step=identity: %s",
+                            idwhy ? idwhy : strerror(-r));
+
+        r = policy_load(a.config, &pol);
+        if (r < 0) {
+                /* Fail closed, except for root and users the readable part of
+                 * the policy names exempt: they must always be able to log in
+                 * and repair it. */
+                if (id.uid == 0 || policy_is_exempt(&pol, &id)) {
+                        pam_syslog(pamh, LOG_WARNING, "policy %s is invalid (%s); exempt user=%s let in unboxed",
+                                   a.config, pol.n_errors ? pol.errors[0] : strerror(-r), id.name);
+                        ret = PAM_SUCCESS;
+                } else
+                        ret = deny(pamh, id.name, "policy %s is invalid: %s", a.config,
+                                   pol.n_errors ? pol.errors[0] : strerror(-r));
+                goto out;
+        }
+        if (policy_is_exempt(&pol, &id)) {
+                if (a.debug)
+                        pam_syslog(pamh, LOG_DEBUG, "user=%s is exempt", id.name);
+                ret = PAM_SUCCESS;
+                goto out;
+        }
+        policy_resolve(&pol, &id, &res);
+        if (!policy_wants_box(&res)) {
+                if (a.debug)
+                        pam_syslog(pamh, LOG_DEBUG, "user=%s: box = no", id.name);
+                ret = PAM_SUCCESS;
+                goto out;
+        }
+        r = policy_build_spec(&res, &id, &spec, &why);
+        if (r < 0) {
+                ret = deny(pamh, id.name, "policy %s: %s", a.config, why ? why : strerror(-r));
+                goto out;
+        }
+        ret = open_box(pamh, &a, &id, &spec);
+out:
+        box_spec_done(&spec);
+        policy_done(&pol);
+        ident_done(&id);
+        return ret;
+}
+
+NSBOX_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+        struct session_state *st = NULL;
+        const void *data = NULL;
+        struct args a;
+        int r;
+
+        (void)flags;
+        parse_args(pamh, argc, argv, &a);
+        if (pam_get_data(pamh, DATA_NAME, &data) != PAM_SUCCESS || !data)
+                return PAM_SUCCESS;
+        st = (struct session_state *)data;
+        r = restore_namespaces(st);
+        if (r < 0)
+                pam_syslog(pamh, LOG_ERR, "box=%s step=leave: %s", st->id, strerror(-r));
+        send_close(pamh, st->cookie);
+        if (a.debug)
+                pam_syslog(pamh, LOG_DEBUG, "box=%s session closed", st->id);
+        pam_set_data(pamh, DATA_NAME, NULL, NULL);
+        return r < 0 ? PAM_SESSION_ERR : PAM_SUCCESS;
+}
