@@ -29,7 +29,8 @@ static int fail(struct step_error *err, const char *step, const char *object, in
 static int open_nofollow(int dirfd, const char *path, int flags, int *ret)
 {
         struct open_how how = {
-                .flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
+                /* openat2 rejects O_NOCTTY beside O_PATH. */
+                .flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
                 .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
         int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));

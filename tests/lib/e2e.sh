@@ -1,0 +1,189 @@
+#!/bin/bash
+# Shared pieces of the end-to-end scenarios.  Sourced inside the test world.
+# Every check prints one line: "PASS name", "FAIL name: why" or
+# "SKIP name: why"; tests/run counts them.
+set -u
+W=${NSBOX_WORLD:?run through tests/world}
+B=$W/build
+NSBOX=$B/nsbox
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+skip() { echo "SKIP $1: $2"; }
+# check NAME "what it shows" COMMAND...
+check() {
+        local name=$1 what=$2
+        shift 2
+        if "$@"; then pass "$name"; else fail "$name" "$what"; fi
+}
+
+# The PAM stack every test service uses: pam_rootok lets root switch user,
+# pam_permit stands in for the authentication sshd and login -f skip.
+pam_service() {
+        local name=$1 extra=${2:-}
+        cat > /etc/pam.d/$name <<P
+auth     sufficient pam_rootok.so
+auth     required   pam_permit.so
+account  required   pam_permit.so
+password required   pam_deny.so
+session  required   $B/pam_nsbox.so helper=$B/nsbox-helper debug
+$extra
+P
+}
+
+setup_pam() {
+        cat > /etc/pam.d/other <<P
+auth     required pam_deny.so
+account  required pam_deny.so
+password required pam_deny.so
+session  required pam_deny.so
+P
+        for s in su su-l runuser runuser-l login sshd; do pam_service $s; done
+        pam_service nsbox-pamtester "session  optional   pam_exec.so type=open_session log=$W/out/pamexec.out $W/bin/probe"
+}
+
+# The policy under test.  $1 replaces it whole when given.
+write_policy() {
+        if [ $# -gt 0 ]; then
+                printf '%s\n' "$1" > /etc/security/nsbox.conf
+        else
+                cat > /etc/security/nsbox.conf <<'P'
+[global]
+exempt_users = root
+exempt_groups = admins
+
+[default]
+box = yes
+namespaces = mount pid uts ipc
+private_tmp = yes
+hide_homes = yes
+read_only = /srv/ro ${HOME}/ro -/srv/missing
+inaccessible = /srv/secret
+bind = /srv/src:/srv/dst:ro
+hostname = box-${USER}
+
+[user:bob]
+share = user
+P
+        fi
+        chmod 0644 /etc/security/nsbox.conf
+}
+
+# Fixtures that the policy's paths point at.
+setup_fixtures() {
+        mkdir -p /srv/ro /srv/secret /srv/src /srv/dst
+        chmod 0777 /srv/ro
+        echo secret > /srv/secret/data
+        chmod 0644 /srv/secret/data
+        echo bound-content > /srv/src/file
+        echo world-marker > /tmp/world-marker
+        echo world-marker > /var/tmp/world-marker
+        for u in alice bob carol; do
+                mkdir -p /home/$u/ro
+                chown $u: /home/$u/ro
+        done
+}
+
+# What a session sees, as key=value lines.
+setup_probe() {
+        cat > $W/bin/probe <<'P'
+#!/bin/bash
+echo "nsbox_id=${NSBOX_ID:-}"
+echo "nsbox_share=${NSBOX_SHARE:-}"
+echo "uid=$(id -u)"
+echo "init_comm=$(cat /proc/1/comm 2>/dev/null)"
+echo "nprocs=$(ls /proc | grep -c '^[0-9]')"
+echo "pids=$(ls /proc | grep '^[0-9]' | sort -n | tr '\n' ' ')"
+echo "hostname=$(cat /proc/sys/kernel/hostname)"
+echo "tmp_marker=$(test -e /tmp/world-marker && echo yes || echo no)"
+echo "vartmp_marker=$(test -e /var/tmp/world-marker && echo yes || echo no)"
+echo "tmp_mode=$(stat -c %a /tmp)"
+echo "tmp_write=$(echo x > /tmp/probe.$$ 2>/dev/null && echo yes || echo no)"
+echo "homes=$(ls /home | tr '\n' ' ')"
+echo "home_write=$(touch $HOME/probe.$$ 2>/dev/null && rm -f $HOME/probe.$$ && echo yes || echo no)"
+echo "ro_write=$(touch /srv/ro/probe.$$ 2>/dev/null && echo yes || echo no)"
+echo "home_ro_write=$(touch $HOME/ro/probe.$$ 2>/dev/null && echo yes || echo no)"
+echo "secret_read=$(cat /srv/secret/data 2>/dev/null || echo no)"
+echo "bind_read=$(cat /srv/dst/file 2>/dev/null || echo no)"
+echo "bind_write=$(touch /srv/dst/probe.$$ 2>/dev/null && echo yes || echo no)"
+echo "mounts_tmp=$(grep -c ' /tmp ' /proc/self/mountinfo)"
+echo "fds=$(ls /proc/self/fd | wc -l)"
+P
+        chmod 0755 $W/bin/probe
+}
+
+# value KEY FILE
+value() { sed -n "s/^$1=//p" "$2" | head -n1; }
+
+setup_sshd() {
+        command -v /usr/sbin/sshd >/dev/null || return 1
+        mkdir -p $W/ssh/keys
+        ssh-keygen -q -t ed25519 -N '' -f $W/ssh/host_ed25519
+        ssh-keygen -q -t ed25519 -N '' -f $W/ssh/client
+        for u in alice bob carol dave root; do
+                cp $W/ssh/client.pub $W/ssh/keys/$u
+        done
+        chmod 0644 $W/ssh/keys/*
+        cat > $W/ssh/sshd_config <<S
+Port 2222
+ListenAddress 127.0.0.1
+HostKey $W/ssh/host_ed25519
+UsePAM yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile $W/ssh/keys/%u
+StrictModes no
+PidFile $W/sshd.pid
+UseDNS no
+PermitRootLogin yes
+PrintMotd no
+PrintLastLog no
+LogLevel VERBOSE
+S
+        /usr/sbin/sshd -f $W/ssh/sshd_config -E $W/out/sshd.log || return 1
+        for _ in $(seq 50); do
+                [ -s $W/sshd.pid ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+ssh_to() {
+        local user=$1
+        shift
+        ssh -F /dev/null -i $W/ssh/client -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+                -o BatchMode=yes -o LogLevel=ERROR -p 2222 "$user@127.0.0.1" "$@"
+}
+
+# Log in with login(1) on a pty and run one command line.
+login_run() {
+        local user=$1 cmdline=$2
+        expect -f - <<X >/dev/null 2>&1
+set timeout 20
+spawn login -f $user
+expect {
+        -re {[$#] $} { send "$cmdline; exit\r" }
+        timeout { exit 1 }
+        eof { exit 2 }
+}
+expect eof
+lassign [wait] pid spawnid os_error value
+exit \$value
+X
+}
+
+# Wait up to N tenths of a second for a command to succeed.
+wait_for() {
+        local n=$1
+        shift
+        for _ in $(seq "$n"); do
+                "$@" && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+no_boxes() { [ "$($NSBOX list --json | tr -d ' \n')" = "[]" ]; }
+no_init() { ! pgrep -x nsbox-init >/dev/null; }
+box_count() { $NSBOX list --json | grep -c '"id"'; }

@@ -1,0 +1,86 @@
+#!/bin/bash
+# Inside the fresh namespaces: build the world, then exec the command.
+set -eu
+REPO=$NSBOX_REPO
+W=/run/world
+
+# /run first (the world's state and the helper's /run/nsbox), then the build
+# tree at a path whose ancestors are all root-owned: the module trusts only
+# such a helper.
+mount -t tmpfs -o mode=0755 world-run /run
+mkdir -p $W/build $W/bin $W/etc $W/out /run/sshd
+mount --bind "$REPO/build" $W/build
+mount -o remount,bind,ro $W/build
+mount -t tmpfs -o mode=1777 world-tmp /tmp
+mount -t tmpfs -o mode=1777 world-vartmp /var/tmp
+mount -t tmpfs -o mode=0755 world-home /home
+mount -t tmpfs -o mode=0755 world-srv /srv
+
+# A private /dev: the host's device nodes, a new devpts instance, and a
+# /dev/log of our own so that syslog lines can be checked.
+mkdir -p $W/hostdev
+mount --bind /dev $W/hostdev
+mount -t tmpfs -o mode=0755,nosuid world-dev /dev
+for n in null zero full random urandom tty; do
+        touch /dev/$n
+        mount --bind $W/hostdev/$n /dev/$n
+done
+mkdir -p /dev/pts /dev/shm /dev/mqueue
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
+ln -s pts/ptmx /dev/ptmx
+mount -t tmpfs -o mode=1777 world-shm /dev/shm
+mount -t mqueue mqueue /dev/mqueue
+ln -s /proc/self/fd /dev/fd
+umount -l $W/hostdev
+"$W/build/tests/logsink" /dev/log $W/out/syslog &
+
+# Users: alice and bob are boxed, carol is exempt through the admins group,
+# dave has no home.  Shadow entries are "*": no password, not locked.
+cat > $W/etc/passwd <<'P'
+root:x:0:0:root:/root:/bin/bash
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+sshd:x:100:65534::/run/sshd:/usr/sbin/nologin
+alice:x:2001:2001:Alice:/home/alice:/bin/bash
+bob:x:2002:2002:Bob:/home/bob:/bin/bash
+carol:x:2003:2003:Carol:/home/carol:/bin/bash
+dave:x:2004:2004:Dave:/home/dave:/bin/bash
+P
+cat > $W/etc/group <<'G'
+root:x:0:
+daemon:x:1:
+tty:x:5:
+nogroup:x:65534:
+alice:x:2001:
+bob:x:2002:
+carol:x:2003:
+dave:x:2004:
+boxed:x:2100:alice,bob
+admins:x:2101:carol
+G
+cut -d: -f1 $W/etc/passwd | sed 's/$/:*:19000:0:99999:7:::/' > $W/etc/shadow
+cut -d: -f1 $W/etc/group | sed 's/$/:*::/' > $W/etc/gshadow
+chmod 0640 $W/etc/shadow $W/etc/gshadow
+for f in passwd group shadow gshadow; do
+        mount --bind $W/etc/$f /etc/$f
+done
+
+for u in alice bob carol; do
+        uid=$(id -u $u)
+        mkdir -p /home/$u/.ssh
+        chown -R $uid:$uid /home/$u
+        chmod 0755 /home/$u
+done
+
+# The test PAM services, and /etc/security with the policy.
+mkdir -p $W/pam.d $W/security/nsbox.d
+cp -a /etc/security/. $W/security/ 2>/dev/null || true
+mount --bind $W/pam.d /etc/pam.d
+mount --bind $W/security /etc/security
+rm -f /etc/security/nsbox.conf /etc/security/nsbox.d/*
+
+ip link set lo up
+hostname world
+
+export NSBOX_WORLD=$W
+exec "$@"
