@@ -503,8 +503,6 @@ int policy_load_fd(struct policy *p, int fd, const char *shown)
 
                 if (!name)
                         continue;
-                if (!d->val[i] && !strchr(name, ':'))
-                        continue;       /* a plain section: checked when its keys arrive */
                 if (!d->val[i]) {
                         if (parse_section_name(name, &kind, &sec_arg) < 0)
                                 r = push_error(p, "%s: [%s]: unknown section; write [global], [default], [group:NAME] or [user:NAME]",

@@ -159,11 +159,11 @@ ssh_to() {
 # Log in with login(1) on a pty and run one command line.
 login_run() {
         local user=$1 cmdline=$2
-        expect -f - <<X >/dev/null 2>&1
+        TERM=dumb expect -f - <<X >/dev/null 2>&1
 set timeout 20
 spawn login -f $user
 expect {
-        -re {[$#] $} { send "$cmdline; exit\r" }
+        -re {[\$#] } { send "$cmdline; exit\r" }
         timeout { exit 1 }
         eof { exit 2 }
 }
@@ -183,6 +183,9 @@ wait_for() {
         done
         return 1
 }
+
+# not CMD...: succeeds when CMD fails (and CMD may be a shell function).
+not() { ! "$@" 2>/dev/null; }
 
 no_boxes() { [ "$($NSBOX list --json | tr -d ' \n')" = "[]" ]; }
 no_init() { ! pgrep -x nsbox-init >/dev/null; }

@@ -1,0 +1,71 @@
+#!/bin/bash
+# Scenario: alice logs in five real ways — libpam through pamtester, su,
+# runuser, login on a pty, ssh to sshd — and each time her session is boxed:
+# it sees only the box's processes, the box's hostname, a private /tmp, only
+# her own home, read-only and inaccessible paths and a bind as the policy
+# says.  From outside, nothing of the box remains once she logs out.
+source "$NSBOX_REPO/tests/lib/e2e.sh"
+
+setup_pam
+write_policy
+setup_fixtures
+setup_probe
+mounts_before=$(wc -l < /proc/self/mountinfo)
+have_sshd=yes
+setup_sshd || have_sshd=no
+
+# Each way of logging in writes the probe's output to a file.
+run_pamtester() { pamtester nsbox-pamtester alice open_session close_session >/dev/null 2>&1 && grep -A100 '^\*\*\*' $W/out/pamexec.out | tail -n +2 > "$1"; }
+run_su() { su alice -c "$W/bin/probe" > "$1"; }
+run_runuser() { runuser -u alice -- $W/bin/probe > "$1"; }
+run_login() { login_run alice "$W/bin/probe > /home/alice/probe.login" && cp /home/alice/probe.login "$1"; }
+run_ssh() { ssh_to alice $W/bin/probe > "$1"; }
+
+for how in pamtester su runuser login ssh; do
+        t=login/$how
+        out=$W/out/$how.probe
+        case $how in
+        pamtester) command -v pamtester >/dev/null || { skip $t "pamtester is not installed"; continue; } ;;
+        login) command -v expect >/dev/null || { skip $t "expect is not installed"; continue; } ;;
+        ssh) [ $have_sshd = yes ] || { skip $t "sshd could not be started"; continue; } ;;
+        esac
+        if ! run_$how "$out"; then
+                fail $t "the login failed: $(tail -n 3 $W/out/syslog | tr '\n' ' ')"
+                continue
+        fi
+        id=$(value nsbox_id "$out")
+        check $t/boxed "NSBOX_ID is set in the session" test -n "$id"
+        check $t/share-env "NSBOX_SHARE=session" test "$(value nsbox_share "$out")" = session
+        check $t/pid-init "PID 1 in the session is nsbox-init, not '$(value init_comm "$out")'" \
+                test "$(value init_comm "$out")" = nsbox-init
+        check $t/pid-isolation "the session sees only a handful of processes ($(value pids "$out"))" \
+                test "$(value nprocs "$out")" -le 8
+        check $t/hostname "hostname is box-alice, not '$(value hostname "$out")'" \
+                test "$(value hostname "$out")" = box-alice
+        check $t/private-tmp "the world's /tmp and /var/tmp markers are not visible" \
+                test "$(value tmp_marker "$out")$(value vartmp_marker "$out")" = nono
+        check $t/private-tmp-usable "/tmp is 1777 and writable" \
+                test "$(value tmp_mode "$out")$(value tmp_write "$out")" = 1777yes
+        check $t/hide-homes "/home shows only alice, not '$(value homes "$out")'" \
+                test "$(value homes "$out")" = "alice "
+        check $t/read-only "/srv/ro cannot be written" test "$(value ro_write "$out")" = no
+        check $t/read-only-home "\${HOME}/ro cannot be written" test "$(value home_ro_write "$out")" = no
+        check $t/inaccessible "/srv/secret/data cannot be read" test "$(value secret_read "$out")" = no
+        check $t/bind "/srv/dst shows /srv/src read-only" \
+                test "$(value bind_read "$out")$(value bind_write "$out")" = bound-contentno
+        if [ $how != pamtester ]; then
+                check $t/uid "the shell runs as alice" test "$(value uid "$out")" = 2001
+                check $t/home-writable "alice can still write her home" test "$(value home_write "$out")" = yes
+        fi
+        # From outside: the box is gone, and with it its init and its mounts.
+        check $t/teardown "the box ended after logout" wait_for 30 no_boxes
+        check $t/teardown-init "no nsbox-init remains" wait_for 30 no_init
+        check $t/outside-tmp "the session's files did not reach the world's /tmp" \
+                bash -c "! ls /tmp/probe.* 2>/dev/null | grep -q ."
+        check $t/outside-hostname "the world's hostname is unchanged" test "$(hostname)" = world
+        check $t/outside-mounts "the world's mount table is unchanged" test "$(wc -l < /proc/self/mountinfo)" = "$mounts_before"
+done
+
+# The module really ran for the service asked for (not libpam's "other").
+check login/module-ran "each service logged a join" \
+        bash -c "for s in nsbox-pamtester su runuser login sshd; do grep -q \"pam_nsbox(\$s:session).*joined\" $W/out/syslog || exit 1; done"

@@ -1,0 +1,85 @@
+#!/bin/bash
+# Scenario: sharing and lifetime.  bob's sessions share one box (share =
+# user) and see each other; alice's do not (share = session).  A box lingers
+# as long as the policy says, then ends.  A login process killed with
+# SIGKILL releases its session all the same, and the box ends.
+source "$NSBOX_REPO/tests/lib/e2e.sh"
+
+setup_pam
+write_policy
+setup_fixtures
+setup_probe
+
+# share = user: a second login of bob joins the first one's box.
+su bob -c 'sleep 30' &
+first=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q '\"user\": \"bob\"'"
+out=$W/out/bob.probe
+su bob -c "$W/bin/probe; ps -eo comm" > $out
+check share/user-same-box "bob's second session is in the first one's box" \
+        test "$(value nsbox_id $out)" = "$($NSBOX list --json | sed -n 's/.*"id": "\([0-9a-f]*\)".*"user": "bob".*/\1/p')"
+check share/user-env "NSBOX_SHARE=user" test "$(value nsbox_share $out)" = user
+check share/user-sees-other "bob's second session sees the first one's sleep" grep -qx sleep $out
+check share/user-one-box "one box for two sessions" test "$(box_count)" = 1
+check share/user-sessions "after the second logout the box counts one session" \
+        bash -c "$NSBOX list --json | grep -q '\"sessions\": 1'"
+kill $first 2>/dev/null
+wait $first 2>/dev/null
+check share/user-teardown "bob's box ended when his last session closed" wait_for 40 no_boxes
+
+# share = session: two concurrent logins of alice get two boxes.
+su alice -c 'sleep 30' &
+first=$!
+wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c alice) = 1 ]"
+su alice -c "$W/bin/probe; ps -eo comm" > $W/out/alice.probe
+check share/session-own-box "alice's second session has a box of its own" \
+        bash -c "! grep -qx sleep $W/out/alice.probe"
+kill $first; wait $first 2>/dev/null
+check share/session-teardown "both of alice's boxes ended" wait_for 40 no_boxes
+
+# linger: the box outlives its last session by the configured time.
+write_policy "$(cat /etc/security/nsbox.conf)
+linger = 2"
+su bob -c true
+check linger/kept "bob's box is still there right after logout" test "$(box_count)" = 1
+check linger/ends "bob's box ends once linger has passed" wait_for 60 no_boxes
+write_policy
+
+# A box's leftover processes die with it.
+su alice -c 'setsid sleep 300 </dev/null >/dev/null 2>&1 & echo started' >/dev/null
+check end/orphans-killed "a background process left by the session is gone" \
+        wait_for 40 bash -c '! pgrep -u alice -x sleep >/dev/null'
+check end/no-init "no nsbox-init remains" wait_for 30 no_init
+
+# SIGKILL of the login process: the session is released all the same.
+su alice -c 'sleep 300' &
+victim=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+kill -KILL $victim
+wait $victim 2>/dev/null
+check crash/login-sigkill "the box ended within 2 s of the login process's SIGKILL" wait_for 20 no_boxes
+check crash/login-sigkill-procs "the session's processes are gone" \
+        wait_for 20 bash -c '! pgrep -u alice >/dev/null'
+
+# SIGKILL of a box's init ends the box: the login sees its session end.
+su alice -c 'sleep 300' &
+victim=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+pkill -KILL -x nsbox-init
+check crash/init-sigkill "the login returned once its box's init died" wait_for 30 bash -c "! kill -0 $victim 2>/dev/null"
+check crash/init-sigkill-list "the helper forgot the box" wait_for 20 no_boxes
+
+# SIGKILL of the helper ends every box.
+su alice -c 'sleep 300' &
+victim=$!
+su bob -c 'sleep 300' &
+victim2=$!
+wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 2 ]"
+pkill -KILL -x nsbox-helper
+check crash/helper-sigkill "every box's init is gone within 2 s of the helper's SIGKILL" wait_for 20 no_init
+check crash/helper-sigkill-procs "every session process is gone" \
+        wait_for 20 bash -c '! pgrep -u alice >/dev/null && ! pgrep -u bob >/dev/null'
+wait $victim $victim2 2>/dev/null
+# and the next login starts a new helper.
+su alice -c true
+check crash/helper-restarts "a login after the helper's death starts a new one and succeeds" test $? = 0

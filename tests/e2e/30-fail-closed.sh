@@ -1,0 +1,107 @@
+#!/bin/bash
+# Scenario: the policy is a security boundary, so a broken one denies the
+# users it would box — with one clear log line — while root and exempt users
+# still get in.  A box whose setup fails is denied and leaves nothing.
+source "$NSBOX_REPO/tests/lib/e2e.sh"
+
+setup_pam
+setup_fixtures
+setup_probe
+have_sshd=yes
+setup_sshd || have_sshd=no
+good=$(write_policy; cat /etc/security/nsbox.conf)
+
+# name | global readable? | how to break the policy (a shell snippet).  Where
+# the file is still read (a bad value, an unknown key), its [global] section
+# counts and carol, exempt through admins, gets in; where the file cannot be
+# trusted or parsed at all, only root does.
+D=/etc/security/nsbox.d
+cases=(
+        "syntax-error|no|printf '[default\nbox = yes\n' > /etc/security/nsbox.conf"
+        "long-line|no|printf '[default]\nread_only = /%01100d\n' 0 >> /etc/security/nsbox.conf"
+        "not-root-owned|no|chown alice /etc/security/nsbox.conf"
+        "group-writable|no|chmod 0664 /etc/security/nsbox.conf"
+        "symlink|no|mv /etc/security/nsbox.conf /etc/security/real.conf && ln -s real.conf /etc/security/nsbox.conf"
+        "missing|no|rm -f /etc/security/nsbox.conf"
+        "unknown-key|yes|printf '[default]\nfrobnicate = 1\n' > $D/50-bad.conf"
+        "unknown-section|yes|printf '[defaults]\nbox = yes\n' > $D/50-bad.conf"
+        "key-outside-section|yes|printf 'box = yes\n[default]\n' > $D/50-bad.conf"
+        "wrong-scope|yes|printf '[default]\nexempt_users = alice\n' > $D/50-bad.conf"
+        "bad-bool|yes|printf '[default]\nprivate_tmp = maybe\n' > $D/50-bad.conf"
+        "bad-share|yes|printf '[default]\nshare = sometimes\n' > $D/50-bad.conf"
+        "bad-linger|yes|printf '[default]\nlinger = -1\n' > $D/50-bad.conf"
+        "bad-namespaces|yes|printf '[default]\nnamespaces = pid uts\n' > $D/50-bad.conf"
+        "relative-path|yes|printf '[default]\nread_only = srv/ro\n' > $D/50-bad.conf"
+        "dotdot-path|yes|printf '[default]\ninaccessible = /srv/../etc\n' > $D/50-bad.conf"
+        "unknown-expansion|yes|printf '[default]\nread_only = \${SHELL}/x\n' > $D/50-bad.conf"
+        "bad-bind|yes|printf '[default]\nbind = /srv/src\n' > $D/50-bad.conf"
+        "bad-hostname|yes|printf '[default]\nhostname = \${HOME}\n' > $D/50-bad.conf"
+        "dropin-not-root|yes|printf '[default]\nbox = yes\n' > $D/50-x.conf && chown alice $D/50-x.conf"
+)
+
+for c in "${cases[@]}"; do
+        name=${c%%|*}
+        rest=${c#*|}
+        global=${rest%%|*}
+        t=fail-closed/$name
+        rm -rf /etc/security/nsbox.conf /etc/security/real.conf $D/*
+        write_policy "$good"
+        bash -c "${rest#*|}"
+        chmod -f go-w $D/*.conf 2>/dev/null
+        lines_before=$(grep -c 'session denied for user=alice' $W/out/syslog)
+        ! $NSBOX check >$W/out/check.out 2>&1
+        check $t/check "nsbox check fails and names a problem ($(head -c 200 $W/out/check.out))" \
+                test $? = 0 -a -s $W/out/check.out
+        check $t/su-denied "su to alice is refused" bash -c "! su alice -c true 2>/dev/null"
+        check $t/one-log-line "exactly one denial line for that login" \
+                test "$(grep -c 'session denied for user=alice' $W/out/syslog)" = $((lines_before + 1))
+        check $t/root-gets-in "root still gets a session" su root -c true
+        if [ $global = yes ]; then
+                check $t/exempt-gets-in "carol, exempt through admins, still gets in" su carol -c true
+        else
+                check $t/exempt-not-trusted "carol's exemption comes from a file that cannot be trusted: denied" \
+                        bash -c "! su carol -c true 2>/dev/null"
+        fi
+        if [ $have_sshd = yes ]; then
+                check $t/ssh-denied "ssh as alice is refused" not ssh_to alice true
+                check $t/ssh-root "ssh as root still works" ssh_to root true
+        fi
+        check $t/nothing-left "no box was left behind" no_boxes
+done
+grep 'session denied for user=alice' $W/out/syslog | tail -n 3 | sed 's/^/   log: /'
+rm -rf /etc/security/nsbox.conf /etc/security/real.conf $D/*
+write_policy "$good"
+
+# A mount that fails (a bind source that does not exist) denies the login
+# and leaves nothing half built.
+printf '[default]\nbind = /srv/does-not-exist:/srv/dst\n' > $D/50-bind.conf
+chmod 0644 $D/50-bind.conf
+mounts_before=$(wc -l < /proc/self/mountinfo)
+check setup-fails/denied "a login whose bind source is missing is refused" bash -c "! su alice -c true 2>/dev/null"
+check setup-fails/log "the log names the step, the object and the error" \
+        grep -q 'session denied for user=alice: step=bind object=/srv/does-not-exist: No such file or directory' $W/out/syslog
+check setup-fails/no-box "no box remains" wait_for 20 no_boxes
+check setup-fails/no-init "no init remains" wait_for 20 no_init
+check setup-fails/mounts "the world's mounts are unchanged" test "$(wc -l < /proc/self/mountinfo)" = "$mounts_before"
+
+# An optional source ("-" prefix) that does not exist is fine.
+printf '[default]\nbind = -/srv/does-not-exist:/srv/dst\n' > $D/50-bind.conf
+check setup-fails/optional-ok "an optional missing bind source does not stop the login" su alice -c true
+
+# box = no and exempt users are left alone.
+rm -f $D/*
+write_policy "$good
+[user:alice]
+box = no"
+out=$W/out/nobox.probe
+su alice -c $W/bin/probe > $out
+check policy/box-no "box = no leaves alice unboxed" test -z "$(value nsbox_id $out)"
+su carol -c $W/bin/probe > $out
+check policy/exempt "an exempt user is not boxed" test -z "$(value nsbox_id $out)"
+check policy/exempt-homes "an exempt user sees every home" test "$(value homes $out)" = "alice bob carol "
+
+# A login from inside a box is refused: boxes are built from the host's view.
+write_policy "$good"
+out=$W/out/nested
+su alice -c "su alice -c true; echo rc=\$?" > $out 2>&1 </dev/null
+check policy/nested "su inside a box cannot build a box from the box's view" grep -q 'rc=1' $out
