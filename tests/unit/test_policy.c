@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Policy parsing, validation, precedence, matching and expansion. */
+#include "unit.h"
+
+#include <ftw.h>
+#include <unistd.h>
+
+#include "policy.h"
+
+static char *dir;
+
+static struct ident alice(void)
+{
+        static char *groups[] = { (char *)"alice", (char *)"boxed", (char *)"dev", NULL };
+        return (struct ident){ .name = (char *)"alice", .uid = 2001, .gid = 2001, .group = (char *)"alice",
+                               .home = (char *)"/home/alice", .groups = groups, .n_groups = 3 };
+}
+
+static char *conf(void)
+{
+        static char path[512];
+        snprintf(path, sizeof(path), "%s/nsbox.conf", dir);
+        return path;
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st, (void)flag, (void)ftw;
+        return remove(p);
+}
+
+static int setup(void **state)
+{
+        (void)state;
+        dir = scratch_dir();
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+        free(dir);
+        return 0;
+}
+
+/* Load a policy text; return the load result, the policy kept in *p. */
+static int load(const char *text, struct policy *p)
+{
+        write_file(dir, "nsbox.conf", text, 0644);
+        return policy_load(conf(), p);
+}
+
+static bool has_error(const struct policy *p, const char *needle)
+{
+        for (size_t i = 0; i < p->n_errors; i++)
+                if (strstr(p->errors[i], needle))
+                        return true;
+        return false;
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+        struct policy p;
+
+        assert_int_equal(load(text, &p), -EINVAL);
+        if (!has_error(&p, needle)) {
+                for (size_t i = 0; i < p.n_errors; i++)
+                        print_error("  got: %s\n", p.errors[i]);
+                fail_msg("no error containing '%s'", needle);
+        }
+        policy_done(&p);
+}
+
+static void test_valid_policy(void **state)
+{
+        struct policy p;
+        (void)state;
+
+        assert_int_equal(load("[global]\nexempt_users = root admin\n"
+                              "[default]\nbox = yes\nnamespaces = mount pid\nprivate_tmp = yes\n"
+                              "read_only = /srv ${HOME}/ro -/opt/x\nbind = /a:/b:ro -/c:${HOME}/d\n"
+                              "hostname = box-${USER}\n"
+                              "[group:dev]\nlinger = 10\n[user:alice]\nshare = user\n",
+                              &p),
+                         0);
+        assert_int_equal(p.n_errors, 0);
+        assert_int_equal(p.n_sections, 4);
+        policy_done(&p);
+}
+
+static void test_errors_name_file_section_key(void **state)
+{
+        (void)state;
+        expect_error("[default]\nbox = maybe\n", "nsbox.conf: [default] box: 'maybe' is not a boolean; write yes or no");
+        expect_error("[default]\nfrob = 1\n", "[default] frob: unknown key");
+        expect_error("[defaults]\nbox = yes\n", "[defaults]: unknown section");
+        expect_error("[user:]\nbox = yes\n", "unknown section");
+        expect_error("[user:a/b]\nbox = yes\n", "unknown section");
+        expect_error("box = yes\n[default]\n", "outside any section");
+        expect_error("[global]\nbox = yes\n", "[global] box: this key belongs in [default]");
+        expect_error("[default]\nexempt_users = x\n", "this key belongs in [global]");
+        expect_error("[default]\nnamespaces = mount net\n", "'net' is not a namespace");
+        expect_error("[default]\nnamespaces = pid uts\n", "lacks mount");
+        expect_error("[default]\nshare = all\n", "write session or user");
+        expect_error("[default]\npropagation = shared\n", "write slave or private");
+        expect_error("[default]\nlinger = 10s\n", "is not a number of seconds");
+        expect_error("[default]\nlinger = 99999999\n", "is not a number of seconds");
+        expect_error("[global]\nexempt_users = ro/ot\n", "not a valid user or group name");
+}
+
+static void test_paths_are_checked(void **state)
+{
+        (void)state;
+        expect_error("[default]\nread_only = srv\n", "is not an absolute path");
+        expect_error("[default]\nread_only = /srv/../etc\n", "is not a clean path");
+        expect_error("[default]\nread_only = /srv/./x\n", "is not a clean path");
+        expect_error("[default]\nread_only = /srv//x\n", "is not a clean path");
+        expect_error("[default]\ninaccessible = /srv/x/\n", "is not a clean path");
+        expect_error("[default]\nread_only = ${SHELL}\n", "uses ${SHELL}");
+        expect_error("[default]\nread_only = ${HOME\n", "unterminated");
+        expect_error("[default]\nbind = /a\n", "is not SRC:DST[:ro]");
+        expect_error("[default]\nbind = /a:/b:rx\n", "the only options are :ro and :rw");
+        expect_error("[default]\nbind = /a:b\n", "is not an absolute path");
+        expect_error("[default]\nhostname = ${HOME}\n", "does not give a valid host name");
+        expect_error("[default]\nhostname = -x\n", "does not give a valid host name");
+}
+
+static void test_syntax_and_long_lines(void **state)
+{
+        char line[1200];
+        char *text = NULL;
+        (void)state;
+
+        expect_error("[default\nbox = yes\n", "cannot be parsed");
+        memset(line, 'a', sizeof(line) - 1);
+        line[sizeof(line) - 1] = '\0';
+        assert_int_equal(xasprintf(&text, "[default]\nread_only = /%s\n", line), 0);
+        expect_error(text, "cannot be parsed");
+        free(text);
+}
+
+static void test_file_trust(void **state)
+{
+        struct policy p;
+        char *link = NULL;
+        (void)state;
+
+        write_file(dir, "nsbox.conf", "[default]\nbox = yes\n", 0664);
+        assert_int_equal(policy_load(conf(), &p), -EPERM);
+        assert_true(has_error(&p, "writable by group or others"));
+        policy_done(&p);
+
+        write_file(dir, "nsbox.conf", "[default]\nbox = yes\n", 0644);
+        assert_int_equal(chown(conf(), 65534, 0), 0);
+        assert_int_equal(policy_load(conf(), &p), -EPERM);
+        assert_true(has_error(&p, "is owned by uid 65534, not by root"));
+        policy_done(&p);
+        assert_int_equal(chown(conf(), 0, 0), 0);
+
+        assert_int_equal(xasprintf(&link, "%s/link.conf", dir), 0);
+        assert_int_equal(symlink("nsbox.conf", link), 0);
+        assert_true(policy_load(link, &p) < 0);
+        assert_true(has_error(&p, "symbolic link"));
+        policy_done(&p);
+        unlink(link);
+        free(link);
+
+        assert_int_equal(policy_load("relative.conf", &p), -EINVAL);
+        policy_done(&p);
+        assert_int_equal(policy_load("/nonexistent/nsbox.conf", &p), -ENOENT);
+        policy_done(&p);
+}
+
+static void test_dropins_in_lexical_order(void **state)
+{
+        struct policy p;
+        struct resolved r;
+        struct ident id = alice();
+        char *d = NULL;
+        (void)state;
+
+        assert_int_equal(xasprintf(&d, "%s/nsbox.d", dir), 0);
+        mkdir(d, 0755);
+        write_file(d, "20-b.conf", "[default]\nlinger = 20\n", 0644);
+        write_file(d, "10-a.conf", "[default]\nlinger = 10\nhostname = a\n", 0644);
+        write_file(d, "30-c.conf.disabled", "[default]\nlinger = 30\n", 0644);
+        write_file(d, ".hidden.conf", "[default]\nlinger = 40\n", 0644);
+        assert_int_equal(load("[default]\nlinger = 1\nshare = user\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_string_equal(r.value[K_LINGER], "20");
+        assert_non_null(strstr(r.file[K_LINGER], "20-b.conf"));
+        assert_string_equal(r.value[K_HOSTNAME], "a");
+        assert_string_equal(r.value[K_SHARE], "user");
+        assert_non_null(strstr(r.file[K_SHARE], "nsbox.conf"));
+        policy_done(&p);
+
+        /* An untrusted drop-in is an error, not silently skipped. */
+        write_file(d, "50-w.conf", "[default]\nbox = no\n", 0666);
+        assert_int_equal(load("[default]\n", &p), -EINVAL);
+        assert_true(has_error(&p, "50-w.conf is writable by group or others"));
+        policy_done(&p);
+
+        free(d);
+}
+
+static void test_precedence(void **state)
+{
+        struct policy p;
+        struct resolved r;
+        struct ident id = alice();
+        (void)state;
+
+        /* default < groups in file order < user, whatever order the file has. */
+        assert_int_equal(load("[user:alice]\nhostname = u\n"
+                              "[group:dev]\nhostname = g-dev\nlinger = 5\n"
+                              "[default]\nhostname = d\nlinger = 1\nprivate_tmp = yes\n"
+                              "[group:boxed]\nlinger = 6\n"
+                              "[group:others]\nlinger = 99\nbox = no\n",
+                              &p),
+                         0);
+        policy_resolve(&p, &id, &r);
+        assert_string_equal(r.value[K_HOSTNAME], "u");
+        assert_string_equal(r.section[K_HOSTNAME], "user:alice");
+        assert_string_equal(r.value[K_LINGER], "6");
+        assert_string_equal(r.section[K_LINGER], "group:boxed");
+        assert_string_equal(r.value[K_PRIVATE_TMP], "yes");
+        assert_string_equal(r.section[K_PRIVATE_TMP], "default");
+        assert_string_equal(r.value[K_BOX], "yes");
+        assert_null(r.file[K_BOX]);
+        assert_true(policy_wants_box(&r));
+        policy_done(&p);
+}
+
+static void test_exempt(void **state)
+{
+        struct policy p;
+        struct ident id = alice();
+        (void)state;
+
+        assert_int_equal(load("[default]\n", &p), 0);
+        assert_false(policy_is_exempt(&p, &id));
+        policy_done(&p);
+        assert_int_equal(load("[global]\nexempt_users = bob alice\n", &p), 0);
+        assert_true(policy_is_exempt(&p, &id));
+        policy_done(&p);
+        assert_int_equal(load("[global]\nexempt_groups = admins dev\n", &p), 0);
+        assert_true(policy_is_exempt(&p, &id));
+        policy_done(&p);
+        /* Names are whole words: "alic" does not exempt alice. */
+        assert_int_equal(load("[global]\nexempt_users = alic alice2\n", &p), 0);
+        assert_false(policy_is_exempt(&p, &id));
+        policy_done(&p);
+}
+
+static void test_expansion(void **state)
+{
+        struct ident id = alice();
+        char *out = NULL, *why = NULL;
+        (void)state;
+
+        assert_int_equal(expand("/x/${USER}/${UID}/${GROUP}${HOME}", &id, &out, &why), 0);
+        assert_string_equal(out, "/x/alice/2001/alice/home/alice");
+        free(out);
+        assert_int_equal(expand("$USER ${", &id, &out, &why), -EINVAL);
+        free(why);
+        why = NULL;
+        assert_int_equal(expand("${user}", &id, &out, &why), -EINVAL);
+        assert_non_null(strstr(why, "${user}"));
+        free(why);
+        assert_int_equal(expand("plain $ sign", &id, &out, &why), 0);
+        assert_string_equal(out, "plain $ sign");
+        free(out);
+}
+
+static void test_build_spec(void **state)
+{
+        struct policy p;
+        struct resolved r;
+        struct box_spec s;
+        struct ident id = alice();
+        char *why = NULL;
+        (void)state;
+
+        assert_int_equal(load("[default]\nnamespaces = mount pid uts\nread_only = ${HOME}/ro -/srv\n"
+                              "inaccessible = /secret\nbind = -${HOME}/a:/b:ro /c:/d\nhostname = ${USER}-box\n"
+                              "linger = 30\nshare = user\npropagation = private\nhide_homes = yes\n",
+                              &p),
+                         0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), 0);
+        assert_int_equal(s.namespaces, NS_MOUNT | NS_PID | NS_UTS);
+        assert_int_equal(s.n_read_only, 2);
+        assert_string_equal(s.read_only[0].path, "/home/alice/ro");
+        assert_false(s.read_only[0].optional);
+        assert_true(s.read_only[1].optional);
+        assert_int_equal(s.n_binds, 2);
+        assert_string_equal(s.binds[0].src, "/home/alice/a");
+        assert_true(s.binds[0].ro && s.binds[0].optional);
+        assert_false(s.binds[1].ro || s.binds[1].optional);
+        assert_string_equal(s.hostname, "alice-box");
+        assert_int_equal(s.linger, 30);
+        assert_int_equal(s.share, SHARE_USER);
+        assert_int_equal(s.propagation, PROP_PRIVATE);
+        assert_true(s.hide_homes);
+        assert_false(s.private_tmp);
+        assert_int_equal(box_spec_validate(&s, &(const char *){ NULL }), 0);
+        box_spec_done(&s);
+        policy_done(&p);
+
+        /* hostname needs a uts namespace. */
+        assert_int_equal(load("[default]\nnamespaces = mount\nhostname = x\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), -EINVAL);
+        assert_non_null(strstr(why, "uts"));
+        free(why);
+        policy_done(&p);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_valid_policy, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_errors_name_file_section_key, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_paths_are_checked, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_syntax_and_long_lines, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_file_trust, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dropins_in_lexical_order, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_exempt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_expansion, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_build_spec, setup, teardown),
+        };
+        return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The helper's wire protocol: what is sent is what is received, and the
+ * decoder rejects every malformed message. */
+#include "unit.h"
+
+#include <linux/netlink.h>
+#include <sys/socket.h>
+
+#include "proto.h"
+
+static void sample_spec(struct box_spec *s)
+{
+        *s = (struct box_spec){ .uid = 2001, .gid = 2001, .namespaces = NS_ALL, .share = SHARE_USER, .linger = 7,
+                                .propagation = PROP_PRIVATE, .private_tmp = true, .hide_homes = true };
+        assert_int_equal(xstrdup(&s->user, "alice"), 0);
+        assert_int_equal(xstrdup(&s->home, "/home/alice"), 0);
+        assert_int_equal(xstrdup(&s->hostname, "box-alice"), 0);
+        assert_int_equal(spec_path_push(&s->read_only, &s->n_read_only, "/srv/ro", false), 0);
+        assert_int_equal(spec_path_push(&s->read_only, &s->n_read_only, "/opt", true), 0);
+        assert_int_equal(spec_path_push(&s->inaccessible, &s->n_inaccessible, "/secret", false), 0);
+        assert_int_equal(spec_bind_push(s, "/a", "/b", true, false), 0);
+        assert_int_equal(spec_bind_push(s, "/c", "/d", false, true), 0);
+}
+
+static void test_open_roundtrip(void **state)
+{
+        struct box_spec s, r = {};
+        struct session_info si = { .service = (char *)"sshd", .tty = (char *)"ssh", .rhost = (char *)"127.0.0.1" }, rsi = {};
+        struct msg *m = malloc(sizeof(*m));
+        (void)state;
+
+        sample_spec(&s);
+        msg_init(m, MSG_OPEN);
+        assert_int_equal(proto_put_open(m, &s, &si), 0);
+        assert_int_equal(proto_parse_open(m, &r, &rsi), 0);
+        assert_string_equal(r.user, "alice");
+        assert_int_equal(r.uid, 2001);
+        assert_string_equal(r.home, "/home/alice");
+        assert_int_equal(r.namespaces, NS_ALL);
+        assert_int_equal(r.share, SHARE_USER);
+        assert_int_equal(r.linger, 7);
+        assert_int_equal(r.propagation, PROP_PRIVATE);
+        assert_true(r.private_tmp && r.hide_homes);
+        assert_int_equal(r.n_read_only, 2);
+        assert_true(r.read_only[1].optional);
+        assert_string_equal(r.read_only[1].path, "/opt");
+        assert_int_equal(r.n_binds, 2);
+        assert_true(r.binds[0].ro && !r.binds[0].optional);
+        assert_true(!r.binds[1].ro && r.binds[1].optional);
+        assert_string_equal(r.hostname, "box-alice");
+        assert_string_equal(rsi.service, "sshd");
+        assert_string_equal(rsi.rhost, "127.0.0.1");
+        box_spec_done(&s);
+        box_spec_done(&r);
+        session_info_done(&rsi);
+        free(m);
+}
+
+static void test_rejects_malformed(void **state)
+{
+        struct box_spec s, r;
+        struct session_info rsi;
+        struct msg *m = malloc(sizeof(*m)), *c = malloc(sizeof(*c));
+        struct nlmsghdr *h;
+        (void)state;
+
+        sample_spec(&s);
+        msg_init(m, MSG_OPEN);
+        assert_int_equal(proto_put_open(m, &s, NULL), 0);
+
+        /* Every truncation fails to parse. */
+        for (size_t len = 0; len < m->len; len++) {
+                memcpy(c, m, sizeof(*m));
+                c->len = len;
+                assert_true(proto_parse_open(c, &r, &rsi) < 0);
+        }
+        /* A header that claims more than was received. */
+        memcpy(c, m, sizeof(*m));
+        c->len -= 4;
+        assert_true(proto_parse_open(c, &r, &rsi) < 0);
+        /* The wrong message type. */
+        memcpy(c, m, sizeof(*m));
+        ((struct nlmsghdr *)c->buf)->nlmsg_type = MSG_CLOSE;
+        assert_int_equal(proto_parse_open(c, &r, &rsi), -EBADMSG);
+        /* Another protocol version. */
+        memcpy(c, m, sizeof(*m));
+        h = (struct nlmsghdr *)c->buf;
+        *(uint32_t *)((char *)h + NLMSG_HDRLEN + 4) = NSBOX_PROTO_VERSION + 1;
+        assert_int_equal(proto_parse_open(c, &r, &rsi), -EPROTONOSUPPORT);
+        /* A string whose NUL is not its last byte, or is missing. */
+        for (size_t i = NLMSG_HDRLEN; i < m->len; i++) {
+                memcpy(c, m, sizeof(*m));
+                if (c->buf[i] != '\0')
+                        continue;
+                c->buf[i] = 'X';
+                assert_true(proto_parse_open(c, &r, &rsi) < 0 || (box_spec_done(&r), session_info_done(&rsi), 1));
+        }
+        /* Flipping any byte never crashes the decoder. */
+        for (size_t i = 0; i < m->len; i++) {
+                memcpy(c, m, sizeof(*m));
+                c->buf[i] ^= 0xff;
+                if (proto_parse_open(c, &r, &rsi) == 0) {
+                        box_spec_done(&r);
+                        session_info_done(&rsi);
+                }
+        }
+        box_spec_done(&s);
+        free(m);
+        free(c);
+}
+
+static void test_required_and_duplicate(void **state)
+{
+        struct box_spec r;
+        struct session_info rsi;
+        struct msg *m = malloc(sizeof(*m));
+        (void)state;
+
+        /* An OPEN without the user's attributes. */
+        msg_init(m, MSG_OPEN);
+        assert_int_equal(proto_parse_open(m, &r, &rsi), -EBADMSG);
+        free(m);
+}
+
+static void test_box_error_list(void **state)
+{
+        struct msg *m = malloc(sizeof(*m));
+        struct box_reply b = { .id = "0123abcd", .namespaces = NS_MOUNT, .share = SHARE_SESSION }, rb;
+        struct error_reply e = { .error = ENOENT, .step = "bind", .object = "/srv/x" }, re;
+        uint8_t cookie[NSBOX_COOKIE_LEN] = { 1, 2, 3 }, rc[NSBOX_COOKIE_LEN];
+        (void)state;
+
+        memset(b.cookie, 0xab, sizeof(b.cookie));
+        msg_init(m, MSG_BOX);
+        assert_int_equal(proto_put_box(m, &b), 0);
+        assert_int_equal(proto_parse_box(m, &rb), 0);
+        assert_string_equal(rb.id, "0123abcd");
+        assert_memory_equal(rb.cookie, b.cookie, NSBOX_COOKIE_LEN);
+
+        msg_init(m, MSG_ERROR);
+        assert_int_equal(proto_put_error(m, &e), 0);
+        assert_int_equal(proto_parse_error(m, &re), 0);
+        assert_int_equal(re.error, ENOENT);
+        assert_string_equal(re.step, "bind");
+        assert_string_equal(re.object, "/srv/x");
+
+        msg_init(m, MSG_CLOSE);
+        assert_int_equal(proto_put_cookie(m, cookie), 0);
+        assert_int_equal(proto_parse_cookie(m, rc), 0);
+        assert_memory_equal(rc, cookie, NSBOX_COOKIE_LEN);
+        msg_init(m, MSG_CLOSE);
+        assert_int_equal(proto_parse_cookie(m, rc), -EBADMSG);
+        free(m);
+}
+
+static void test_socket_fd_passing(void **state)
+{
+        struct msg *m = malloc(sizeof(*m)), *r = malloc(sizeof(*r));
+        int sv[2], fd = -1;
+        (void)state;
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+        msg_init(m, MSG_OK);
+        assert_int_equal(msg_send(sv[0], m, STDIN_FILENO), 0);
+        assert_int_equal(msg_recv(sv[1], r, &fd), 0);
+        assert_true(fd >= 0);
+        assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        close(fd);
+        /* An fd the receiver did not ask for is refused, not leaked. */
+        assert_int_equal(msg_send(sv[0], m, STDIN_FILENO), 0);
+        assert_int_equal(msg_recv(sv[1], r, NULL), -EBADMSG);
+        close(sv[0]);
+        assert_int_equal(msg_recv(sv[1], r, NULL), -ECONNRESET);
+        close(sv[1]);
+        free(m);
+        free(r);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_open_roundtrip),
+                cmocka_unit_test(test_rejects_malformed),
+                cmocka_unit_test(test_required_and_duplicate),
+                cmocka_unit_test(test_box_error_list),
+                cmocka_unit_test(test_socket_fd_passing),
+        };
+        return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
+}
