@@ -58,6 +58,10 @@ $(B)/tests/%: tests/tools/%.c
 check: all $(UNIT_BIN) $(TOOLS)
 	tests/run
 
-.PHONY: all check clean
+# A real ssh login into a box, in a throwaway test world (as root).
+demo: all $(TOOLS)
+	tests/world bash tests/lib/demo.sh
+
+.PHONY: all check demo clean
 clean:
 	rm -rf $(B)
