@@ -2,15 +2,22 @@
 # Inside the fresh namespaces: build the world, then exec the command.
 set -eu
 REPO=$NSBOX_REPO
+cd /
 W=/run/world
 
 # /run first (the world's state and the helper's /run/nsbox), then the build
 # tree at a path whose ancestors are all root-owned: the module trusts only
 # such a helper.
 mount -t tmpfs -o mode=0755 world-run /run
-mkdir -p $W/build $W/bin $W/etc $W/out /run/sshd
+mkdir -p $W/src $W/build $W/bin $W/etc $W/out /run/sshd
+# The source tree may live under /tmp, which the world covers: keep it
+# reachable (read-only) at a fixed place, and run from there.
+mount --bind "$REPO" $W/src
+mount -o remount,bind,ro $W/src
 mount --bind "$REPO/build" $W/build
 mount -o remount,bind,ro $W/build
+export NSBOX_REPO=$W/src
+cd $W/src
 mount -t tmpfs -o mode=1777 world-tmp /tmp
 mount -t tmpfs -o mode=1777 world-vartmp /var/tmp
 mount -t tmpfs -o mode=0755 world-home /home
