@@ -66,6 +66,27 @@ for how in pamtester su runuser login ssh; do
         check $t/outside-mounts "the world's mount table is unchanged" test "$(wc -l < /proc/self/mountinfo)" = "$mounts_before"
 done
 
+# sshd's monitor stays host root after joining: it allocates a pty and
+# chowns it to the user.
+if [ $have_sshd = yes ]; then
+        out=$W/out/pty.probe
+        ssh_to alice -tt 'tty; stat -c %U $(tty); echo nsbox_id=$NSBOX_ID' 2>/dev/null | tr -d '\r' > $out
+        check login/ssh-pty "an ssh login with a pty works" grep -q '^/dev/pts/' $out
+        check login/ssh-pty-owner "the pty was chowned to alice by the monitor" grep -qx alice $out
+        check login/ssh-pty-boxed "and the session is boxed" grep -q 'nsbox_id=[0-9a-f]' $out
+fi
+
+# pam_sm_close_session puts the process back: a module after ours in the
+# stack runs its close hook in the original namespaces.
+pam_service nsbox-close "session  optional   pam_exec.so type=close_session log=$W/out/close.out $W/bin/probe"
+pamtester nsbox-close alice open_session close_session >/dev/null 2>&1
+out=$W/out/close.probe
+grep -A100 '^\*\*\*' $W/out/close.out | tail -n +2 > $out
+check login/close-returns-pid "after close, new children are in the original PID namespace" \
+        bash -c "test \"\$(sed -n 's/^init_comm=//p' $out)\" != nsbox-init"
+check login/close-returns-uts "after close, the hostname is the world's again" test "$(value hostname $out)" = world
+check login/close-returns-mnt "after close, /home shows every home again" test "$(value homes $out)" = "alice bob carol "
+
 # The module really ran for the service asked for (not libpam's "other").
 check login/module-ran "each service logged a join" \
         bash -c "for s in nsbox-pamtester su runuser login sshd; do grep -q \"pam_nsbox(\$s:session).*joined\" $W/out/syslog || exit 1; done"
