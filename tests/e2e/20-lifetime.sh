@@ -9,6 +9,8 @@ setup_pam
 write_policy
 setup_fixtures
 setup_probe
+have_sshd=yes
+setup_sshd || have_sshd=no
 
 # share = user: a second login of bob joins the first one's box.
 su bob -c 'sleep 30' &
@@ -26,6 +28,38 @@ check share/user-sessions "after the second logout the box counts one session" \
 kill $first 2>/dev/null
 wait $first 2>/dev/null
 check share/user-teardown "bob's box ended when his last session closed" wait_for 40 no_boxes
+
+# Every way of logging in joins bob's shared box.
+su bob -c 'sleep 30' &
+first=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q '\"user\": \"bob\"'"
+shared=$($NSBOX list --json | sed -n 's/.*"id": "\([0-9a-f]*\)".*"user": "bob".*/\1/p')
+: > $W/out/pamexec.out
+pamtester nsbox-pamtester bob open_session close_session >/dev/null 2>&1
+check share/user-pamtester "pamtester joins bob's box" test "$(value nsbox_id $W/out/pamexec.out)" = "$shared"
+check share/user-runuser "runuser joins bob's box" \
+        test "$(runuser -u bob -- $W/bin/probe | sed -n 's/^nsbox_id=//p')" = "$shared"
+login_run bob "$W/bin/probe > /home/bob/probe.login"
+check share/user-login "login joins bob's box" test "$(value nsbox_id /home/bob/probe.login)" = "$shared"
+if [ $have_sshd = yes ]; then
+        check share/user-ssh "ssh joins bob's box" test "$(ssh_to bob $W/bin/probe | sed -n 's/^nsbox_id=//p')" = "$shared"
+else
+        skip share/user-ssh "sshd could not be started"
+fi
+check share/user-still-one "still one box" test "$(box_count)" = 1
+kill $first; wait $first 2>/dev/null
+wait_for 40 no_boxes
+
+# The box's init reaps orphans: a child whose parent exits does not stay a
+# zombie.
+su bob -c 'sleep 30' &
+first=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+su bob -c "bash -c '(sleep 0.2 &) ; exit'; sleep 1; ps -eo stat,comm" > $W/out/zombies
+check end/reaps-orphans "no zombie is left in the box" bash -c "! grep -q '^Z' $W/out/zombies"
+check end/orphans-reparented "the box saw the orphan at all" test -s $W/out/zombies
+kill $first; wait $first 2>/dev/null
+wait_for 40 no_boxes
 
 # share = session: two concurrent logins of alice get two boxes.
 su alice -c 'sleep 30' &

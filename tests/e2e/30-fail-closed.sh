@@ -68,6 +68,21 @@ for c in "${cases[@]}"; do
         fi
         check $t/nothing-left "no box was left behind" no_boxes
 done
+# Every way of logging in is denied under a broken policy, and root gets in
+# every way.
+rm -rf /etc/security/nsbox.conf $D/*
+write_policy "$good"
+printf '[default]\nfrobnicate = 1\n' > $D/50-bad.conf
+chmod 0644 $D/50-bad.conf
+check all-ways/pamtester-denied "pamtester for alice fails" not pamtester nsbox-pamtester alice open_session
+check all-ways/pamtester-root "pamtester for root succeeds" pamtester nsbox-pamtester root open_session close_session
+check all-ways/runuser-denied "runuser to alice fails" not runuser -u alice -- true
+check all-ways/runuser-root "runuser to root succeeds" runuser -u root -- true
+check all-ways/login-denied "login as alice fails" not login_run alice "echo in > /home/alice/login.in"
+check all-ways/login-denied-shell "no shell of alice ran" test ! -e /home/alice/login.in
+check all-ways/login-root "login as root succeeds" login_run root "true"
+rm -f $D/*
+
 grep 'session denied for user=alice' $W/out/syslog | tail -n 3 | sed 's/^/   log: /'
 rm -rf /etc/security/nsbox.conf /etc/security/real.conf $D/*
 write_policy "$good"
@@ -87,6 +102,18 @@ check setup-fails/mounts "the world's mounts are unchanged" test "$(wc -l < /pro
 # An optional source ("-" prefix) that does not exist is fine.
 printf '[default]\nbind = -/srv/does-not-exist:/srv/dst\n' > $D/50-bind.conf
 check setup-fails/optional-ok "an optional missing bind source does not stop the login" su alice -c true
+
+# A user cannot turn a path the policy names into a symlink elsewhere: it is
+# not followed, and the login is refused rather than /etc made read-only
+# (or anything mounted) where the user pointed.
+rm -rf /home/alice/ro
+ln -s /etc /home/alice/ro
+check symlink/denied "read_only on a path alice made a symlink refuses her login" not su alice -c true
+check symlink/logged "the log says why" grep -q 'step=read_only object=/home/alice/ro: Too many levels of symbolic links' $W/out/syslog
+check symlink/bob-unaffected "bob still logs in" su bob -c true
+rm /home/alice/ro
+mkdir /home/alice/ro
+chown alice: /home/alice/ro
 
 # box = no and exempt users are left alone.
 rm -f $D/*
