@@ -71,6 +71,23 @@ check share/session-own-box "alice's second session has a box of its own" \
 kill $first; wait $first 2>/dev/null
 check share/session-teardown "both of alice's boxes ended" wait_for 40 no_boxes
 
+# Twenty logins at once: alice (share = session) gets twenty boxes, bob
+# (share = user) one, even while it is still being built.
+for i in $(seq 20); do
+        su alice -c "echo \$NSBOX_ID" > $W/out/par-alice.$i 2>&1 &
+        su bob -c "echo \$NSBOX_ID; sleep 2" > $W/out/par-bob.$i 2>&1 &
+done
+wait
+check concurrent/alice-all-boxed "all 20 of alice's logins were boxed" \
+        test "$(cat $W/out/par-alice.* | grep -cx '[0-9a-f]\{8\}')" = 20
+check concurrent/alice-distinct "into 20 distinct boxes" test "$(sort -u $W/out/par-alice.* | wc -l)" = 20
+check concurrent/bob-all-boxed "all 20 of bob's logins were boxed" \
+        test "$(cat $W/out/par-bob.* | grep -cx '[0-9a-f]\{8\}')" = 20
+check concurrent/bob-one-box "bob's overlapping logins all share one box, joined while it was built" \
+        test "$(sort -u $W/out/par-bob.* | wc -l)" = 1
+check concurrent/teardown "every box ended" wait_for 50 no_boxes
+check concurrent/no-init "no init remains" wait_for 30 no_init
+
 # linger: the box outlives its last session by the configured time.
 write_policy "$(cat /etc/security/nsbox.conf)
 linger = 2"
