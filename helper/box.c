@@ -174,10 +174,9 @@ static void on_init_exit(struct watch *w, uint32_t events)
         (void)events;
         if (waitid(P_PIDFD, (id_t)b->pidfd.fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
                 return;
-        if (b->state == BOX_STARTING && b->failure.error)
-                syslog(LOG_ERR, "box %s for %s: setup failed at %s %s: %s", b->id, b->spec.user, b->failure.step,
-                       b->failure.object, strerror(b->failure.error));
-        else
+        /* A failed setup is logged once, by the module, which knows the
+         * login it denied. */
+        if (b->state != BOX_STARTING)
                 syslog(LOG_INFO, "box %s for %s (uid %u) ended", b->id, b->spec.user, (unsigned)b->spec.uid);
         box_free(b);
 }

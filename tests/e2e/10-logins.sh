@@ -46,6 +46,10 @@ for how in pamtester su runuser login ssh; do
                 test "$(value tmp_marker "$out")$(value vartmp_marker "$out")" = nono
         check $t/private-tmp-usable "/tmp is 1777 and writable" \
                 test "$(value tmp_mode "$out")$(value tmp_write "$out")" = 1777yes
+        check $t/x11-reachable "the host's X11 socket directory is reachable in the private /tmp" \
+                test "$(value x11 "$out")" = X0
+        check $t/ice-planted-hidden "a user-owned ICE directory is not carried into other boxes" \
+                test -z "$(value ice "$out")"
         check $t/hide-homes "/home shows only alice, not '$(value homes "$out")'" \
                 test "$(value homes "$out")" = "alice "
         check $t/read-only "/srv/ro cannot be written" test "$(value ro_write "$out")" = no

@@ -77,6 +77,11 @@ setup_fixtures() {
         chmod 0644 /srv/secret/data
         echo bound-content > /srv/src/file
         echo world-marker > /tmp/world-marker
+        # The X11 socket directory belongs to root and stays reachable in a
+        # private /tmp; an ICE directory planted by a user does not.
+        mkdir -p -m 1777 /tmp/.X11-unix /tmp/.ICE-unix
+        touch /tmp/.X11-unix/X0 /tmp/.ICE-unix/planted
+        chown bob /tmp/.ICE-unix
         echo world-marker > /var/tmp/world-marker
         for u in alice bob carol; do
                 mkdir -p /home/$u/ro
@@ -98,6 +103,8 @@ echo "hostname=$(cat /proc/sys/kernel/hostname)"
 echo "tmp_marker=$(test -e /tmp/world-marker && echo yes || echo no)"
 echo "vartmp_marker=$(test -e /var/tmp/world-marker && echo yes || echo no)"
 echo "tmp_mode=$(stat -c %a /tmp)"
+echo "x11=$(ls /tmp/.X11-unix 2>/dev/null)"
+echo "ice=$(ls /tmp/.ICE-unix 2>/dev/null)"
 echo "tmp_write=$(echo x > /tmp/probe.$$ 2>/dev/null && echo yes || echo no)"
 echo "homes=$(ls /home | tr '\n' ' ')"
 echo "home_write=$(touch $HOME/probe.$$ 2>/dev/null && rm -f $HOME/probe.$$ && echo yes || echo no)"
