@@ -45,7 +45,7 @@ $(B)/nsbox: $(B)/cli/nsbox.o $(B)/libnsbox.a
 # ---- tests --------------------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-TOOLS    := $(B)/tests/logsink
+TOOLS    := $(B)/tests/logsink $(B)/tests/pamthreads
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libnsbox.a
 	@mkdir -p $(dir $@)
@@ -53,7 +53,7 @@ $(B)/tests/test_%: tests/unit/test_%.c $(B)/libnsbox.a
 
 $(B)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpam -lpthread
 
 check: all $(UNIT_BIN) $(TOOLS)
 	tests/run

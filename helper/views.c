@@ -91,7 +91,7 @@ static int new_fs(const char *type, const char *mode, unsigned attrs, int *ret)
 
 /* ---- the list of mounts to make ----------------------------------------- */
 
-enum op_kind { OP_PROC, OP_MQUEUE, OP_TMP, OP_HOMES, OP_BIND, OP_RO, OP_INACCESSIBLE };
+enum op_kind { OP_PROC, OP_MQUEUE, OP_SHM, OP_TMP, OP_HOMES, OP_BIND, OP_RO, OP_INACCESSIBLE };
 
 struct op {
         enum op_kind kind;
@@ -425,8 +425,12 @@ static int build_plan(struct plan *p, const struct box_spec *s)
 
         if (s->namespaces & NS_PID)
                 r = add_op(p, OP_PROC, "/proc", false, false);
+        /* An ipc namespace covers System V IPC and POSIX message queues; POSIX
+         * shared memory lives in /dev/shm, so the box gets its own too. */
         if (r >= 0 && (s->namespaces & NS_IPC))
                 r = add_op(p, OP_MQUEUE, "/dev/mqueue", true, false);
+        if (r >= 0 && (s->namespaces & NS_IPC))
+                r = add_op(p, OP_SHM, "/dev/shm", true, false);
         if (r >= 0 && s->private_tmp)
                 r = add_op(p, OP_TMP, "/tmp", false, false);
         if (r >= 0 && s->private_tmp)
@@ -487,6 +491,13 @@ int views_apply(const struct box_spec *s, struct step_error *err)
                                 r = 0;
                         if (r < 0)
                                 fail(err, "mqueue", "/dev/mqueue", r);
+                        break;
+                case OP_SHM:
+                        r = mount_fresh("/dev/shm", "tmpfs", "1777", PRIVATE_ATTRS, NULL);
+                        if (r == -ENOENT)
+                                r = 0;
+                        if (r < 0)
+                                fail(err, "shm", "/dev/shm", r);
                         break;
                 case OP_TMP:
                         r = apply_tmp(o, err);

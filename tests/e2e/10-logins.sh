@@ -46,6 +46,8 @@ for how in pamtester su runuser login ssh; do
                 test "$(value tmp_marker "$out")$(value vartmp_marker "$out")" = nono
         check $t/private-tmp-usable "/tmp is 1777 and writable" \
                 test "$(value tmp_mode "$out")$(value tmp_write "$out")" = 1777yes
+        check $t/private-shm "with an ipc namespace, /dev/shm is the box's own and usable" \
+                test "$(value shm_marker "$out")$(value shm_write "$out")" = noyes
         check $t/x11-reachable "the host's X11 socket directory is reachable in the private /tmp" \
                 test "$(value x11 "$out")" = X0
         check $t/ice-planted-hidden "a user-owned ICE directory is not carried into other boxes" \
@@ -79,6 +81,15 @@ if [ $have_sshd = yes ]; then
         check login/ssh-pty-owner "the pty was chowned to alice by the monitor" grep -qx alice $out
         check login/ssh-pty-boxed "and the session is boxed" grep -q 'nsbox_id=[0-9a-f]' $out
 fi
+
+# A multithreaded application (a display manager has helper threads): the
+# thread that opens the session joins the box, and what it forks is boxed.
+pam_service nsbox-threads
+out=$W/out/threads.probe
+$B/tests/pamthreads nsbox-threads alice $W/bin/probe > $out
+check login/threaded-app "a multithreaded PAM application opens a boxed session (status $?)" test -s $out
+check login/threaded-boxed "its session is boxed" test "$(value init_comm $out)" = nsbox-init
+check login/threaded-homes "and sees only alice's home" test "$(value homes $out)" = "alice "
 
 # pam_sm_close_session puts the process back: a module after ours in the
 # stack runs its close hook in the original namespaces.

@@ -83,6 +83,7 @@ setup_fixtures() {
         touch /tmp/.X11-unix/X0 /tmp/.ICE-unix/planted
         chown bob /tmp/.ICE-unix
         echo world-marker > /var/tmp/world-marker
+        echo world-marker > /dev/shm/world-marker
         for u in alice bob carol; do
                 mkdir -p /home/$u/ro
                 chown $u: /home/$u/ro
@@ -102,6 +103,8 @@ echo "pids=$(ls /proc | grep '^[0-9]' | sort -n | tr '\n' ' ')"
 echo "hostname=$(cat /proc/sys/kernel/hostname)"
 echo "tmp_marker=$(test -e /tmp/world-marker && echo yes || echo no)"
 echo "vartmp_marker=$(test -e /var/tmp/world-marker && echo yes || echo no)"
+echo "shm_marker=$(test -e /dev/shm/world-marker && echo yes || echo no)"
+echo "shm_write=$(echo x > /dev/shm/probe.$$ 2>/dev/null && echo yes || echo no)"
 echo "tmp_mode=$(stat -c %a /tmp)"
 echo "x11=$(ls /tmp/.X11-unix 2>/dev/null)"
 echo "ice=$(ls /tmp/.ICE-unix 2>/dev/null)"
