@@ -87,7 +87,10 @@ fi
 pam_service nsbox-threads
 out=$W/out/threads.probe
 $B/tests/pamthreads nsbox-threads alice $W/bin/probe > $out
-check login/threaded-app "a multithreaded PAM application opens a boxed session (status $?)" test -s $out
+status=$?
+check login/threaded-app "a multithreaded PAM application opens and closes a boxed session (status $status)" \
+        test $status = 0 -a -s $out
+check login/threaded-leave "the thread left the box cleanly" not grep -q 'nsbox-threads:session.*step=leave' $W/out/syslog
 check login/threaded-boxed "its session is boxed" test "$(value init_comm $out)" = nsbox-init
 check login/threaded-homes "and sees only alice's home" test "$(value homes $out)" = "alice "
 
