@@ -683,8 +683,8 @@ void policy_resolve(const struct policy *p, const struct ident *id, struct resol
         *ret = r;
 }
 
-static bool word_in(const char *list, const char *word, bool (*match)(const struct ident *, const char *),
-                    const struct ident *id)
+/* Is any word of the space-separated list accepted by match()? */
+static bool any_word(const char *list, bool (*match)(const char *word, const void *arg), const void *arg)
 {
         char **w = NULL;
         size_t n = 0;
@@ -693,9 +693,19 @@ static bool word_in(const char *list, const char *word, bool (*match)(const stru
         if (split_words(list, &w, &n) < 0)
                 return false;
         for (size_t i = 0; i < n && !found; i++)
-                found = match ? match(id, w[i]) : strcmp(w[i], word) == 0;
+                found = match(w[i], arg);
         strv_free(w);
         return found;
+}
+
+static bool is_user(const char *word, const void *arg)
+{
+        return strcmp(word, ((const struct ident *)arg)->name) == 0;
+}
+
+static bool is_group_of(const char *word, const void *arg)
+{
+        return in_groups(arg, word);
 }
 
 bool policy_is_exempt(const struct policy *p, const struct ident *id)
@@ -703,8 +713,7 @@ bool policy_is_exempt(const struct policy *p, const struct ident *id)
         struct resolved r;
 
         policy_resolve(p, id, &r);
-        return word_in(r.value[K_EXEMPT_USERS], id->name, NULL, id) ||
-               word_in(r.value[K_EXEMPT_GROUPS], NULL, in_groups, id);
+        return any_word(r.value[K_EXEMPT_USERS], is_user, id) || any_word(r.value[K_EXEMPT_GROUPS], is_group_of, id);
 }
 
 bool policy_wants_box(const struct resolved *r)
