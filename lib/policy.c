@@ -705,7 +705,13 @@ static bool is_user(const char *word, const void *arg)
 
 static bool is_group_of(const char *word, const void *arg)
 {
-        return in_groups(arg, word);
+        const struct ident *id = arg;
+
+        /* Values keep their case, and so does this match. */
+        for (size_t i = 0; i < id->n_groups; i++)
+                if (strcmp(id->groups[i], word) == 0)
+                        return true;
+        return false;
 }
 
 bool policy_is_exempt(const struct policy *p, const struct ident *id)

@@ -247,6 +247,10 @@ static void test_exempt(void **state)
         assert_int_equal(load("[global]\nexempt_groups = admins dev\n", &p), 0);
         assert_true(policy_is_exempt(&p, &id));
         policy_done(&p);
+        /* Values are case-sensitive, as names are. */
+        assert_int_equal(load("[global]\nexempt_groups = DEV\nexempt_users = Alice\n", &p), 0);
+        assert_false(policy_is_exempt(&p, &id));
+        policy_done(&p);
         /* Names are whole words: "alic" does not exempt alice. */
         assert_int_equal(load("[global]\nexempt_users = alic alice2\n", &p), 0);
         assert_false(policy_is_exempt(&p, &id));
