@@ -34,13 +34,13 @@ $(B)/libnsbox.a: $(LIB_OBJ)
 
 $(B)/pam_nsbox.so: $(B)/pam_nsbox/pam_nsbox.o $(B)/libnsbox.a pam_nsbox/pam_nsbox.map
 	$(CC) -shared $(LDFLAGS) -Wl,--version-script=pam_nsbox/pam_nsbox.map -o $@ $< $(B)/libnsbox.a \
-	    -lpam -liniparser -lmnl
+	    -lpam -liniparser -lmnl -lcap
 
 $(B)/nsbox-helper: $(HELPER_OBJ) $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap
 
 $(B)/nsbox: $(B)/cli/nsbox.o $(B)/libnsbox.a
-	$(CC) $(LDFLAGS) -pie -o $@ $< $(B)/libnsbox.a -liniparser -lmnl
+	$(CC) $(LDFLAGS) -pie -o $@ $< $(B)/libnsbox.a -liniparser -lmnl -lcap
 
 # ---- tests --------------------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -49,7 +49,7 @@ TOOLS    := $(B)/tests/logsink $(B)/tests/pamthreads
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libnsbox.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libnsbox.a $(LDFLAGS) -lcmocka -liniparser -lmnl
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libnsbox.a $(LDFLAGS) -lcmocka -liniparser -lmnl -lcap
 
 $(B)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

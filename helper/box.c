@@ -14,6 +14,7 @@
 #include <sys/pidfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -49,6 +50,9 @@ struct box {
         unsigned n_sessions;
         struct client *waiters;
         struct error_reply failure;
+        int userns;             /* the box's user namespace, or -1 */
+        dev_t mntns_dev;        /* the box's mount namespace, to know */
+        ino_t mntns_ino;        /* which box a `nsbox root` caller is in */
         struct box *next;
 };
 
@@ -162,6 +166,7 @@ static void box_free(struct box *b)
         unwatch(&b->pidfd);
         unwatch(&b->sync);
         unwatch(&b->timer);
+        closep(&b->userns);
         box_spec_done(&b->spec);
         free(b);
 }
@@ -195,7 +200,15 @@ static void on_sync(struct watch *w, uint32_t events)
                 return;
         }
         if (b->state == BOX_STARTING && msg_type(m) == MSG_OK && proto_parse_empty(m) == 0) {
+                char path[64];
+                struct stat st;
+
                 b->state = BOX_RUNNING;
+                snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)b->pid);
+                if (stat(path, &st) == 0) {
+                        b->mntns_dev = st.st_dev;
+                        b->mntns_ino = st.st_ino;
+                }
                 syslog(LOG_INFO, "box %s for %s (uid %u) started, init pid %d", b->id, b->spec.user,
                        (unsigned)b->spec.uid, (int)b->pid);
                 while (b->waiters) {
@@ -243,7 +256,7 @@ static int new_id(char ret[NSBOX_ID_LEN + 1])
         return -EEXIST;
 }
 
-static int box_create(struct box_spec *spec, struct box **ret)
+static int box_create(struct box_spec *spec, struct box **ret, struct step_error *err)
 {
         struct box *b;
         int sv[2], pidfd = -1, r;
@@ -253,8 +266,10 @@ static int box_create(struct box_spec *spec, struct box **ret)
         b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
-        b->pidfd.fd = b->sync.fd = b->timer.fd = -1;
+        b->pidfd.fd = b->sync.fd = b->timer.fd = b->userns = -1;
         r = new_id(b->id);
+        if (r >= 0 && (spec->namespaces & NS_USER))
+                r = userns_create(spec, &b->userns, err);
         if (r < 0) {
                 free(b);
                 return r;
@@ -263,22 +278,27 @@ static int box_create(struct box_spec *spec, struct box **ret)
         if (b->timer.fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
                 r = negative_errno();
                 closep(&b->timer.fd);
+                closep(&b->userns);
                 free(b);
                 return r;
         }
+        /* The session's namespaces are made here, by root in the initial user
+         * namespace, so that they are owned by it and not by the box's own
+         * user namespace (where the user is root). */
         args.flags = CLONE_PIDFD | CLONE_NEWNS | ((spec->namespaces & NS_PID) ? CLONE_NEWPID : 0) |
                      ((spec->namespaces & NS_UTS) ? CLONE_NEWUTS : 0) | ((spec->namespaces & NS_IPC) ? CLONE_NEWIPC : 0);
         args.pidfd = (uint64_t)(uintptr_t)&pidfd;
         pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
         if (pid == 0) {
                 close(sv[0]);
-                box_init_run(spec, sv[1]);
+                box_init_run(spec, sv[1], b->userns);
         }
         close(sv[1]);
         if (pid < 0) {
                 r = negative_errno();
                 close(sv[0]);
                 closep(&b->timer.fd);
+                closep(&b->userns);
                 free(b);
                 return r;
         }
@@ -320,9 +340,11 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         if (spec->share == SHARE_USER)
                 b = find_user_box(spec->uid);
         if (!b) {
-                r = box_create(spec, &b);
+                struct step_error err = {};
+
+                r = box_create(spec, &b, &err);
                 if (r < 0) {
-                        client_fail(c, -r, "create", "box");
+                        client_fail(c, -r, err.step ? err.step : "create", err.object[0] ? err.object : "box");
                         goto out;
                 }
         }
@@ -401,6 +423,38 @@ void box_list(struct client *c)
                         break;
         }
         client_reply(c, m, -1);
+        free(m);
+}
+
+/* `nsbox root`: the caller must be the box's own user, calling from inside
+ * the box (its mount namespace), and the policy must allow it. */
+void box_root(struct client *c, uid_t uid)
+{
+        struct msg *m = NULL;
+        struct stat st;
+        char path[64];
+        struct box *b;
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c->pid);
+        if (stat(path, &st) < 0 || pidfd_send_signal(c->pidfd, 0, NULL, 0) < 0)
+                return client_fail(c, ESRCH, "root", "caller");
+        for (b = boxes; b; b = b->next)
+                if (b->state == BOX_RUNNING && b->mntns_ino == st.st_ino && b->mntns_dev == st.st_dev)
+                        break;
+        if (!b)
+                return client_fail(c, ENOENT, "root", "you are not in a box");
+        if (b->spec.uid != uid)
+                return client_fail(c, EPERM, "root", "this box is not yours");
+        if (b->userns < 0)
+                return client_fail(c, EOPNOTSUPP, "root", "this box has no user namespace");
+        if (!b->spec.user_root)
+                return client_fail(c, EPERM, "root", "user_root is not enabled for you");
+        m = malloc(sizeof(*m));
+        if (!m)
+                return client_fail(c, ENOMEM, "root", "reply");
+        syslog(LOG_INFO, "box %s: nsbox root for %s (uid %u), pid %d", b->id, b->spec.user, (unsigned)uid, (int)c->pid);
+        msg_init(m, MSG_USERNS);
+        client_reply(c, m, b->userns);
         free(m);
 }
 

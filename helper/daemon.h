@@ -2,6 +2,7 @@
 /* The helper daemon: one process, one epoll loop, every box's state. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,6 +19,8 @@ void loop_del(struct watch *w);
 /* A connection from the module or the CLI: one request, one reply. */
 struct client {
         struct watch w;
+        bool user;              /* came in on the user socket */
+        uid_t uid;
         pid_t pid;
         int pidfd;              /* the peer process, for session tracking */
         struct client *next_waiter;
@@ -31,5 +34,6 @@ void client_fail(struct client *c, int error, const char *step, const char *obje
 void box_open(struct client *c, struct box_spec *spec, struct session_info *si);
 void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN]);
 void box_list(struct client *c);
+void box_root(struct client *c, uid_t uid);
 void box_stop_all(void);
 unsigned box_count(void);

@@ -19,6 +19,9 @@ struct step_error {
  * session joins.  Builds the per-user view. */
 int views_apply(const struct box_spec *s, struct step_error *err);
 
-/* init.c: the box's PID 1.  Sets up the box, reports on sync_fd, then reaps
- * orphans until told to stop.  Never returns. */
-_Noreturn void box_init_run(const struct box_spec *s, int sync_fd);
+/* userns.c: a user namespace owned by the user, with the box's maps. */
+int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err);
+
+/* init.c: the box's PID 1.  Sets up the box, joins userns_fd (or -1),
+ * reports on sync_fd, then reaps orphans until told to stop.  Never returns. */
+_Noreturn void box_init_run(const struct box_spec *s, int sync_fd, int userns_fd);

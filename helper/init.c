@@ -11,6 +11,7 @@
  * and when the helper dies (PDEATHSIG, or EOF on the link). */
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/capability.h>
@@ -39,24 +40,49 @@ static _Noreturn void report_and_die(int sync_fd, const struct step_error *e)
         _exit(1);
 }
 
-static int drop_privileges(const struct box_spec *s, struct step_error *err)
+static int drop_bounding_set(struct step_error *err)
 {
-        cap_t none;
-        int r = 0;
-
-        /* Empty the bounding set while we still may (CAP_SETPCAP), so nothing
-         * run from here can ever gain a capability back. */
         for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
                 if (cap_drop_bound(c) < 0 && errno != EINVAL) {
                         err->step = "drop-bounding-set";
                         return negative_errno();
                 }
-        if (setgroups(0, NULL) < 0)
-                err->step = "setgroups", r = negative_errno();
-        else if (setresgid(s->gid, s->gid, s->gid) < 0)
+        return 0;
+}
+
+/* Become the user, with no capability anywhere.  With a user namespace the
+ * init becomes its root (the user's uid on the host) first. */
+static int drop_privileges(const struct box_spec *s, int userns_fd, struct step_error *err)
+{
+        uid_t uid = s->uid;
+        gid_t gid = s->gid;
+        cap_t none;
+        int r = 0;
+
+        if (setgroups(0, NULL) < 0) {
+                err->step = "setgroups";
+                return negative_errno();
+        }
+        if (userns_fd >= 0) {
+                /* Joining resets our capabilities and bounding set to full,
+                 * inside that namespace only; they are dropped below. */
+                if (setns(userns_fd, CLONE_NEWUSER) < 0) {
+                        err->step = "join-userns";
+                        return negative_errno();
+                }
+                close(userns_fd);
+                uid = 0;
+                gid = 0;
+        }
+        if (setresgid(gid, gid, gid) < 0)
                 err->step = "setresgid", r = negative_errno();
-        else if (setresuid(s->uid, s->uid, s->uid) < 0)
+        else if (setresuid(uid, uid, uid) < 0)
                 err->step = "setresuid", r = negative_errno();
+        if (r < 0)
+                return r;
+        /* Empty the bounding set so nothing run from here can ever gain a
+         * capability back, then the sets themselves. */
+        r = drop_bounding_set(err);
         if (r < 0)
                 return r;
         none = cap_init();
@@ -100,20 +126,27 @@ static _Noreturn void stop_box(void)
         _exit(0);
 }
 
-_Noreturn void box_init_run(const struct box_spec *s, int sync_fd)
+_Noreturn void box_init_run(const struct box_spec *s, int sync_fd, int userns_fd)
 {
         struct step_error err = {};
         struct msg *ok;
         sigset_t mask;
         int sfd, r;
 
-        /* Keep only the link to the helper, at a known number. */
-        if (sync_fd != 3) {
-                if (dup3(sync_fd, 3, O_CLOEXEC) < 0)
+        /* Keep only the link to the helper and the user namespace, at known
+         * numbers (moved high first so the two dups cannot collide). */
+        sync_fd = fcntl(sync_fd, F_DUPFD_CLOEXEC, 64);
+        if (userns_fd >= 0)
+                userns_fd = fcntl(userns_fd, F_DUPFD_CLOEXEC, 64);
+        if (sync_fd < 0 || dup3(sync_fd, 3, O_CLOEXEC) < 0)
+                _exit(1);
+        sync_fd = 3;
+        if (userns_fd >= 0) {
+                if (dup3(userns_fd, 4, O_CLOEXEC) < 0)
                         _exit(1);
-                sync_fd = 3;
+                userns_fd = 4;
         }
-        close_range(4, ~0U, 0);
+        close_range(userns_fd >= 0 ? 5 : 4, ~0U, 0);
         prctl(PR_SET_NAME, "nsbox-init", 0, 0, 0);
         umask(0022);
 
@@ -129,7 +162,7 @@ _Noreturn void box_init_run(const struct box_spec *s, int sync_fd)
                 err = (struct step_error){ .step = "setsid", .error = errno };
                 report_and_die(sync_fd, &err);
         }
-        r = drop_privileges(s, &err);
+        r = drop_privileges(s, userns_fd, &err);
         if (r < 0) {
                 err.error = -r;
                 snprintf(err.object, sizeof(err.object), "uid %u", (unsigned)s->uid);

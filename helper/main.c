@@ -29,9 +29,12 @@
 
 #define IDLE_EXIT_MS (30 * 1000)
 #define MAX_CLIENTS 1024
+#define MAX_USER_CLIENTS 64     /* connections on the user socket, all users */
+#define MAX_USER_CLIENTS_PER_UID 4
 
 static int epfd = -1;
 static unsigned n_clients;
+static struct client *user_clients[MAX_USER_CLIENTS];
 static bool shutting_down;
 
 int loop_add(struct watch *w, uint32_t events)
@@ -51,6 +54,9 @@ void loop_del(struct watch *w)
 
 static void client_free(struct client *c)
 {
+        for (size_t i = 0; c->user && i < MAX_USER_CLIENTS; i++)
+                if (user_clients[i] == c)
+                        user_clients[i] = NULL;
         loop_del(&c->w);
         closep(&c->w.fd);
         closep(&c->pidfd);
@@ -114,6 +120,12 @@ static void client_request(struct client *c, struct msg *m)
         const char *why = NULL;
         int r;
 
+        /* The user socket takes one request, from anyone; the rest is root's. */
+        if (c->user) {
+                if (msg_type(m) != MSG_ROOT || proto_parse_empty(m) < 0)
+                        return client_fail(c, EPERM, "request", "only nsbox root is served here");
+                return box_root(c, c->uid);
+        }
         switch (msg_type(m)) {
         case MSG_OPEN:
                 r = proto_parse_open(m, &spec, &si);
@@ -186,19 +198,37 @@ static int peer_pidfd(int fd, pid_t pid)
         return pidfd_open(pid, 0);
 }
 
-static void on_listen(struct watch *w, uint32_t events)
+/* A slot for a connection on the user socket: a few per user, so that one
+ * user cannot crowd out the others (logins have their own socket). */
+static bool take_user_slot(struct client *c)
 {
-        (void)events;
+        size_t free_slot = MAX_USER_CLIENTS;
+        unsigned mine = 0;
+
+        for (size_t i = 0; i < MAX_USER_CLIENTS; i++) {
+                if (!user_clients[i])
+                        free_slot = free_slot < MAX_USER_CLIENTS ? free_slot : i;
+                else if (user_clients[i]->uid == c->uid)
+                        mine++;
+        }
+        if (free_slot == MAX_USER_CLIENTS || mine >= MAX_USER_CLIENTS_PER_UID)
+                return false;
+        user_clients[free_slot] = c;
+        return true;
+}
+
+static void accept_clients(int lfd, bool user)
+{
         for (;;) {
                 struct ucred cred;
                 socklen_t len = sizeof(cred);
                 struct client *c;
                 int fd;
 
-                fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (fd < 0)
                         return;
-                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0 ||
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || (!user && cred.uid != 0) ||
                     n_clients >= MAX_CLIENTS) {
                         close(fd);
                         continue;
@@ -210,11 +240,25 @@ static void on_listen(struct watch *w, uint32_t events)
                 }
                 n_clients++;
                 c->w = (struct watch){ .fd = fd, .cb = on_client };
+                c->user = user;
+                c->uid = cred.uid;
                 c->pid = cred.pid;
                 c->pidfd = peer_pidfd(fd, cred.pid);
-                if (c->pidfd < 0 || loop_add(&c->w, EPOLLIN) < 0)
+                if ((user && !take_user_slot(c)) || c->pidfd < 0 || loop_add(&c->w, EPOLLIN) < 0)
                         client_free(c);
         }
+}
+
+static void on_listen(struct watch *w, uint32_t events)
+{
+        (void)events;
+        accept_clients(w->fd, false);
+}
+
+static void on_listen_user(struct watch *w, uint32_t events)
+{
+        (void)events;
+        accept_clients(w->fd, true);
 }
 
 static void on_signal(struct watch *w, uint32_t events)
@@ -232,13 +276,33 @@ static void on_signal(struct watch *w, uint32_t events)
         }
 }
 
+static int listen_at(int dir, const char *name, const char *path, mode_t mode, int *ret)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int s = -1;
+
+        if (unlinkat(dir, name, 0) < 0 && errno != ENOENT)
+                return negative_errno();
+        s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (s < 0)
+                return negative_errno();
+        strcpy(sa.sun_path, path);
+        /* umask 077 makes the socket 0600 as it is bound; the user socket is
+         * opened up after, and every request on it is checked. */
+        if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || fchmodat(dir, name, mode, 0) < 0 ||
+            listen(s, 128) < 0)
+                return negative_errno();
+        *ret = TAKE_FD(s);
+        return 0;
+}
+
 /* Make /run/nsbox, take the single-instance lock, listen.  Returns 1 when
  * another helper already holds the lock. */
-static int setup_socket(int *ret_listen, int *ret_lock)
+static int setup_sockets(int *ret_listen, int *ret_user, int *ret_lock)
 {
-        _cleanup_close_ int dir = -1, lock = -1, s = -1;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int dir = -1, lock = -1, s = -1, u = -1;
         struct stat st;
+        int r;
 
         if (mkdir(NSBOX_RUNDIR, 0755) < 0 && errno != EEXIST)
                 return negative_errno();
@@ -251,21 +315,21 @@ static int setup_socket(int *ret_listen, int *ret_lock)
                 syslog(LOG_ERR, "%s is not owned by root or is writable by others; refusing to use it", NSBOX_RUNDIR);
                 return -EPERM;
         }
+        /* Others need to reach user.sock inside it. */
+        if ((st.st_mode & 0777) != 0755 && fchmod(dir, 0755) < 0)
+                return negative_errno();
         lock = openat(dir, "helper.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (lock < 0)
                 return negative_errno();
         if (flock(lock, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? 1 : negative_errno();
-        if (unlinkat(dir, "helper.sock", 0) < 0 && errno != ENOENT)
-                return negative_errno();
-        s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (s < 0)
-                return negative_errno();
-        strcpy(sa.sun_path, NSBOX_SOCKET);
-        /* umask 077 makes the socket 0600: only root can connect. */
-        if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 128) < 0)
-                return negative_errno();
+        r = listen_at(dir, "helper.sock", NSBOX_SOCKET, 0600, &s);
+        if (r >= 0)
+                r = listen_at(dir, "user.sock", NSBOX_USER_SOCKET, 0666, &u);
+        if (r < 0)
+                return r;
         *ret_listen = TAKE_FD(s);
+        *ret_user = TAKE_FD(u);
         *ret_lock = TAKE_FD(lock);
         return 0;
 }
@@ -312,7 +376,8 @@ static void signal_ready(void)
 
 int main(int argc, char **argv)
 {
-        struct watch lw = { .fd = -1, .cb = on_listen }, sw = { .fd = -1, .cb = on_signal };
+        struct watch lw = { .fd = -1, .cb = on_listen }, uw = { .fd = -1, .cb = on_listen_user },
+                     sw = { .fd = -1, .cb = on_signal };
         int lock = -1, r;
         sigset_t mask;
 
@@ -329,7 +394,7 @@ int main(int argc, char **argv)
         close_range(4, ~0U, 0);
         openlog("nsbox-helper", LOG_PID, LOG_AUTHPRIV);
 
-        r = setup_socket(&lw.fd, &lock);
+        r = setup_sockets(&lw.fd, &uw.fd, &lock);
         if (r != 0) {
                 if (r < 0)
                         syslog(LOG_ERR, "cannot listen on %s: %s", NSBOX_SOCKET, strerror(-r));
@@ -345,7 +410,8 @@ int main(int argc, char **argv)
         sigprocmask(SIG_BLOCK, &mask, NULL);
         sw.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (sw.fd < 0 || epfd < 0 || loop_add(&lw, EPOLLIN) < 0 || loop_add(&sw, EPOLLIN) < 0) {
+        if (sw.fd < 0 || epfd < 0 || loop_add(&lw, EPOLLIN) < 0 || loop_add(&uw, EPOLLIN) < 0 ||
+            loop_add(&sw, EPOLLIN) < 0) {
                 syslog(LOG_ERR, "cannot set up the event loop: %m");
                 return 1;
         }
@@ -375,6 +441,7 @@ int main(int argc, char **argv)
         /* Unlink while still holding the lock, so a successor never removes
          * a live socket and we never remove a successor's. */
         unlink(NSBOX_SOCKET);
+        unlink(NSBOX_USER_SOCKET);
         close(lock);
         return 0;
 }

@@ -6,8 +6,10 @@
 #include <iniparser/iniparser.h>
 #include <libgen.h>
 #include <strings.h>
+#include <sys/capability.h>
 
 #include "paths.h"
+#include "subid.h"
 #include "util.h"
 
 typedef int (*check_fn)(const char *value, char **ret_why);
@@ -21,6 +23,7 @@ static int check_propagation(const char *v, char **why);
 static int check_paths(const char *v, char **why);
 static int check_binds(const char *v, char **why);
 static int check_hostname(const char *v, char **why);
+static int check_caps(const char *v, char **why);
 
 #define LINGER_MAX 604800
 
@@ -33,7 +36,7 @@ static const struct key_def {
         [K_EXEMPT_USERS] = { "exempt_users", true, "root", check_names },
         [K_EXEMPT_GROUPS] = { "exempt_groups", true, "", check_names },
         [K_BOX] = { "box", false, "yes", check_bool },
-        [K_NAMESPACES] = { "namespaces", false, "mount pid uts ipc", check_namespaces },
+        [K_NAMESPACES] = { "namespaces", false, "mount pid uts ipc user", check_namespaces },
         [K_SHARE] = { "share", false, "session", check_share },
         [K_LINGER] = { "linger", false, "0", check_linger },
         [K_PROPAGATION] = { "propagation", false, "slave", check_propagation },
@@ -43,6 +46,9 @@ static const struct key_def {
         [K_INACCESSIBLE] = { "inaccessible", false, "", check_paths },
         [K_BIND] = { "bind", false, "", check_binds },
         [K_HOSTNAME] = { "hostname", false, "", check_hostname },
+        [K_USER_ROOT] = { "user_root", false, "no", check_bool },
+        [K_NO_NEW_PRIVS] = { "no_new_privs", false, "no", check_bool },
+        [K_CAPABILITY_BOUNDING] = { "capability_bounding", false, "", check_caps },
 };
 
 const char *key_name(enum key_id k)
@@ -165,7 +171,7 @@ static int check_namespaces(const char *v, char **why)
                 unsigned f = namespace_flag(w[i]);
 
                 if (!f) {
-                        xasprintf(why, "'%s' is not a namespace this version can box; write a list of mount, pid, uts and ipc",
+                        xasprintf(why, "'%s' is not a namespace this version can box; write a list of mount, pid, uts, ipc and user",
                                   w[i]);
                         r = -EINVAL;
                 }
@@ -310,6 +316,43 @@ static int for_each_bind(const char *v, const struct ident *id, struct box_spec 
 static int check_binds(const char *v, char **why)
 {
         return for_each_bind(v, &sample_ident, NULL, why);
+}
+
+int parse_caps(const char *v, bool *ret_set, uint64_t *ret_keep, char **ret_why)
+{
+        _cleanup_free_ char *copy = NULL;
+        uint64_t keep = 0;
+        char *save = NULL;
+
+        if (xstrdup(&copy, v) < 0)
+                return -ENOMEM;
+        if (!*v) {
+                *ret_set = false;
+                *ret_keep = 0;
+                return 0;
+        }
+        if (strcmp(v, "none") != 0)
+                for (char *w = strtok_r(copy, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
+                        cap_value_t c;
+
+                        if (cap_from_name(w, &c) < 0 || c < 0 || c > 63) {
+                                xasprintf(ret_why, "'%s' is not a capability; write names such as cap_net_raw,cap_kill, or none",
+                                          w);
+                                return -EINVAL;
+                        }
+                        keep |= 1ULL << c;
+                }
+        *ret_set = true;
+        *ret_keep = keep;
+        return 0;
+}
+
+static int check_caps(const char *v, char **why)
+{
+        bool set;
+        uint64_t keep;
+
+        return parse_caps(v, &set, &keep, why);
 }
 
 static int check_hostname(const char *v, char **why)
@@ -745,6 +788,26 @@ static int build_paths(const char *v, const struct ident *id, struct spec_path *
         return r;
 }
 
+static int build_subids(struct box_spec *s, const struct ident *id, char **why)
+{
+        int r;
+
+        r = subid_lookup(SUBUID_FILE, id->name, id->uid, &s->subuid_start, &s->subuid_count);
+        if (r >= 0)
+                r = subid_lookup(SUBGID_FILE, id->name, id->gid, &s->subgid_start, &s->subgid_count);
+        if (r < 0) {
+                xasprintf(why, "cannot read %s or %s: %s", SUBUID_FILE, SUBGID_FILE, strerror(-r));
+                return r;
+        }
+        if (subid_range_bad(id->uid, s->subuid_start, s->subuid_count) ||
+            subid_range_bad(id->gid, s->subgid_start, s->subgid_count)) {
+                xasprintf(why, "the subordinate range of %s in %s or %s holds id 0 or the user's own id", id->name,
+                          SUBUID_FILE, SUBGID_FILE);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 int policy_build_spec(const struct resolved *res, const struct ident *id, struct box_spec *ret, char **ret_why)
 {
         struct box_spec s = {};
@@ -787,6 +850,16 @@ int policy_build_spec(const struct resolved *res, const struct ident *id, struct
                         r = -EINVAL;
                 }
         }
+        s.user_root = parse_bool(res->value[K_USER_ROOT]) == 1;
+        s.no_new_privs = parse_bool(res->value[K_NO_NEW_PRIVS]) == 1;
+        if (r >= 0)
+                r = parse_caps(res->value[K_CAPABILITY_BOUNDING], &s.cap_bounding, &s.cap_keep, ret_why);
+        if (r >= 0 && s.user_root && !(s.namespaces & NS_USER)) {
+                xasprintf(ret_why, "user_root = yes needs user in namespaces");
+                r = -EINVAL;
+        }
+        if (r >= 0 && (s.namespaces & NS_USER))
+                r = build_subids(&s, id, ret_why);
         if (r < 0) {
                 box_spec_done(&s);
                 return r;

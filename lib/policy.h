@@ -23,6 +23,9 @@ enum key_id {
         K_INACCESSIBLE,
         K_BIND,
         K_HOSTNAME,
+        K_USER_ROOT,
+        K_NO_NEW_PRIVS,
+        K_CAPABILITY_BOUNDING,
         _K_MAX,
 };
 
@@ -78,6 +81,10 @@ bool policy_wants_box(const struct resolved *r);
 
 const char *key_name(enum key_id k);
 bool key_is_global(enum key_id k);
+
+/* capability_bounding: "" (leave alone), "none", or capability names
+ * separated by commas or spaces, as libcap spells them. */
+int parse_caps(const char *v, bool *ret_set, uint64_t *ret_keep, char **ret_why);
 
 /* ${USER} ${UID} ${HOME} ${GROUP}.  Unknown variables are an error. */
 int expand(const char *tmpl, const struct ident *id, char **ret, char **ret_why);

@@ -65,7 +65,16 @@ int proto_put_open(struct msg *m, const struct box_spec *s, const struct session
         r = r ?: put_u32(m, A_SHARE, s->share);
         r = r ?: put_u32(m, A_LINGER, s->linger);
         r = r ?: put_u32(m, A_PROPAGATION, s->propagation);
-        r = r ?: put_u32(m, A_FLAGS, (s->private_tmp ? F_PRIVATE_TMP : 0) | (s->hide_homes ? F_HIDE_HOMES : 0));
+        r = r ?: put_u32(m, A_FLAGS,
+                         (s->private_tmp ? F_PRIVATE_TMP : 0) | (s->hide_homes ? F_HIDE_HOMES : 0) |
+                                 (s->user_root ? F_USER_ROOT : 0) | (s->no_new_privs ? F_NO_NEW_PRIVS : 0) |
+                                 (s->cap_bounding ? F_CAP_BOUNDING : 0));
+        r = r ?: put_u32(m, A_SUBUID_START, s->subuid_start);
+        r = r ?: put_u32(m, A_SUBUID_COUNT, s->subuid_count);
+        r = r ?: put_u32(m, A_SUBGID_START, s->subgid_start);
+        r = r ?: put_u32(m, A_SUBGID_COUNT, s->subgid_count);
+        if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CAP_KEEP, s->cap_keep))
+                r = -E2BIG;
         for (size_t i = 0; !r && i < s->n_read_only; i++)
                 r = put_opt_path(m, A_READ_ONLY, &s->read_only[i]);
         for (size_t i = 0; !r && i < s->n_inaccessible; i++)
@@ -162,6 +171,9 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_BOX_ID] = MNL_TYPE_NUL_STRING,                                 [A_ERRNO] = MNL_TYPE_U32,
         [A_STEP] = MNL_TYPE_NUL_STRING, [A_OBJECT] = MNL_TYPE_NUL_STRING, [A_PID] = MNL_TYPE_U32,
         [A_SESSIONS] = MNL_TYPE_U32,    [A_CREATED] = MNL_TYPE_U64,       [A_BOXINFO] = MNL_TYPE_NESTED,
+        [A_SUBUID_START] = MNL_TYPE_U32,                                  [A_SUBUID_COUNT] = MNL_TYPE_U32,
+        [A_SUBGID_START] = MNL_TYPE_U32,                                  [A_SUBGID_COUNT] = MNL_TYPE_U32,
+        [A_CAP_KEEP] = MNL_TYPE_U64,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -231,7 +243,7 @@ static int parse_nested(const struct nlattr *nest, mnl_attr_cb_t cb, void *data)
 struct open_ctx {
         struct box_spec *s;
         struct session_info *si;
-        unsigned seen;
+        uint64_t seen;
         int error;
 };
 
@@ -284,9 +296,9 @@ static int open_cb(const struct nlattr *a, void *data)
 
         /* Scalars may appear once; repeated attributes are lists. */
         if (t != A_READ_ONLY && t != A_INACCESSIBLE && t != A_BIND) {
-                if (c->seen & (1u << t))
+                if (c->seen & (1ULL << t))
                         return MNL_CB_ERROR;
-                c->seen |= 1u << t;
+                c->seen |= 1ULL << t;
         }
         switch (t) {
         case A_USER:
@@ -316,6 +328,24 @@ static int open_cb(const struct nlattr *a, void *data)
         case A_FLAGS:
                 c->s->private_tmp = mnl_attr_get_u32(a) & F_PRIVATE_TMP;
                 c->s->hide_homes = mnl_attr_get_u32(a) & F_HIDE_HOMES;
+                c->s->user_root = mnl_attr_get_u32(a) & F_USER_ROOT;
+                c->s->no_new_privs = mnl_attr_get_u32(a) & F_NO_NEW_PRIVS;
+                c->s->cap_bounding = mnl_attr_get_u32(a) & F_CAP_BOUNDING;
+                break;
+        case A_SUBUID_START:
+                c->s->subuid_start = mnl_attr_get_u32(a);
+                break;
+        case A_SUBUID_COUNT:
+                c->s->subuid_count = mnl_attr_get_u32(a);
+                break;
+        case A_SUBGID_START:
+                c->s->subgid_start = mnl_attr_get_u32(a);
+                break;
+        case A_SUBGID_COUNT:
+                c->s->subgid_count = mnl_attr_get_u32(a);
+                break;
+        case A_CAP_KEEP:
+                c->s->cap_keep = mnl_attr_get_u64(a);
                 break;
         case A_READ_ONLY:
         case A_INACCESSIBLE:
@@ -363,9 +393,10 @@ int proto_parse_open(const struct msg *m, struct box_spec *ret_spec, struct sess
         struct box_spec s = {};
         struct session_info si = {};
         struct open_ctx c = { .s = &s, .si = &si };
-        const unsigned required = (1u << A_USER) | (1u << A_UID) | (1u << A_GID) | (1u << A_HOME) |
-                                  (1u << A_NAMESPACES) | (1u << A_SHARE) | (1u << A_LINGER) | (1u << A_PROPAGATION) |
-                                  (1u << A_FLAGS);
+        const uint64_t required = (1ULL << A_USER) | (1ULL << A_UID) | (1ULL << A_GID) | (1ULL << A_HOME) |
+                                  (1ULL << A_NAMESPACES) | (1ULL << A_SHARE) | (1ULL << A_LINGER) | (1ULL << A_PROPAGATION) |
+                                  (1ULL << A_FLAGS) | (1ULL << A_SUBUID_START) | (1ULL << A_SUBUID_COUNT) |
+                                  (1ULL << A_SUBGID_START) | (1ULL << A_SUBGID_COUNT) | (1ULL << A_CAP_KEEP);
         int r;
 
         r = parse_msg(m, MSG_OPEN, open_cb, &c);
@@ -383,7 +414,7 @@ int proto_parse_open(const struct msg *m, struct box_spec *ret_spec, struct sess
 
 struct box_ctx {
         struct box_reply *b;
-        unsigned seen;
+        uint64_t seen;
 };
 
 static int box_cb(const struct nlattr *a, void *data)
@@ -391,9 +422,9 @@ static int box_cb(const struct nlattr *a, void *data)
         struct box_ctx *c = data;
         uint16_t t = mnl_attr_get_type(a);
 
-        if (c->seen & (1u << t))
+        if (c->seen & (1ULL << t))
                 return MNL_CB_ERROR;
-        c->seen |= 1u << t;
+        c->seen |= 1ULL << t;
         switch (t) {
         case A_BOX_ID:
                 if (strlen(mnl_attr_get_str(a)) > NSBOX_ID_LEN)
@@ -419,7 +450,7 @@ int proto_parse_box(const struct msg *m, struct box_reply *ret)
 {
         struct box_reply b = {};
         struct box_ctx c = { .b = &b };
-        const unsigned required = (1u << A_BOX_ID) | (1u << A_COOKIE) | (1u << A_NAMESPACES) | (1u << A_SHARE);
+        const uint64_t required = (1ULL << A_BOX_ID) | (1ULL << A_COOKIE) | (1ULL << A_NAMESPACES) | (1ULL << A_SHARE);
         int r = parse_msg(m, MSG_BOX, box_cb, &c);
 
         if (r < 0)

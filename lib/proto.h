@@ -12,6 +12,7 @@
 
 #define NSBOX_RUNDIR "/run/nsbox"
 #define NSBOX_SOCKET NSBOX_RUNDIR "/helper.sock"
+#define NSBOX_USER_SOCKET NSBOX_RUNDIR "/user.sock"   /* for `nsbox root`, any user */
 #define NSBOX_LOCK NSBOX_RUNDIR "/helper.lock"
 #define NSBOX_PROTO_VERSION 1
 #define NSBOX_MSG_MAX 65536
@@ -22,10 +23,12 @@ enum msg_type {
         MSG_OPEN = 0x10,        /* box_spec + session info -> MSG_BOX with the init's pidfd */
         MSG_CLOSE,              /* cookie -> MSG_OK */
         MSG_LIST,               /* -> MSG_LIST_REPLY */
+        MSG_ROOT,               /* on the user socket: -> MSG_USERNS with the box's user namespace */
         MSG_OK = 0x20,
         MSG_ERROR,              /* errno, step, object */
         MSG_BOX,                /* id, cookie, namespaces, share (+ pidfd) */
         MSG_LIST_REPLY,         /* A_BOXINFO... */
+        MSG_USERNS,             /* + the user namespace fd */
 };
 
 enum attr_type {
@@ -58,6 +61,11 @@ enum attr_type {
         A_SESSIONS,             /* u32 */
         A_CREATED,              /* u64, seconds since the epoch */
         A_BOXINFO,              /* nested: one box of a list */
+        A_SUBUID_START,         /* u32 */
+        A_SUBUID_COUNT,         /* u32 */
+        A_SUBGID_START,         /* u32 */
+        A_SUBGID_COUNT,         /* u32 */
+        A_CAP_KEEP,             /* u64 */
         _A_MAX,
 };
 
@@ -66,6 +74,9 @@ enum {
         F_HIDE_HOMES = 1u << 1,
         F_RO = 1u << 2,
         F_OPTIONAL = 1u << 3,
+        F_USER_ROOT = 1u << 4,
+        F_NO_NEW_PRIVS = 1u << 5,
+        F_CAP_BOUNDING = 1u << 6,
 };
 
 struct session_info {
@@ -129,3 +140,5 @@ void session_info_done(struct session_info *si);
  * Receiving rejects truncated messages and more than one fd. */
 int msg_send(int sock, const struct msg *m, int fd);
 int msg_recv(int sock, struct msg *m, int *ret_fd);
+
+_Static_assert(_A_MAX <= 64, "attribute bitmasks are 64 bits wide");

@@ -12,6 +12,7 @@ static const struct {
         { "pid", NS_PID },
         { "uts", NS_UTS },
         { "ipc", NS_IPC },
+        { "user", NS_USER },
 };
 
 static void spec_paths_free(struct spec_path *v, size_t n)
@@ -116,6 +117,17 @@ bool hostname_valid(const char *s)
         return true;
 }
 
+bool subid_range_bad(uint32_t own, uint32_t start, uint32_t count)
+{
+        uint64_t end = (uint64_t)start + count;
+
+        if (count == 0)
+                return false;
+        /* Never map host root into a box, nor the user's own id twice, nor
+         * past the largest id. */
+        return start == 0 || end > UINT32_MAX || (own >= start && own < end) || count > (1u << 30);
+}
+
 int box_spec_validate(const struct box_spec *s, const char **ret_why)
 {
         if (!s->user || !ident_name_valid(s->user))
@@ -137,5 +149,10 @@ int box_spec_validate(const struct box_spec *s, const char **ret_why)
                         return *ret_why = "bind path", -EINVAL;
         if (s->hostname && (!(s->namespaces & NS_UTS) || !hostname_valid(s->hostname)))
                 return *ret_why = "hostname", -EINVAL;
+        if (!(s->namespaces & NS_USER) && (s->subuid_count || s->subgid_count || s->user_root))
+                return *ret_why = "subordinate ids or user_root without a user namespace", -EINVAL;
+        if (subid_range_bad(s->uid, s->subuid_start, s->subuid_count) ||
+            subid_range_bad(s->gid, s->subgid_start, s->subgid_count))
+                return *ret_why = "subordinate id range", -EINVAL;
         return 0;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum {
@@ -11,7 +12,8 @@ enum {
         NS_PID = 1u << 1,
         NS_UTS = 1u << 2,
         NS_IPC = 1u << 3,
-        NS_ALL = NS_MOUNT | NS_PID | NS_UTS | NS_IPC,
+        NS_USER = 1u << 4,
+        NS_ALL = NS_MOUNT | NS_PID | NS_UTS | NS_IPC | NS_USER,
 };
 
 enum share { SHARE_SESSION, SHARE_USER };
@@ -47,6 +49,17 @@ struct box_spec {
         struct spec_bind *binds;
         size_t n_binds;
         char *hostname;         /* NULL: keep the host's name */
+
+        /* The box's user namespace (NS_USER): box uid 0 is the user, box
+         * uids 1..count come from /etc/subuid; likewise for gids. */
+        uint32_t subuid_start, subuid_count;
+        uint32_t subgid_start, subgid_count;
+        bool user_root;         /* `nsbox root` allowed */
+
+        /* Applied by the module to the login process, inherited by the session. */
+        bool no_new_privs;
+        bool cap_bounding;      /* limit the bounding set to cap_keep */
+        uint64_t cap_keep;
 };
 
 void box_spec_done(struct box_spec *s);
@@ -63,3 +76,7 @@ const char *propagation_to_string(enum propagation p);
  * absolute, the hostname well formed. */
 int box_spec_validate(const struct box_spec *s, const char **ret_why);
 bool hostname_valid(const char *s);
+
+/* A subordinate range that must never be mapped: it holds id 0 or the
+ * user's own id, or runs past the largest id. */
+bool subid_range_bad(uint32_t own, uint32_t start, uint32_t count);

@@ -25,6 +25,8 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <syslog.h>
 
 #include "paths.h"
@@ -256,6 +258,41 @@ static int join_box(int pidfd, unsigned ns)
         return 0;
 }
 
+/* no_new_privs and the bounding set are set on the login process itself, so
+ * that everything it starts for the session inherits them.  Neither takes
+ * anything from the process's own capabilities: sshd's monitor and login's
+ * parent keep working.  A capability dropped from the bounding set is also
+ * lowered in the inheritable and ambient sets, which the bounding set does
+ * not mask at exec. */
+static int apply_privileges(const struct box_spec *s)
+{
+        if (s->cap_bounding) {
+                cap_t caps = cap_get_proc();
+                int r = 0;
+
+                if (!caps)
+                        return negative_errno();
+                for (cap_value_t c = 0; c <= CAP_LAST_CAP && r == 0; c++) {
+                        if (s->cap_keep & (1ULL << c))
+                                continue;
+                        if (cap_drop_bound(c) < 0 && errno != EINVAL)
+                                r = negative_errno();
+                        else if (cap_set_flag(caps, CAP_INHERITABLE, 1, &c, CAP_CLEAR) < 0)
+                                r = negative_errno();
+                        else if (CAP_AMBIENT_SUPPORTED() && cap_set_ambient(c, CAP_CLEAR) < 0 && errno != EINVAL)
+                                r = negative_errno();
+                }
+                if (r == 0 && cap_set_proc(caps) < 0)
+                        r = negative_errno();
+                cap_free(caps);
+                if (r < 0)
+                        return r;
+        }
+        if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
 static void send_close(pam_handle_t *pamh, const uint8_t cookie[NSBOX_COOKIE_LEN])
 {
         struct msg *req = malloc(sizeof(*req)), *reply = malloc(sizeof(*reply));
@@ -367,6 +404,15 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
                 state_free(st);
                 send_close(pamh, br.cookie);
                 return deny(pamh, id->name, "box=%s step=join object=init: %s", br.id, strerror(-r));
+        }
+        r = apply_privileges(spec);
+        if (r < 0) {
+                (void)restore_namespaces(st);
+                state_free(st);
+                send_close(pamh, br.cookie);
+                return deny(pamh, id->name, "box=%s step=privileges object=%s: %s", br.id,
+                            spec->no_new_privs ? "no_new_privs/capability_bounding" : "capability_bounding",
+                            strerror(-r));
         }
         if (pam_set_data(pamh, DATA_NAME, st, cleanup_state) != PAM_SUCCESS) {
                 (void)restore_namespaces(st);

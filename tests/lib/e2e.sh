@@ -54,7 +54,7 @@ exempt_groups = admins
 
 [default]
 box = yes
-namespaces = mount pid uts ipc
+namespaces = mount pid uts ipc user
 private_tmp = yes
 hide_homes = yes
 read_only = /srv/ro ${HOME}/ro -/srv/missing

@@ -68,7 +68,11 @@ G
 cut -d: -f1 $W/etc/passwd | sed 's/$/:*:19000:0:99999:7:::/' > $W/etc/shadow
 cut -d: -f1 $W/etc/group | sed 's/$/:*::/' > $W/etc/gshadow
 chmod 0640 $W/etc/shadow $W/etc/gshadow
-for f in passwd group shadow gshadow; do
+# alice has subordinate ids, bob has none.
+echo "alice:200000:65536" > $W/etc/subuid
+echo "alice:300000:65536" > $W/etc/subgid
+for f in passwd group shadow gshadow subuid subgid; do
+        [ -e /etc/$f ] || continue      # bind only over what exists: never create files in /etc
         mount --bind $W/etc/$f /etc/$f
 done
 
