@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "subid.h"
 
 static char *dir;
 
@@ -321,6 +322,78 @@ static void test_build_spec(void **state)
         policy_done(&p);
 }
 
+static void test_privilege_keys(void **state)
+{
+        struct policy p;
+        struct resolved r;
+        struct box_spec s;
+        struct ident id = alice();
+        char *why = NULL;
+        bool set;
+        uint64_t keep;
+        (void)state;
+
+        assert_int_equal(parse_caps("", &set, &keep, &why), 0);
+        assert_false(set);
+        assert_int_equal(parse_caps("none", &set, &keep, &why), 0);
+        assert_true(set);
+        assert_int_equal(keep, 0);
+        assert_int_equal(parse_caps("cap_net_raw,cap_kill cap_setuid", &set, &keep, &why), 0);
+        assert_int_equal(keep, (1ULL << 13) | (1ULL << 5) | (1ULL << 7));
+        assert_int_equal(parse_caps("cap_net_raw,cap_flying", &set, &keep, &why), -EINVAL);
+        assert_non_null(strstr(why, "'cap_flying' is not a capability"));
+        free(why);
+        why = NULL;
+        expect_error("[default]\ncapability_bounding = all_of_them\n", "is not a capability");
+        expect_error("[default]\nno_new_privs = please\n", "is not a boolean");
+        expect_error("[default]\nuser_root = maybe\n", "is not a boolean");
+
+        assert_int_equal(load("[default]\nno_new_privs = yes\ncapability_bounding = cap_kill\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_string_equal(r.value[K_NAMESPACES], "mount pid uts ipc user");
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), 0);
+        assert_true(s.no_new_privs && s.cap_bounding);
+        assert_int_equal(s.cap_keep, 1ULL << 5);
+        assert_true(s.namespaces & NS_USER);
+        assert_false(s.user_root);
+        box_spec_done(&s);
+        policy_done(&p);
+
+        /* user_root needs a user namespace. */
+        assert_int_equal(load("[default]\nnamespaces = mount pid\nuser_root = yes\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), -EINVAL);
+        assert_non_null(strstr(why, "needs user in namespaces"));
+        free(why);
+        policy_done(&p);
+}
+
+static void test_subids(void **state)
+{
+        uint32_t start, count;
+        char *f = NULL;
+        (void)state;
+
+        assert_int_equal(xasprintf(&f, "%s/subuid", dir), 0);
+        write_file(dir, "subuid", "bob:100000:65536\nbroken line\n2001:200000:1000\nalice:300000:5\n", 0644);
+        assert_int_equal(subid_lookup(f, "alice", 2001, &start, &count), 0);
+        assert_int_equal(start, 200000);       /* the first entry, by uid here */
+        assert_int_equal(count, 1000);
+        assert_int_equal(subid_lookup(f, "carol", 2003, &start, &count), 0);
+        assert_int_equal(count, 0);
+        write_file(dir, "subuid", "alice:1:1\n", 0666);
+        assert_int_equal(subid_lookup(f, "alice", 2001, &start, &count), -EPERM);
+        assert_int_equal(subid_lookup("/nonexistent/subuid", "alice", 2001, &start, &count), 0);
+        assert_int_equal(count, 0);
+        free(f);
+
+        assert_false(subid_range_bad(2001, 100000, 65536));
+        assert_false(subid_range_bad(2001, 0, 0));
+        assert_true(subid_range_bad(2001, 0, 1000));            /* host root */
+        assert_true(subid_range_bad(2001, 1000, 2000));         /* the user's own uid */
+        assert_true(subid_range_bad(2001, 4294967000u, 1000));  /* past the largest id */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -334,6 +407,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_exempt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_expansion, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_build_spec, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_privilege_keys, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_subids, setup, teardown),
         };
         return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
