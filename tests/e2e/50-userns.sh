@@ -109,6 +109,15 @@ check root/setuid-safe "su still reads the real /etc: setuid programs stay safe"
         bash -c "su alice -c 'su -c true carol' </dev/null >/dev/null 2>&1"
 check root/audit "nsbox root is logged" grep -q 'nsbox root for alice (uid 2001)' $W/out/syslog
 
+# PID 1 holds nothing worth stealing, and cannot be traced or read, not
+# even by box root.
+peek='ls /proc/1/fd >/dev/null 2>&1 && echo fd=open || echo fd=denied; cat /proc/1/environ >/dev/null 2>&1 && echo env=open || echo env=denied'
+su alice -c "$peek" > $out 2>&1
+check root/init-untraceable-session "the session cannot look into PID 1's fds or environment" \
+        test "$(value fd $out) $(value env $out)" = "denied denied"
+su alice -c "$NSBOX root -- sh -c '$peek'" > $out 2>&1
+check root/init-untraceable-root "nor can nsbox root" test "$(value fd $out) $(value env $out)" = "denied denied"
+
 check root/refused-user-root-no "bob (user_root = no) is refused" \
         bash -c "! su bob -c '$NSBOX root -- id -u' >$W/out/r 2>&1 && grep -q 'user_root is not enabled' $W/out/r"
 check root/refused-not-in-box "carol, not in a box, is refused" \
