@@ -37,7 +37,7 @@ $(B)/pam_nsbox.so: $(B)/pam_nsbox/pam_nsbox.o $(B)/libnsbox.a pam_nsbox/pam_nsbo
 	    -lpam -liniparser -lmnl -lcap
 
 $(B)/nsbox-helper: $(HELPER_OBJ) $(B)/libnsbox.a
-	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap
+	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap -lnftables
 
 $(B)/nsbox: $(B)/cli/nsbox.o $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $< $(B)/libnsbox.a -liniparser -lmnl -lcap

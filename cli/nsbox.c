@@ -79,6 +79,13 @@ static int cmd_check(int argc, char **argv)
         if (r < 0)
                 r = print_errors(&p, r, config);
         else {
+                char **warnings = NULL;
+                size_t n = 0;
+
+                if (policy_warnings(&p, &warnings, &n) == 0)
+                        for (size_t i = 0; i < n; i++)
+                                fprintf(stderr, "%s\n", warnings[i]);
+                strv_free(warnings);
                 printf("%s: valid (%zu file%s read)\n", config, p.n_files, p.n_files == 1 ? "" : "s");
                 r = 0;
         }
@@ -163,14 +170,19 @@ static int print_box(const struct box_info *bi, void *userdata)
 
         if (namespaces_format(bi->namespaces, &ns) < 0)
                 return -ENOMEM;
-        if (o->json)
+        if (o->json) {
                 printf("%s\n  {\"id\": \"%s\", \"user\": \"%s\", \"uid\": %u, \"pid\": %u, \"sessions\": %u, "
-                       "\"share\": \"%s\", \"namespaces\": \"%s\", \"created\": %llu}",
-                       o->n ? "," : "", bi->id, bi->user, bi->uid, bi->pid, bi->sessions,
-                       share_to_string(bi->share), ns, (unsigned long long)bi->created);
-        else
-                printf("%-8s  %-16s %7u %8u %8u  %-7s %6lds  %s\n", bi->id, bi->user, bi->uid, bi->pid, bi->sessions,
-                       share_to_string(bi->share), age < 0 ? 0 : age, ns);
+                       "\"share\": \"%s\", \"namespaces\": \"%s\", \"created\": %llu, \"addresses\": [",
+                       o->n ? "," : "", bi->id, bi->user, bi->uid, bi->pid, bi->sessions, share_to_string(bi->share), ns,
+                       (unsigned long long)bi->created);
+                for (size_t i = 0, k = 0; i < 2; i++)
+                        if (bi->addresses[i][0])
+                                printf("%s\"%s\"", k++ ? ", " : "", bi->addresses[i]);
+                printf("]}");
+        } else
+                printf("%-8s  %-16s %7u %8u %8u  %-7s %6lds  %-26s %s %s\n", bi->id, bi->user, bi->uid, bi->pid,
+                       bi->sessions, share_to_string(bi->share), age < 0 ? 0 : age, ns,
+                       bi->addresses[0][0] ? bi->addresses[0] : "-", bi->addresses[1]);
         o->n++;
         return 0;
 }
@@ -201,8 +213,8 @@ static int cmd_list(int argc, char **argv)
                 goto out;
         }
         if (!o.json)
-                printf("%-8s  %-16s %7s %8s %8s  %-7s %7s  %s\n", "ID", "USER", "UID", "PID", "SESSIONS", "SHARE",
-                       "AGE", "NAMESPACES");
+                printf("%-8s  %-16s %7s %8s %8s  %-7s %7s  %-26s %s\n", "ID", "USER", "UID", "PID", "SESSIONS",
+                       "SHARE", "AGE", "NAMESPACES", "ADDRESSES");
         else
                 printf("[");
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {

@@ -7,6 +7,7 @@
  * close, or when that process dies (its pidfd turns readable), even by
  * SIGKILL.  A box whose last claim is gone lingers, then is stopped: its init
  * sends TERM to everything inside and exits, and the kernel does the rest. */
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "net.h"
 #include "util.h"
 
 #define KILL_AFTER_SEC 3
@@ -53,6 +55,7 @@ struct box {
         int userns;             /* the box's user namespace, or -1 */
         dev_t mntns_dev;        /* the box's mount namespace, to know */
         ino_t mntns_ino;        /* which box a `nsbox root` caller is in */
+        struct box_net net;     /* leases, host end, nftables elements */
         struct box *next;
 };
 
@@ -163,6 +166,7 @@ static void box_free(struct box *b)
                 b->sessions = s->next;
                 session_free(s);
         }
+        net_teardown(&b->net);
         unwatch(&b->pidfd);
         unwatch(&b->sync);
         unwatch(&b->timer);
@@ -256,6 +260,37 @@ static int new_id(char ret[NSBOX_ID_LEN + 1])
         return -EEXIST;
 }
 
+/* Is any address of this block (a /30 or /126) leased by a live box? */
+static bool block_taken(const struct addr *base, void *userdata)
+{
+        struct cidr block = { .base = *base, .prefix = (base->family == AF_INET ? 32 : 128) - BLOCK_SHIFT };
+
+        (void)userdata;
+        for (struct box *b = boxes; b; b = b->next) {
+                const struct box_net *n = &b->net;
+
+                if ((n->has4 && (cidr_contains(&block, &n->host4) || cidr_contains(&block, &n->box4))) ||
+                    (n->has6 && (cidr_contains(&block, &n->host6) || cidr_contains(&block, &n->box6))))
+                        return true;
+        }
+        return false;
+}
+
+static int box_network(struct box *b, struct step_error *err)
+{
+        _cleanup_close_ int netns = -1;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)b->pid);
+        netns = open(path, O_RDONLY | O_CLOEXEC);
+        if (netns < 0) {
+                err->step = "netns";
+                snprintf(err->object, sizeof(err->object), "%s", path);
+                return negative_errno();
+        }
+        return net_setup(&b->spec, b->id, netns, &b->net, err);
+}
+
 static int box_create(struct box_spec *spec, struct box **ret, struct step_error *err)
 {
         struct box *b;
@@ -268,6 +303,10 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
                 return -ENOMEM;
         b->pidfd.fd = b->sync.fd = b->timer.fd = b->userns = -1;
         r = new_id(b->id);
+        /* The lease is taken before anything else: unique because this loop
+         * is the only one handing them out. */
+        if (r >= 0)
+                r = net_lease(spec, block_taken, NULL, &b->net, err);
         if (r >= 0 && (spec->namespaces & NS_USER))
                 r = userns_create(spec, &b->userns, err);
         if (r < 0) {
@@ -286,7 +325,7 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
          * namespace, so that they are owned by it and not by the box's own
          * user namespace (where the user is root). */
         args.flags = CLONE_PIDFD | CLONE_NEWNS | ((spec->namespaces & NS_PID) ? CLONE_NEWPID : 0) |
-                     ((spec->namespaces & NS_UTS) ? CLONE_NEWUTS : 0) | ((spec->namespaces & NS_IPC) ? CLONE_NEWIPC : 0);
+                     ((spec->namespaces & NS_UTS) ? CLONE_NEWUTS : 0) | ((spec->namespaces & NS_IPC) ? CLONE_NEWIPC : 0) | ((spec->namespaces & NS_NET) ? CLONE_NEWNET : 0);
         args.pidfd = (uint64_t)(uintptr_t)&pidfd;
         pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
         if (pid == 0) {
@@ -312,12 +351,18 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         b->next = boxes;
         boxes = b;
         n_boxes++;
-        if (loop_add(&b->pidfd, EPOLLIN) < 0 || loop_add(&b->sync, EPOLLIN) < 0 || loop_add(&b->timer, EPOLLIN) < 0) {
-                /* Without watches we could never reap it: kill it now. */
+        r = 0;
+        if (loop_add(&b->pidfd, EPOLLIN) < 0 || loop_add(&b->sync, EPOLLIN) < 0 || loop_add(&b->timer, EPOLLIN) < 0)
+                r = -ENOMEM;
+        /* The network is built while the init builds the views. */
+        if (r >= 0 && (b->spec.namespaces & NS_NET))
+                r = box_network(b, err);
+        if (r < 0) {
+                /* Nothing half built stays: kill the init, undo the rest. */
                 pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
                 waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){}, WEXITED);
                 box_free(b);
-                return -ENOMEM;
+                return r;
         }
         *ret = b;
         return 0;
@@ -419,6 +464,10 @@ void box_list(struct client *c)
                         continue;
                 memcpy(bi.id, b->id, sizeof(bi.id));
                 snprintf(bi.user, sizeof(bi.user), "%s", b->spec.user);
+                if (b->net.has4)
+                        addr_format(&b->net.box4, bi.addresses[0], sizeof(bi.addresses[0]));
+                if (b->net.has6)
+                        addr_format(&b->net.box6, bi.addresses[1], sizeof(bi.addresses[1]));
                 if (proto_put_boxinfo(m, &bi) < 0)
                         break;
         }

@@ -91,7 +91,7 @@ static int new_fs(const char *type, const char *mode, unsigned attrs, int *ret)
 
 /* ---- the list of mounts to make ----------------------------------------- */
 
-enum op_kind { OP_PROC, OP_MQUEUE, OP_SHM, OP_TMP, OP_HOMES, OP_BIND, OP_RO, OP_INACCESSIBLE };
+enum op_kind { OP_PROC, OP_MQUEUE, OP_SHM, OP_RESOLV, OP_TMP, OP_HOMES, OP_BIND, OP_RO, OP_INACCESSIBLE };
 
 struct op {
         enum op_kind kind;
@@ -370,6 +370,29 @@ static int apply_ro(struct op *o, struct step_error *err)
         return r < 0 ? fail(err, "read_only", o->path, r) : 0;
 }
 
+/* A small private tmpfs for the files the box gets instead of the host's:
+ * an empty mode-0 file for inaccessible non-directories, resolv.conf. */
+static int ensure_store(struct plan *p)
+{
+        if (p->store >= 0)
+                return 0;
+        return new_fs("tmpfs", "0755", PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, &p->store);
+}
+
+/* Put a read-only copy of store file `name` over target. */
+static int cover_with_store_file(struct plan *p, const char *name, int target)
+{
+        _cleanup_close_ int m = -1;
+        int r;
+
+        r = clone_tree(p->store, name, false, &m);
+        if (r >= 0)
+                r = set_attr(m, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY, 0, false);
+        if (r >= 0)
+                r = attach(m, target);
+        return r;
+}
+
 static int apply_inaccessible(struct plan *p, struct op *o, struct step_error *err)
 {
         _cleanup_close_ int fd = -1, m = -1;
@@ -384,28 +407,61 @@ static int apply_inaccessible(struct plan *p, struct op *o, struct step_error *e
                 return fail(err, "inaccessible", o->path, r);
         if (fstat(fd, &st) < 0)
                 return fail(err, "inaccessible", o->path, negative_errno());
-        if (S_ISDIR(st.st_mode))
+        if (S_ISDIR(st.st_mode)) {
                 r = new_fs("tmpfs", "0000", attrs, &m);
-        else {
+                if (r >= 0)
+                        r = attach(m, fd);
+        } else {
                 /* Non-directories are covered by an empty mode-0 file. */
-                if (p->store < 0) {
-                        _cleanup_close_ int f = -1;
-
-                        r = new_fs("tmpfs", "0700", attrs & ~MOUNT_ATTR_RDONLY, &p->store);
-                        if (r >= 0) {
-                                f = openat(p->store, "empty", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
-                                if (f < 0)
-                                        r = negative_errno();
-                        }
+                r = ensure_store(p);
+                if (r >= 0 && faccessat(p->store, "empty", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+                        int f = openat(p->store, "empty", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
+                        if (f < 0)
+                                r = negative_errno();
+                        else
+                                close(f);
                 }
                 if (r >= 0)
-                        r = clone_tree(p->store, "empty", false, &m);
-                if (r >= 0)
-                        r = set_attr(m, attrs, 0, false);
+                        r = cover_with_store_file(p, "empty", fd);
+        }
+        return r < 0 ? fail(err, "inaccessible", o->path, r) : 0;
+}
+
+/* dns = ADDR...: the box's own resolv.conf over the host's.  /etc is the
+ * admin's, so a symlink there (to a resolver's file under /run) is
+ * followed; what it leads to must be a root-owned regular file. */
+static int apply_resolv(struct plan *p, const struct box_spec *s, struct step_error *err)
+{
+        _cleanup_close_ int target = -1, f = -1;
+        _cleanup_free_ char *text = NULL;
+        struct stat st;
+        size_t len = 0;
+        int r;
+
+        target = open("/etc/resolv.conf", O_PATH | O_CLOEXEC);
+        if (target < 0)
+                return fail(err, "dns", "/etc/resolv.conf", negative_errno());
+        if (fstat(target, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)
+                return fail(err, "dns", "/etc/resolv.conf", -EPERM);
+        for (size_t i = 0; i < s->n_dns; i++)
+                len += strlen(s->dns[i]) + 16;
+        text = malloc(len + 64);
+        if (!text)
+                return -ENOMEM;
+        strcpy(text, "# pam_nsbox: this box's resolvers\n");
+        for (size_t i = 0; i < s->n_dns; i++) {
+                strcat(text, "nameserver ");
+                strcat(text, s->dns[i]);
+                strcat(text, "\n");
+        }
+        r = ensure_store(p);
+        if (r >= 0) {
+                f = openat(p->store, "resolv.conf", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+                r = f < 0 ? negative_errno() : write_all(f, text, strlen(text));
         }
         if (r >= 0)
-                r = attach(m, fd);
-        return r < 0 ? fail(err, "inaccessible", o->path, r) : 0;
+                r = cover_with_store_file(p, "resolv.conf", target);
+        return r < 0 ? fail(err, "dns", "/etc/resolv.conf", r) : 0;
 }
 
 static void plan_done(struct plan *p)
@@ -446,6 +502,8 @@ static int build_plan(struct plan *p, const struct box_spec *s)
                 r = add_op(p, OP_RO, s->read_only[i].path, s->read_only[i].optional, true);
         for (size_t i = 0; r >= 0 && i < s->n_inaccessible; i++)
                 r = add_op(p, OP_INACCESSIBLE, s->inaccessible[i].path, s->inaccessible[i].optional, false);
+        if (r >= 0 && s->n_dns > 0)
+                r = add_op(p, OP_RESOLV, "/etc/resolv.conf", false, true);
         return r;
 }
 
@@ -498,6 +556,9 @@ int views_apply(const struct box_spec *s, struct step_error *err)
                                 r = 0;
                         if (r < 0)
                                 fail(err, "shm", "/dev/shm", r);
+                        break;
+                case OP_RESOLV:
+                        r = apply_resolv(p, s, err);
                         break;
                 case OP_TMP:
                         r = apply_tmp(o, err);

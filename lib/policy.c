@@ -7,7 +7,9 @@
 #include <libgen.h>
 #include <strings.h>
 #include <sys/capability.h>
+#include <sys/socket.h>
 
+#include "netaddr.h"
 #include "paths.h"
 #include "subid.h"
 #include "util.h"
@@ -24,6 +26,12 @@ static int check_paths(const char *v, char **why);
 static int check_binds(const char *v, char **why);
 static int check_hostname(const char *v, char **why);
 static int check_caps(const char *v, char **why);
+static int check_network(const char *v, char **why);
+static int check_ifname(const char *v, char **why);
+static int check_gateway(const char *v, char **why);
+static int check_addrs(const char *v, char **why);
+static int check_pool4(const char *v, char **why);
+static int check_pool6(const char *v, char **why);
 
 #define LINGER_MAX 604800
 
@@ -49,6 +57,14 @@ static const struct key_def {
         [K_USER_ROOT] = { "user_root", false, "no", check_bool },
         [K_NO_NEW_PRIVS] = { "no_new_privs", false, "no", check_bool },
         [K_CAPABILITY_BOUNDING] = { "capability_bounding", false, "", check_caps },
+        [K_NETWORK] = { "network", false, "none", check_network },
+        [K_NAT] = { "nat", false, "no", check_bool },
+        [K_BRIDGE] = { "bridge", false, "", check_ifname },
+        [K_GATEWAY] = { "gateway", false, "", check_gateway },
+        [K_ISOLATE] = { "isolate", false, "yes", check_bool },
+        [K_DNS] = { "dns", false, "", check_addrs },
+        [K_POOL4] = { "pool4", true, "10.213.0.0/16", check_pool4 },
+        [K_POOL6] = { "pool6", true, "", check_pool6 },
 };
 
 const char *key_name(enum key_id k)
@@ -353,6 +369,81 @@ static int check_caps(const char *v, char **why)
         uint64_t keep;
 
         return parse_caps(v, &set, &keep, why);
+}
+
+static int check_network(const char *v, char **why)
+{
+        if (strcmp(v, "none") != 0 && strcmp(v, "loopback") != 0 && strcmp(v, "veth") != 0) {
+                xasprintf(why, "'%s' is not a network; write none, loopback or veth", v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int check_ifname(const char *v, char **why)
+{
+        if (*v && !ifname_valid(v)) {
+                xasprintf(why, "'%s' is not an interface name (at most 15 characters, no '/', ':' or blanks)", v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Each word an IPv4 or IPv6 address; with one_per_family, at most one of each. */
+static int check_addr_list(const char *v, bool one_per_family, char **why)
+{
+        char **w = NULL;
+        size_t n = 0;
+        int seen4 = 0, seen6 = 0, r = split_words(v, &w, &n);
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                struct addr a;
+
+                if (addr_parse(w[i], &a) < 0) {
+                        xasprintf(why, "'%s' is not an IPv4 or IPv6 address", w[i]);
+                        r = -EINVAL;
+                } else if (one_per_family && ((a.family == AF_INET ? ++seen4 : ++seen6) > 1)) {
+                        xasprintf(why, "'%s': give at most one IPv4 and one IPv6 gateway", v);
+                        r = -EINVAL;
+                }
+        }
+        strv_free(w);
+        return r;
+}
+
+static int check_gateway(const char *v, char **why)
+{
+        return check_addr_list(v, true, why);
+}
+
+static int check_addrs(const char *v, char **why)
+{
+        return check_addr_list(v, false, why);
+}
+
+static int check_pool(const char *v, int family, unsigned max_prefix, char **why)
+{
+        struct cidr c;
+
+        if (!*v && family == AF_INET6)
+                return 0;
+        if (cidr_parse(v, &c) < 0 || c.base.family != family || c.prefix > max_prefix) {
+                xasprintf(why, "'%s' is not an %s network with a prefix of at most /%u, such as %s", v,
+                          family == AF_INET ? "IPv4" : "IPv6", max_prefix,
+                          family == AF_INET ? "10.213.0.0/16" : "fd00:213::/64");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int check_pool4(const char *v, char **why)
+{
+        return check_pool(v, AF_INET, 30, why);
+}
+
+static int check_pool6(const char *v, char **why)
+{
+        return check_pool(v, AF_INET6, 126, why);
 }
 
 static int check_hostname(const char *v, char **why)
@@ -668,6 +759,45 @@ int policy_load(const char *path, struct policy *ret)
         return p.n_errors > 0 ? -EINVAL : 0;
 }
 
+/* The host's resolv.conf names a resolver on loopback, which a box with a
+ * network of its own cannot reach. */
+static bool host_resolver_on_loopback(void)
+{
+        _cleanup_fclose_ FILE *f = fopen("/etc/resolv.conf", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+
+        while (f && getline(&line, &cap, f) > 0) {
+                char ns[64];
+                struct addr a;
+
+                if (sscanf(line, " nameserver %63s", ns) == 1 && addr_parse(ns, &a) == 0 && addr_is_loopback(&a))
+                        return true;
+        }
+        return false;
+}
+
+int policy_warnings(const struct policy *p, char ***ret, size_t *ret_n)
+{
+        bool own_net = false, dns = false;
+        int r = 0;
+
+        for (size_t i = 0; i < p->n_sections; i++)
+                for (size_t j = 0; j < p->sections[i].n_entries; j++) {
+                        const struct entry *e = &p->sections[i].entries[j];
+
+                        if (e->key == K_NETWORK && strcmp(e->value, "none") != 0)
+                                own_net = true;
+                        if (e->key == K_DNS && e->value[0])
+                                dns = true;
+                }
+        if (own_net && !dns && host_resolver_on_loopback())
+                r = strv_push(ret, ret_n,
+                              "warning: boxes get a network of their own but no dns, and /etc/resolv.conf names a "
+                              "loopback resolver they cannot reach; set dns = ADDR");
+        return r;
+}
+
 void policy_done(struct policy *p)
 {
         for (size_t i = 0; i < p->n_sections; i++) {
@@ -808,6 +938,53 @@ static int build_subids(struct box_spec *s, const struct ident *id, char **why)
         return 0;
 }
 
+static int build_network(struct box_spec *s, const struct resolved *res, char **why)
+{
+        char **w = NULL;
+        size_t n = 0;
+        int r;
+
+        s->network = strcmp(res->value[K_NETWORK], "veth") == 0       ? NET_VETH
+                     : strcmp(res->value[K_NETWORK], "loopback") == 0 ? NET_LOOPBACK
+                                                                      : NET_NONE;
+        /* "net" in namespaces without a network key: a box of its own, with lo. */
+        if (s->network == NET_NONE && (s->namespaces & NS_NET))
+                s->network = NET_LOOPBACK;
+        if (s->network != NET_NONE)
+                s->namespaces |= NS_NET;
+        s->nat = parse_bool(res->value[K_NAT]) == 1;
+        s->isolate = parse_bool(res->value[K_ISOLATE]) == 1;
+        r = split_words(res->value[K_DNS], &s->dns, &s->n_dns);
+        if (r < 0)
+                return r;
+        if (s->network != NET_VETH) {
+                if (s->nat || res->value[K_BRIDGE][0] || res->value[K_GATEWAY][0]) {
+                        xasprintf(why, "nat, bridge and gateway need network = veth");
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if ((res->value[K_BRIDGE][0] && xstrdup(&s->bridge, res->value[K_BRIDGE]) < 0) ||
+            xstrdup(&s->pool4, res->value[K_POOL4]) < 0 ||
+            (res->value[K_POOL6][0] && xstrdup(&s->pool6, res->value[K_POOL6]) < 0))
+                return -ENOMEM;
+        if (s->nat && s->bridge) {
+                xasprintf(why, "nat and bridge exclude each other: a bridged box is routed by the bridge's network");
+                return -EINVAL;
+        }
+        r = split_words(res->value[K_GATEWAY], &w, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                struct addr a;
+
+                if (addr_parse(w[i], &a) < 0)
+                        r = -EINVAL;
+                else
+                        r = xstrdup(a.family == AF_INET ? &s->gateway4 : &s->gateway6, w[i]);
+        }
+        strv_free(w);
+        return r;
+}
+
 int policy_build_spec(const struct resolved *res, const struct ident *id, struct box_spec *ret, char **ret_why)
 {
         struct box_spec s = {};
@@ -860,6 +1037,8 @@ int policy_build_spec(const struct resolved *res, const struct ident *id, struct
         }
         if (r >= 0 && (s.namespaces & NS_USER))
                 r = build_subids(&s, id, ret_why);
+        if (r >= 0)
+                r = build_network(&s, res, ret_why);
         if (r < 0) {
                 box_spec_done(&s);
                 return r;

@@ -26,6 +26,14 @@ enum key_id {
         K_USER_ROOT,
         K_NO_NEW_PRIVS,
         K_CAPABILITY_BOUNDING,
+        K_NETWORK,
+        K_NAT,
+        K_BRIDGE,
+        K_GATEWAY,
+        K_ISOLATE,
+        K_DNS,
+        K_POOL4,
+        K_POOL6,
         _K_MAX,
 };
 
@@ -73,6 +81,9 @@ struct resolved {
 
 bool policy_is_exempt(const struct policy *p, const struct ident *id);
 void policy_resolve(const struct policy *p, const struct ident *id, struct resolved *ret);
+
+/* Problems that do not make the policy invalid but probably wrong. */
+int policy_warnings(const struct policy *p, char ***ret, size_t *ret_n);
 
 /* Turn the resolved values into a box specification.  *ret_why describes a
  * failure (caller frees).  Does not decide exemption or box = no. */

@@ -68,7 +68,21 @@ int proto_put_open(struct msg *m, const struct box_spec *s, const struct session
         r = r ?: put_u32(m, A_FLAGS,
                          (s->private_tmp ? F_PRIVATE_TMP : 0) | (s->hide_homes ? F_HIDE_HOMES : 0) |
                                  (s->user_root ? F_USER_ROOT : 0) | (s->no_new_privs ? F_NO_NEW_PRIVS : 0) |
-                                 (s->cap_bounding ? F_CAP_BOUNDING : 0));
+                                 (s->cap_bounding ? F_CAP_BOUNDING : 0) | (s->nat ? F_NAT : 0) |
+                                 (s->isolate ? F_ISOLATE : 0));
+        r = r ?: put_u32(m, A_NETWORK, s->network);
+        if (!r && s->bridge)
+                r = put_str(m, A_BRIDGE, s->bridge);
+        if (!r && s->gateway4)
+                r = put_str(m, A_GATEWAY4, s->gateway4);
+        if (!r && s->gateway6)
+                r = put_str(m, A_GATEWAY6, s->gateway6);
+        if (!r && s->pool4)
+                r = put_str(m, A_POOL4, s->pool4);
+        if (!r && s->pool6)
+                r = put_str(m, A_POOL6, s->pool6);
+        for (size_t i = 0; !r && i < s->n_dns; i++)
+                r = put_str(m, A_DNS, s->dns[i]);
         r = r ?: put_u32(m, A_SUBUID_START, s->subuid_start);
         r = r ?: put_u32(m, A_SUBUID_COUNT, s->subuid_count);
         r = r ?: put_u32(m, A_SUBGID_START, s->subgid_start);
@@ -148,6 +162,9 @@ int proto_put_boxinfo(struct msg *m, const struct box_info *bi)
         r = r ?: put_u32(m, A_SHARE, bi->share);
         if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CREATED, bi->created))
                 r = -E2BIG;
+        for (size_t i = 0; !r && i < 2; i++)
+                if (bi->addresses[i][0])
+                        r = put_str(m, A_ADDRESS, bi->addresses[i]);
         if (r) {
                 mnl_attr_nest_cancel(hdr(m), nest);
                 return r;
@@ -173,7 +190,10 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_SESSIONS] = MNL_TYPE_U32,    [A_CREATED] = MNL_TYPE_U64,       [A_BOXINFO] = MNL_TYPE_NESTED,
         [A_SUBUID_START] = MNL_TYPE_U32,                                  [A_SUBUID_COUNT] = MNL_TYPE_U32,
         [A_SUBGID_START] = MNL_TYPE_U32,                                  [A_SUBGID_COUNT] = MNL_TYPE_U32,
-        [A_CAP_KEEP] = MNL_TYPE_U64,
+        [A_CAP_KEEP] = MNL_TYPE_U64,    [A_NETWORK] = MNL_TYPE_U32,       [A_BRIDGE] = MNL_TYPE_NUL_STRING,
+        [A_GATEWAY4] = MNL_TYPE_NUL_STRING,                               [A_GATEWAY6] = MNL_TYPE_NUL_STRING,
+        [A_DNS] = MNL_TYPE_NUL_STRING,  [A_POOL4] = MNL_TYPE_NUL_STRING,  [A_POOL6] = MNL_TYPE_NUL_STRING,
+        [A_ADDRESS] = MNL_TYPE_NUL_STRING,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -295,7 +315,7 @@ static int open_cb(const struct nlattr *a, void *data)
         int r = 0;
 
         /* Scalars may appear once; repeated attributes are lists. */
-        if (t != A_READ_ONLY && t != A_INACCESSIBLE && t != A_BIND) {
+        if (t != A_READ_ONLY && t != A_INACCESSIBLE && t != A_BIND && t != A_DNS) {
                 if (c->seen & (1ULL << t))
                         return MNL_CB_ERROR;
                 c->seen |= 1ULL << t;
@@ -331,6 +351,29 @@ static int open_cb(const struct nlattr *a, void *data)
                 c->s->user_root = mnl_attr_get_u32(a) & F_USER_ROOT;
                 c->s->no_new_privs = mnl_attr_get_u32(a) & F_NO_NEW_PRIVS;
                 c->s->cap_bounding = mnl_attr_get_u32(a) & F_CAP_BOUNDING;
+                c->s->nat = mnl_attr_get_u32(a) & F_NAT;
+                c->s->isolate = mnl_attr_get_u32(a) & F_ISOLATE;
+                break;
+        case A_NETWORK:
+                c->s->network = mnl_attr_get_u32(a);
+                break;
+        case A_BRIDGE:
+                r = set_once_str(&c->s->bridge, a);
+                break;
+        case A_GATEWAY4:
+                r = set_once_str(&c->s->gateway4, a);
+                break;
+        case A_GATEWAY6:
+                r = set_once_str(&c->s->gateway6, a);
+                break;
+        case A_POOL4:
+                r = set_once_str(&c->s->pool4, a);
+                break;
+        case A_POOL6:
+                r = set_once_str(&c->s->pool6, a);
+                break;
+        case A_DNS:
+                r = strv_push(&c->s->dns, &c->s->n_dns, mnl_attr_get_str(a));
                 break;
         case A_SUBUID_START:
                 c->s->subuid_start = mnl_attr_get_u32(a);
@@ -396,7 +439,8 @@ int proto_parse_open(const struct msg *m, struct box_spec *ret_spec, struct sess
         const uint64_t required = (1ULL << A_USER) | (1ULL << A_UID) | (1ULL << A_GID) | (1ULL << A_HOME) |
                                   (1ULL << A_NAMESPACES) | (1ULL << A_SHARE) | (1ULL << A_LINGER) | (1ULL << A_PROPAGATION) |
                                   (1ULL << A_FLAGS) | (1ULL << A_SUBUID_START) | (1ULL << A_SUBUID_COUNT) |
-                                  (1ULL << A_SUBGID_START) | (1ULL << A_SUBGID_COUNT) | (1ULL << A_CAP_KEEP);
+                                  (1ULL << A_SUBGID_START) | (1ULL << A_SUBGID_COUNT) | (1ULL << A_CAP_KEEP) |
+                                  (1ULL << A_NETWORK);
         int r;
 
         r = parse_msg(m, MSG_OPEN, open_cb, &c);
@@ -546,6 +590,13 @@ static int boxinfo_cb(const struct nlattr *a, void *data)
                 break;
         case A_CREATED:
                 bi->created = mnl_attr_get_u64(a);
+                break;
+        case A_ADDRESS:
+                for (size_t i = 0; i < 2; i++)
+                        if (!bi->addresses[i][0]) {
+                                snprintf(bi->addresses[i], sizeof(bi->addresses[i]), "%s", mnl_attr_get_str(a));
+                                break;
+                        }
                 break;
         default:
                 return MNL_CB_ERROR;

@@ -66,6 +66,14 @@ enum attr_type {
         A_SUBGID_START,         /* u32 */
         A_SUBGID_COUNT,         /* u32 */
         A_CAP_KEEP,             /* u64 */
+        A_NETWORK,              /* u32: enum network */
+        A_BRIDGE,               /* strz */
+        A_GATEWAY4,             /* strz */
+        A_GATEWAY6,             /* strz */
+        A_DNS,                  /* strz, repeated */
+        A_POOL4,                /* strz */
+        A_POOL6,                /* strz */
+        A_ADDRESS,              /* strz, repeated: a box's addresses in a list */
         _A_MAX,
 };
 
@@ -77,6 +85,8 @@ enum {
         F_USER_ROOT = 1u << 4,
         F_NO_NEW_PRIVS = 1u << 5,
         F_CAP_BOUNDING = 1u << 6,
+        F_NAT = 1u << 7,
+        F_ISOLATE = 1u << 8,
 };
 
 struct session_info {
@@ -107,6 +117,7 @@ struct box_info {
         uint32_t namespaces;
         uint32_t share;
         uint64_t created;
+        char addresses[2][64];  /* the box's own addresses, IPv4 then IPv6 */
 };
 
 /* A message under construction or received. */

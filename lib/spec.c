@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "spec.h"
 
+#include <sys/socket.h>
+
 #include "ident.h"
+#include "netaddr.h"
 #include "util.h"
 
 static const struct {
@@ -13,6 +16,7 @@ static const struct {
         { "uts", NS_UTS },
         { "ipc", NS_IPC },
         { "user", NS_USER },
+        { "net", NS_NET },
 };
 
 static void spec_paths_free(struct spec_path *v, size_t n)
@@ -27,6 +31,12 @@ void box_spec_done(struct box_spec *s)
         free(s->user);
         free(s->home);
         free(s->hostname);
+        free(s->bridge);
+        free(s->gateway4);
+        free(s->gateway6);
+        free(s->pool4);
+        free(s->pool6);
+        strv_free(s->dns);
         spec_paths_free(s->read_only, s->n_read_only);
         spec_paths_free(s->inaccessible, s->n_inaccessible);
         for (size_t i = 0; i < s->n_binds; i++) {
@@ -102,6 +112,58 @@ const char *propagation_to_string(enum propagation p)
         return p == PROP_PRIVATE ? "private" : "slave";
 }
 
+const char *network_to_string(enum network n)
+{
+        return n == NET_VETH ? "veth" : n == NET_LOOPBACK ? "loopback" : "none";
+}
+
+bool ifname_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] <= ' ' || s[i] == '/' || s[i] == ':' || (unsigned char)s[i] >= 0x7f)
+                        return false;
+        return true;
+}
+
+static bool addr_of_family(const char *s, int family)
+{
+        struct addr a;
+
+        return addr_parse(s, &a) == 0 && a.family == family;
+}
+
+static bool pool_ok(const char *s, int family)
+{
+        struct cidr c;
+
+        return cidr_parse(s, &c) == 0 && c.base.family == family && pool_blocks(&c) > 0;
+}
+
+static int validate_network(const struct box_spec *s, const char **ret_why)
+{
+        if (s->network > NET_VETH || (s->network != NET_NONE) != !!(s->namespaces & NS_NET))
+                return *ret_why = "network", -EINVAL;
+        for (size_t i = 0; i < s->n_dns; i++) {
+                struct addr a;
+                if (addr_parse(s->dns[i], &a) < 0)
+                        return *ret_why = "dns", -EINVAL;
+        }
+        if (s->network != NET_VETH)
+                return 0;
+        if (!s->pool4 || !pool_ok(s->pool4, AF_INET) || (s->pool6 && !pool_ok(s->pool6, AF_INET6)))
+                return *ret_why = "pool4 or pool6", -EINVAL;
+        if (s->bridge && !ifname_valid(s->bridge))
+                return *ret_why = "bridge", -EINVAL;
+        if ((s->gateway4 && !addr_of_family(s->gateway4, AF_INET)) ||
+            (s->gateway6 && !addr_of_family(s->gateway6, AF_INET6)))
+                return *ret_why = "gateway", -EINVAL;
+        return 0;
+}
+
 bool hostname_valid(const char *s)
 {
         size_t n = strlen(s);
@@ -154,5 +216,7 @@ int box_spec_validate(const struct box_spec *s, const char **ret_why)
         if (subid_range_bad(s->uid, s->subuid_start, s->subuid_count) ||
             subid_range_bad(s->gid, s->subgid_start, s->subgid_count))
                 return *ret_why = "subordinate id range", -EINVAL;
+        if (validate_network(s, ret_why) < 0)
+                return -EINVAL;
         return 0;
 }

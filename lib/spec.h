@@ -13,11 +13,13 @@ enum {
         NS_UTS = 1u << 2,
         NS_IPC = 1u << 3,
         NS_USER = 1u << 4,
-        NS_ALL = NS_MOUNT | NS_PID | NS_UTS | NS_IPC | NS_USER,
+        NS_NET = 1u << 5,
+        NS_ALL = NS_MOUNT | NS_PID | NS_UTS | NS_IPC | NS_USER | NS_NET,
 };
 
 enum share { SHARE_SESSION, SHARE_USER };
 enum propagation { PROP_SLAVE, PROP_PRIVATE };
+enum network { NET_NONE, NET_LOOPBACK, NET_VETH };
 
 struct spec_path {
         char *path;
@@ -56,6 +58,18 @@ struct box_spec {
         uint32_t subgid_start, subgid_count;
         bool user_root;         /* `nsbox root` allowed */
 
+        /* The box's network (NS_NET unless NET_NONE). */
+        enum network network;
+        bool nat;
+        bool isolate;
+        char *bridge;           /* NULL: routed through the host end */
+        char *gateway4;         /* NULL: the host end */
+        char *gateway6;
+        char **dns;             /* servers for the box's resolv.conf */
+        size_t n_dns;
+        char *pool4;            /* CIDR; leases are /30 blocks */
+        char *pool6;            /* CIDR or NULL; leases are /126 blocks */
+
         /* Applied by the module to the login process, inherited by the session. */
         bool no_new_privs;
         bool cap_bounding;      /* limit the bounding set to cap_keep */
@@ -71,6 +85,8 @@ unsigned namespace_flag(const char *name);   /* 0 when unknown */
 int namespaces_format(unsigned ns, char **ret);
 const char *share_to_string(enum share s);
 const char *propagation_to_string(enum propagation p);
+const char *network_to_string(enum network n);
+bool ifname_valid(const char *s);
 
 /* Checks the helper repeats on what it receives: every path clean and
  * absolute, the hostname well formed. */

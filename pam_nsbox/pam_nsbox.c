@@ -55,7 +55,7 @@ struct args {
 struct session_state {
         uint8_t cookie[NSBOX_COOKIE_LEN];
         char id[NSBOX_ID_LEN + 1];
-        int saved_mnt, saved_uts, saved_ipc, saved_pid;
+        int saved_mnt, saved_uts, saved_ipc, saved_pid, saved_net;
         int saved_cwd;
 };
 
@@ -195,6 +195,7 @@ static void state_free(struct session_state *st)
         closep(&st->saved_uts);
         closep(&st->saved_ipc);
         closep(&st->saved_pid);
+        closep(&st->saved_net);
         closep(&st->saved_cwd);
         free(st);
 }
@@ -209,7 +210,7 @@ static void cleanup_state(pam_handle_t *pamh, void *data, int error_status)
 static int ns_flags(unsigned ns)
 {
         return CLONE_NEWNS | ((ns & NS_PID) ? CLONE_NEWPID : 0) | ((ns & NS_UTS) ? CLONE_NEWUTS : 0) |
-               ((ns & NS_IPC) ? CLONE_NEWIPC : 0);
+               ((ns & NS_IPC) ? CLONE_NEWIPC : 0) | ((ns & NS_NET) ? CLONE_NEWNET : 0);
 }
 
 static int save_namespaces(struct session_state *st)
@@ -218,8 +219,9 @@ static int save_namespaces(struct session_state *st)
         st->saved_uts = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
         st->saved_ipc = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
         st->saved_pid = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+        st->saved_net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         st->saved_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (st->saved_mnt < 0 || st->saved_uts < 0 || st->saved_ipc < 0 || st->saved_pid < 0)
+        if (st->saved_mnt < 0 || st->saved_uts < 0 || st->saved_ipc < 0 || st->saved_pid < 0 || st->saved_net < 0)
                 return -errno ?: -EIO;
         return 0;
 }
@@ -235,6 +237,8 @@ static int restore_namespaces(struct session_state *st)
         if (setns(st->saved_ipc, CLONE_NEWIPC) < 0 && r == 0)
                 r = negative_errno();
         if (setns(st->saved_pid, CLONE_NEWPID) < 0 && r == 0)
+                r = negative_errno();
+        if (setns(st->saved_net, CLONE_NEWNET) < 0 && r == 0)
                 r = negative_errno();
         if (st->saved_cwd >= 0 && fchdir(st->saved_cwd) < 0 && r == 0)
                 r = negative_errno();
@@ -395,7 +399,7 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
         }
         memcpy(st->cookie, br.cookie, sizeof(st->cookie));
         memcpy(st->id, br.id, sizeof(st->id));
-        st->saved_cwd = -1;
+        st->saved_cwd = st->saved_mnt = st->saved_uts = st->saved_ipc = st->saved_pid = st->saved_net = -1;
         r = save_namespaces(st);
         if (r == 0)
                 r = join_box(pidfd, br.namespaces);

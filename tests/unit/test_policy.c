@@ -101,7 +101,7 @@ static void test_errors_name_file_section_key(void **state)
         expect_error("box = yes\n[default]\n", "outside any section");
         expect_error("[global]\nbox = yes\n", "[global] box: this key belongs in [default]");
         expect_error("[default]\nexempt_users = x\n", "this key belongs in [global]");
-        expect_error("[default]\nnamespaces = mount net\n", "'net' is not a namespace");
+        expect_error("[default]\nnamespaces = mount cgroup\n", "'cgroup' is not a namespace");
         expect_error("[default]\nnamespaces = pid uts\n", "lacks mount");
         expect_error("[default]\nshare = all\n", "write session or user");
         expect_error("[default]\npropagation = shared\n", "write slave or private");
@@ -394,6 +394,66 @@ static void test_subids(void **state)
         assert_true(subid_range_bad(2001, 4294967000u, 1000));  /* past the largest id */
 }
 
+static void test_network_keys(void **state)
+{
+        struct policy p;
+        struct resolved r;
+        struct box_spec s;
+        struct ident id = alice();
+        char *why = NULL;
+        (void)state;
+
+        expect_error("[default]\nnetwork = wifi\n", "write none, loopback or veth");
+        expect_error("[default]\ngateway = 10.0.0.1 10.0.0.2\n", "at most one IPv4 and one IPv6 gateway");
+        expect_error("[default]\ndns = 1.2.3.4 nonsense\n", "'nonsense' is not an IPv4 or IPv6 address");
+        expect_error("[default]\nbridge = br0/x\n", "is not an interface name");
+        expect_error("[global]\npool4 = 10.0.0.0/31\n", "prefix of at most /30");
+        expect_error("[global]\npool4 = 10.0.0.1/16\n", "is not an IPv4 network");
+        expect_error("[global]\npool6 = 10.0.0.0/16\n", "is not an IPv6 network");
+        expect_error("[default]\npool4 = 10.0.0.0/16\n", "this key belongs in [global]");
+
+        assert_int_equal(load("[global]\npool6 = fd00::/64\n[default]\nnetwork = veth\nnat = yes\n"
+                              "gateway = 10.213.0.254 fd00::fe\ndns = 192.0.2.53 2001:db8::53\n",
+                              &p),
+                         0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), 0);
+        assert_int_equal(s.network, NET_VETH);
+        assert_true(s.namespaces & NS_NET);
+        assert_true(s.nat && s.isolate);
+        assert_string_equal(s.pool4, "10.213.0.0/16");
+        assert_string_equal(s.pool6, "fd00::/64");
+        assert_string_equal(s.gateway4, "10.213.0.254");
+        assert_string_equal(s.gateway6, "fd00::fe");
+        assert_int_equal(s.n_dns, 2);
+        assert_int_equal(box_spec_validate(&s, &(const char *){ NULL }), 0);
+        box_spec_done(&s);
+        policy_done(&p);
+
+        /* "net" in namespaces alone: a loopback-only network. */
+        assert_int_equal(load("[default]\nnamespaces = mount net\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), 0);
+        assert_int_equal(s.network, NET_LOOPBACK);
+        box_spec_done(&s);
+        policy_done(&p);
+
+        /* nat needs veth; nat and bridge exclude each other. */
+        assert_int_equal(load("[default]\nnat = yes\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), -EINVAL);
+        assert_non_null(strstr(why, "need network = veth"));
+        free(why);
+        why = NULL;
+        policy_done(&p);
+        assert_int_equal(load("[default]\nnetwork = veth\nnat = yes\nbridge = br0\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), -EINVAL);
+        assert_non_null(strstr(why, "exclude each other"));
+        free(why);
+        policy_done(&p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -409,6 +469,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_build_spec, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_privilege_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_subids, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_network_keys, setup, teardown),
         };
         return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

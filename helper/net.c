@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* rtnetlink, through libmnl, from the helper's own code: no ip(8).
+ *
+ * The host end is configured through a socket in the helper's namespace;
+ * the box end through a socket opened inside the box's net namespace (a
+ * netlink socket belongs to the namespace it was opened in), for which the
+ * single-threaded helper steps into that namespace and straight back. */
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "net.h"
+#include "util.h"
+
+static int fail(struct step_error *err, const char *step, const char *object, int r)
+{
+        err->step = step;
+        snprintf(err->object, sizeof(err->object), "%s", object);
+        err->error = -r;
+        return r;
+}
+
+static int nl_open(struct mnl_socket **ret)
+{
+        struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+
+        if (!nl)
+                return negative_errno();
+        if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+                int r = negative_errno();
+                mnl_socket_close(nl);
+                return r;
+        }
+        *ret = nl;
+        return 0;
+}
+
+/* Open a netlink socket inside another net namespace. */
+static int nl_open_in(int netns_fd, struct mnl_socket **ret)
+{
+        static int own = -1;
+        int r;
+
+        if (own < 0) {
+                own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+                if (own < 0)
+                        return negative_errno();
+        }
+        if (setns(netns_fd, CLONE_NEWNET) < 0)
+                return negative_errno();
+        r = nl_open(ret);
+        if (setns(own, CLONE_NEWNET) < 0) {
+                /* Staying in a box's namespace would build every later box
+                 * from there: never go on like that. */
+                syslog(LOG_CRIT, "cannot return to the helper's own net namespace: %m");
+                abort();
+        }
+        return r;
+}
+
+/* Send one request and wait for its acknowledgement. */
+static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        unsigned seq = (unsigned)time(NULL) ^ (unsigned)nlh->nlmsg_type;
+        unsigned portid = mnl_socket_get_portid(nl);
+        int r;
+
+        nlh->nlmsg_seq = seq;
+        nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+                return negative_errno();
+        for (;;) {
+                ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+
+                if (n < 0)
+                        return negative_errno();
+                r = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
+                if (r <= MNL_CB_STOP)
+                        return r < 0 ? negative_errno() : 0;
+        }
+}
+
+static struct nlmsghdr *link_msg(char *buf, uint16_t type, uint16_t flags, int ifindex)
+{
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+        struct ifinfomsg *ifm;
+
+        nlh->nlmsg_type = type;
+        nlh->nlmsg_flags = flags;
+        ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+        ifm->ifi_family = AF_UNSPEC;
+        ifm->ifi_index = ifindex;
+        return nlh;
+}
+
+static int link_up(struct mnl_socket *nl, int ifindex, int master)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, ifindex);
+        struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+        ifm->ifi_flags = IFF_UP;
+        ifm->ifi_change = IFF_UP;
+        if (master > 0)
+                mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+        return nl_talk(nl, nlh, NULL, NULL);
+}
+
+static int make_veth(struct mnl_socket *nl, const char *host_if, int netns_fd)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+        struct nlattr *info, *data, *peer;
+
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, host_if);
+        info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+        mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+        data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+        peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+        /* The peer's attributes follow an ifinfomsg of their own; the peer
+         * is born directly in the box's namespace. */
+        memset(mnl_nlmsg_get_payload_tail(nlh), 0, sizeof(struct ifinfomsg));
+        nlh->nlmsg_len += MNL_ALIGN(sizeof(struct ifinfomsg));
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
+        mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+        mnl_attr_nest_end(nlh, peer);
+        mnl_attr_nest_end(nlh, data);
+        mnl_attr_nest_end(nlh, info);
+        return nl_talk(nl, nlh, NULL, NULL);
+}
+
+static int add_addr(struct mnl_socket *nl, int ifindex, const struct addr *a, unsigned prefix)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+        struct ifaddrmsg *ifa;
+        size_t len = a->family == AF_INET ? 4 : 16;
+
+        nlh->nlmsg_type = RTM_NEWADDR;
+        nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+        ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+        ifa->ifa_family = (uint8_t)a->family;
+        ifa->ifa_prefixlen = (uint8_t)prefix;
+        ifa->ifa_index = (uint32_t)ifindex;
+        mnl_attr_put(nlh, IFA_LOCAL, len, a->a);
+        mnl_attr_put(nlh, IFA_ADDRESS, len, a->a);
+        /* No duplicate address detection: the link has two ends, both ours,
+         * and a tentative address would fail the first connections. */
+        if (a->family == AF_INET6)
+                mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+        return nl_talk(nl, nlh, NULL, NULL);
+}
+
+static int add_default_route(struct mnl_socket *nl, int ifindex, const struct addr *gw, bool onlink)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+        struct rtmsg *rtm;
+
+        nlh->nlmsg_type = RTM_NEWROUTE;
+        nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+        rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+        rtm->rtm_family = (uint8_t)gw->family;
+        rtm->rtm_table = RT_TABLE_MAIN;
+        rtm->rtm_protocol = RTPROT_BOOT;
+        rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+        rtm->rtm_type = RTN_UNICAST;
+        /* On a bridge the gateway may lie outside the pool: it is on the
+         * link all the same. */
+        if (onlink)
+                rtm->rtm_flags |= RTNH_F_ONLINK;
+        mnl_attr_put(nlh, RTA_GATEWAY, gw->family == AF_INET ? 4 : 16, gw->a);
+        mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+        return nl_talk(nl, nlh, NULL, NULL);
+}
+
+static int ifindex_cb(const struct nlmsghdr *nlh, void *data)
+{
+        const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+        if (nlh->nlmsg_type == RTM_NEWLINK)
+                *(int *)data = ifm->ifi_index;
+        return MNL_CB_OK;
+}
+
+static int ifindex_of(struct mnl_socket *nl, const char *name, int *ret)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nlmsghdr *nlh = link_msg(buf, RTM_GETLINK, 0, 0);
+        int idx = 0, r;
+
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+        r = nl_talk(nl, nlh, ifindex_cb, &idx);
+        if (r < 0)
+                return r;
+        if (idx <= 0)
+                return -ENODEV;
+        *ret = idx;
+        return 0;
+}
+
+int net_lease(const struct box_spec *s, bool (*taken)(const struct addr *block, void *), void *userdata,
+              struct box_net *ret, struct step_error *err)
+{
+        struct box_net n = {};
+        struct cidr pool;
+        struct addr gw;
+        uint64_t idx;
+        int r;
+
+        if (s->network != NET_VETH)
+                return 0;
+        if (cidr_parse(s->pool4, &pool) < 0)
+                return fail(err, "lease", s->pool4, -EINVAL);
+        r = pool_alloc(&pool, s->gateway4 && addr_parse(s->gateway4, &gw) == 0 ? &gw : NULL, taken, userdata, &idx);
+        if (r < 0)
+                return fail(err, "lease", s->pool4, r);
+        pool_addr(&pool, idx, 1, &n.host4);
+        pool_addr(&pool, idx, 2, &n.box4);
+        /* Routed: a point-to-point /30.  Bridged: the box sits on the
+         * bridge's network, so it takes the pool's prefix. */
+        n.prefix4 = s->bridge ? pool.prefix : 32 - BLOCK_SHIFT;
+        n.has4 = true;
+        if (s->pool6) {
+                if (cidr_parse(s->pool6, &pool) < 0)
+                        return fail(err, "lease", s->pool6, -EINVAL);
+                r = pool_alloc(&pool, s->gateway6 && addr_parse(s->gateway6, &gw) == 0 ? &gw : NULL, taken, userdata,
+                               &idx);
+                if (r < 0)
+                        return fail(err, "lease", s->pool6, r);
+                pool_addr(&pool, idx, 1, &n.host6);
+                pool_addr(&pool, idx, 2, &n.box6);
+                n.prefix6 = s->bridge ? pool.prefix : 128 - BLOCK_SHIFT;
+                n.has6 = true;
+        }
+        *ret = n;
+        return 0;
+}
+
+static int setup_host_end(struct mnl_socket *nl, const struct box_spec *s, const struct box_net *n,
+                          struct step_error *err)
+{
+        int host, master = 0, r;
+
+        r = ifindex_of(nl, n->host_if, &host);
+        if (r < 0)
+                return fail(err, "veth", n->host_if, r);
+        if (s->bridge) {
+                r = ifindex_of(nl, s->bridge, &master);
+                if (r < 0)
+                        return fail(err, "bridge", s->bridge, r);
+        } else {
+                r = add_addr(nl, host, &n->host4, 32 - BLOCK_SHIFT);
+                if (r >= 0 && n->has6)
+                        r = add_addr(nl, host, &n->host6, 128 - BLOCK_SHIFT);
+                if (r < 0)
+                        return fail(err, "address", n->host_if, r);
+        }
+        r = link_up(nl, host, master);
+        return r < 0 ? fail(err, "link-up", n->host_if, r) : 0;
+}
+
+static int setup_box_end(struct mnl_socket *nl, const struct box_spec *s, const struct box_net *n,
+                         struct step_error *err)
+{
+        struct addr gw4 = n->host4, gw6 = n->host6;
+        bool route4 = !s->bridge, route6 = !s->bridge;
+        int eth0, r;
+
+        r = ifindex_of(nl, "eth0", &eth0);
+        if (r < 0)
+                return fail(err, "veth", "eth0", r);
+        r = add_addr(nl, eth0, &n->box4, n->prefix4);
+        if (r >= 0 && n->has6)
+                r = add_addr(nl, eth0, &n->box6, n->prefix6);
+        if (r < 0)
+                return fail(err, "address", "eth0", r);
+        r = link_up(nl, eth0, 0);
+        if (r < 0)
+                return fail(err, "link-up", "eth0", r);
+        if (s->gateway4 && addr_parse(s->gateway4, &gw4) == 0)
+                route4 = true;
+        if (s->gateway6 && addr_parse(s->gateway6, &gw6) == 0)
+                route6 = true;
+        if (route4 && (r = add_default_route(nl, eth0, &gw4, s->bridge)) < 0)
+                return fail(err, "route", s->gateway4 ? s->gateway4 : "default", r);
+        if (n->has6 && route6 && (r = add_default_route(nl, eth0, &gw6, s->bridge)) < 0)
+                return fail(err, "route", s->gateway6 ? s->gateway6 : "default", r);
+        return 0;
+}
+
+int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box_net *n, struct step_error *err)
+{
+        struct mnl_socket *host = NULL, *box = NULL;
+        int r;
+
+        r = nl_open_in(netns_fd, &box);
+        if (r < 0)
+                return fail(err, "netlink", "box", r);
+        /* Every box with a net namespace gets lo up. */
+        r = link_up(box, 1, 0);
+        if (r < 0) {
+                fail(err, "link-up", "lo", r);
+                goto out;
+        }
+        if (s->network != NET_VETH)
+                goto out;
+        snprintf(n->host_if, sizeof(n->host_if), "nsb%s", id);
+        r = nl_open(&host);
+        if (r < 0) {
+                fail(err, "netlink", "host", r);
+                goto out;
+        }
+        r = make_veth(host, n->host_if, netns_fd);
+        if (r < 0) {
+                fail(err, "veth", n->host_if, r);
+                goto out;
+        }
+        n->link_made = true;
+        r = setup_host_end(host, s, n, err);
+        if (r >= 0)
+                r = setup_box_end(box, s, n, err);
+        if (r >= 0)
+                r = nft_box_add(s, n, err);
+        if (r >= 0)
+                n->in_nft = true;
+out:
+        if (host)
+                mnl_socket_close(host);
+        /* Holding a socket in the box's namespace would keep it alive. */
+        mnl_socket_close(box);
+        return r;
+}
+
+void net_teardown(struct box_net *n)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct mnl_socket *nl;
+        struct nlmsghdr *nlh;
+
+        if (n->in_nft)
+                nft_box_del(n);
+        n->in_nft = false;
+        if (!n->link_made)
+                return;
+        n->link_made = false;
+        /* The pair would go with the box's namespace, but that dies
+         * asynchronously; deleting our end now frees both at once. */
+        if (nl_open(&nl) < 0)
+                return;
+        nlh = link_msg(buf, RTM_DELLINK, 0, 0);
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, n->host_if);
+        (void)nl_talk(nl, nlh, NULL, NULL);
+        mnl_socket_close(nl);
+}

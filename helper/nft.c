@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The project's own nftables table, through libnftables.
+ *
+ * One table, "inet nsbox", exists while at least one veth box does.  It is
+ * created with the owner flag, so the kernel removes it when our netlink
+ * socket closes — when the helper dies, even by SIGKILL.  Boxes are added
+ * and removed as set elements; the host's own tables are never touched.
+ *
+ *   ifaces    host ends of every box
+ *   isolated  host ends of boxes with isolate = yes
+ *   src4/6    (host end . address) each isolated box may send from
+ *   nat4/6    box addresses to masquerade (nat = yes) */
+#include <nftables/libnftables.h>
+#include <syslog.h>
+
+#include "net.h"
+#include "util.h"
+
+static struct nft_ctx *nft;
+static unsigned n_members;
+
+static const char table_def[] =
+        "add table inet nsbox { flags owner; }\n"
+        "add set inet nsbox ifaces { type ifname; }\n"
+        "add set inet nsbox isolated { type ifname; }\n"
+        "add set inet nsbox src4 { type ifname . ipv4_addr; }\n"
+        "add set inet nsbox src6 { type ifname . ipv6_addr; }\n"
+        "add set inet nsbox nat4 { type ipv4_addr; }\n"
+        "add set inet nsbox nat6 { type ipv6_addr; }\n"
+        "add chain inet nsbox prerouting { type filter hook prerouting priority raw; policy accept; }\n"
+        /* A box sends only from its own addresses (IPv6 link-local aside:
+         * neighbour discovery needs it). */
+        "add rule inet nsbox prerouting iifname @isolated ip6 saddr fe80::/10 accept\n"
+        "add rule inet nsbox prerouting iifname @isolated iifname . ip saddr != @src4 drop\n"
+        "add rule inet nsbox prerouting iifname @isolated iifname . ip6 saddr != @src6 drop\n"
+        "add chain inet nsbox forward { type filter hook forward priority filter; policy accept; }\n"
+        /* An isolated box reaches no other box, and no box reaches it. */
+        "add rule inet nsbox forward iifname @isolated oifname @ifaces drop\n"
+        "add rule inet nsbox forward iifname @ifaces oifname @isolated drop\n"
+        "add chain inet nsbox postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+        "add rule inet nsbox postrouting oifname @ifaces return\n"
+        "add rule inet nsbox postrouting ip saddr @nat4 masquerade\n"
+        "add rule inet nsbox postrouting ip6 saddr @nat6 masquerade\n";
+
+static int run(const char *cmd, struct step_error *err)
+{
+        if (!nft) {
+                nft = nft_ctx_new(NFT_CTX_DEFAULT);
+                if (!nft)
+                        return -ENOMEM;
+                nft_ctx_buffer_output(nft);
+                nft_ctx_buffer_error(nft);
+        }
+        if (nft_run_cmd_from_buffer(nft, cmd) != 0) {
+                const char *e = nft_ctx_get_error_buffer(nft);
+
+                if (err) {
+                        err->step = "nftables";
+                        snprintf(err->object, sizeof(err->object), "%.*s", (int)strcspn(e ? e : "", "\n"),
+                                 e && *e ? e : "ruleset");
+                }
+                syslog(LOG_ERR, "nftables: %s", e && *e ? e : "command failed");
+                return -EIO;
+        }
+        return 0;
+}
+
+static void drop_table_if_unused(void)
+{
+        if (n_members > 0 || !nft)
+                return;
+        (void)run("delete table inet nsbox\n", NULL);
+        /* Closing our socket would remove it too; keep things explicit. */
+        nft_ctx_free(nft);
+        nft = NULL;
+}
+
+/* Forwarding is a host-wide switch: turn it on only when a policy asks for
+ * it (nat = yes, or isolate = no: boxes that may reach each other are
+ * routed through the host), and say so. */
+static int enable_forwarding(const char *path, const char *what, const char *why)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "r+e");
+        char c = '0';
+
+        if (!f)
+                return negative_errno();
+        if (fread(&c, 1, 1, f) == 1 && c == '1')
+                return 0;
+        rewind(f);
+        if (fputs("1\n", f) < 0 || fflush(f) != 0)
+                return -EIO;
+        syslog(LOG_NOTICE, "enabled %s forwarding: a box's policy asks for %s", what, why);
+        return 0;
+}
+
+int nft_box_add(const struct box_spec *s, const struct box_net *n, struct step_error *err)
+{
+        char b4[64], b6[64], cmd[1024];
+        size_t len = 0;
+        int r;
+
+        if ((s->nat || !s->isolate) && !s->bridge) {
+                const char *why = s->nat ? "nat" : "isolate = no";
+
+                r = enable_forwarding("/proc/sys/net/ipv4/ip_forward", "IPv4", why);
+                if (r >= 0 && n->has6)
+                        r = enable_forwarding("/proc/sys/net/ipv6/conf/all/forwarding", "IPv6", why);
+                if (r < 0) {
+                        err->step = "forwarding";
+                        snprintf(err->object, sizeof(err->object), "ip_forward");
+                        return r;
+                }
+        }
+        if (n_members == 0) {
+                r = run(table_def, err);
+                if (r < 0) {
+                        drop_table_if_unused();
+                        return r;
+                }
+        }
+        addr_format(&n->box4, b4, sizeof(b4));
+        addr_format(&n->box6, b6, sizeof(b6));
+        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "add element inet nsbox ifaces { \"%s\" }\n", n->host_if);
+        if (s->isolate) {
+                len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
+                                        "add element inet nsbox isolated { \"%s\" }\n"
+                                        "add element inet nsbox src4 { \"%s\" . %s }\n",
+                                        n->host_if, n->host_if, b4);
+                if (n->has6)
+                        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
+                                                "add element inet nsbox src6 { \"%s\" . %s }\n", n->host_if, b6);
+        }
+        if (s->nat) {
+                len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "add element inet nsbox nat4 { %s }\n", b4);
+                if (n->has6)
+                        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "add element inet nsbox nat6 { %s }\n", b6);
+        }
+        if (len >= sizeof(cmd))
+                return -E2BIG;
+        n_members++;
+        r = run(cmd, err);
+        if (r < 0) {
+                n_members--;
+                drop_table_if_unused();
+        }
+        return r;
+}
+
+static void del_element(const char *set, const char *elem)
+{
+        char cmd[256];
+
+        /* Each element on its own: a box is not in every set, and one that is
+         * missing must not keep the others. */
+        snprintf(cmd, sizeof(cmd), "delete element inet nsbox %s { %s }\n", set, elem);
+        (void)nft_run_cmd_from_buffer(nft, cmd);
+}
+
+void nft_box_del(const struct box_net *n)
+{
+        char b4[64], b6[64], e[160];
+
+        if (n_members > 1) {
+                addr_format(&n->box4, b4, sizeof(b4));
+                addr_format(&n->box6, b6, sizeof(b6));
+                snprintf(e, sizeof(e), "\"%s\"", n->host_if);
+                del_element("ifaces", e);
+                del_element("isolated", e);
+                snprintf(e, sizeof(e), "\"%s\" . %s", n->host_if, b4);
+                del_element("src4", e);
+                del_element("nat4", b4);
+                if (n->has6) {
+                        snprintf(e, sizeof(e), "\"%s\" . %s", n->host_if, b6);
+                        del_element("src6", e);
+                        del_element("nat6", b6);
+                }
+        }
+        n_members--;
+        drop_table_if_unused();
+}

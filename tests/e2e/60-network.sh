@@ -1,0 +1,201 @@
+#!/bin/bash
+# Scenario: a veth-backed network for every box.  Each login has its own
+# addresses and default route, reaches the host end over IPv4 and IPv6,
+# gets out through NAT or a bridge, can listen on the same port as another
+# user, cannot reach an isolated box nor spoof its source, and leaves the
+# host's interfaces, routes, ruleset and leases as they were.  Everything
+# happens in the test world's own network namespace, with real traffic.
+source "$NSBOX_REPO/tests/lib/e2e.sh"
+TCP="python3 $NSBOX_REPO/tests/tools/tcp.py"
+
+command -v nft >/dev/null || { skip network "nft (nftables) is not installed to inspect the ruleset"; exit 0; }
+setup_pam
+setup_fixtures
+setup_probe
+have_sshd=yes
+setup_sshd || have_sshd=no
+base=$(write_policy; cat /etc/security/nsbox.conf)
+net_policy() {
+        write_policy "[global]
+pool4 = 10.213.0.0/16
+pool6 = fd00:213::/64
+$base
+[default]
+network = veth
+dns = 192.0.2.53
+$1"
+}
+links() { ip -br link | awk '{print $1}' | sort; }
+routes() { ip route; ip -6 route; }
+links_before=$(links)
+routes_before=$(routes)
+ruleset_before=$(nft list ruleset)
+chmod 1777 $W/out      # listeners inside boxes run as the users
+
+# The world's listener on every address, and an upstream network behind a
+# second namespace for NAT.
+$TCP listen 0.0.0.0 7001 $W/out/host4.log &
+$TCP listen :: 7006 $W/out/host6.log &
+ip netns add upstream
+ip link add upl type veth peer name upr netns upstream
+ip addr add 192.0.2.1/24 dev upl
+ip link set upl up
+ip -n upstream addr add 192.0.2.2/24 dev upr
+ip -n upstream link set upr up
+ip -n upstream link set lo up
+ip netns exec upstream $TCP listen 192.0.2.2 7002 $W/out/upstream.log &
+links_before=$(links)   # with the test's own links, which stay
+routes_before=$(routes)
+sleep 0.3
+
+net_policy "[user:alice]
+nat = yes"
+
+# --- addresses, routes, the host end ---
+out=$W/out/net.probe
+su alice -c "ip -br -4 addr show eth0; ip -br -6 addr show eth0 scope global; ip route; ip -6 route; cat /etc/resolv.conf
+             $TCP connect 10.213.0.1 7001 alice4 && echo tcp4=ok
+             $TCP connect fd00:213::1 7006 alice6 && echo tcp6=ok
+             $TCP connect 192.0.2.2 7002 alice-nat && echo nat=ok
+             echo id=\$NSBOX_ID" > $out 2>&1
+id=$(value id $out)
+check net/eth0-v4 "eth0 carries the leased IPv4 address" grep -q '^eth0@.* 10.213.0.2/30' $out
+check net/eth0-v6 "eth0 carries the leased IPv6 address" grep -q '^eth0@.* fd00:213::2/126' $out
+check net/route-v4 "the default route goes through the host end" grep -q '^default via 10.213.0.1 dev eth0' $out
+check net/route-v6 "the IPv6 default route goes through the host end" grep -q '^default via fd00:213::1 dev eth0' $out
+check net/dns "resolv.conf names the policy's server" grep -qx 'nameserver 192.0.2.53' $out
+check net/tcp4 "a TCP connection to the host end over IPv4 succeeds" grep -q '^tcp4=ok' $out
+check net/tcp4-peer "the host sees the box's address" grep -q '^10.213.0.2 alice4' $W/out/host4.log
+check net/tcp6 "and over IPv6" grep -q '^tcp6=ok' $out
+check net/tcp6-peer "the host sees the box's IPv6 address" grep -q '^fd00:213::2 alice6' $W/out/host6.log
+check net/nat "with nat, the box reaches the upstream network" grep -q '^nat=ok' $out
+check net/nat-peer "the upstream listener sees the host's address as the peer" grep -q '^192.0.2.1 alice-nat' $W/out/upstream.log
+check net/host-end-name "the host end was named nsb<ID>" grep -q "enabled IPv4 forwarding\|started" $W/out/syslog
+check net/forwarding-logged "switching on forwarding for nat was logged" grep -q 'enabled IPv. forwarding: a box.s policy asks for nat' $W/out/syslog
+check net/teardown-links "after logout the host's interface list is as before" wait_for 20 bash -c "[ \"\$(ip -br link | awk '{print \$1}' | sort)\" = \"$links_before\" ]"
+check net/teardown-routes "and its routes" test "$(routes)" = "$routes_before"
+check net/teardown-ruleset "and its nftables ruleset" test "$(nft list ruleset)" = "$ruleset_before"
+
+# Without nat, nothing comes back from upstream.
+su bob -c "$TCP connect 192.0.2.2 7002 bob-nat && echo nat=ok" > $out 2>&1
+check net/no-nat "without nat the upstream network is not reachable" not grep -q '^nat=ok' $out
+
+# --- while a box lives: its host end, list, lease ---
+su alice -c 'sleep 30' &
+held=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+json=$($NSBOX list --json)
+hostif=nsb$(echo "$json" | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p')
+check net/host-end "the host end nsb<ID> exists on the host" ip link show $hostif
+check net/host-end-len "and its name fits IFNAMSIZ" test ${#hostif} -le 15
+check net/list-addresses "nsbox list --json shows the addresses" \
+        bash -c "echo '$json' | grep -q '\"addresses\": \[\"10.213.0.2\", \"fd00:213::2\"\]'"
+check net/table-owned "the rules live in the project's own table inet nsbox" bash -c "nft list tables | grep -qx 'table inet nsbox'"
+
+# SIGKILL of the login process: everything of its box goes all the same.
+kill -KILL $held
+wait $held 2>/dev/null
+check net/sigkill-links "after SIGKILL of the login the interface list is as before" \
+        wait_for 20 bash -c "[ \"\$(ip -br link | awk '{print \$1}' | sort)\" = \"$links_before\" ]"
+check net/sigkill-ruleset "and the ruleset" wait_for 20 bash -c "[ \"\$(nft list ruleset)\" = \"$ruleset_before\" ]"
+su alice -c 'ip -br -4 addr show eth0' > $out
+check net/sigkill-lease "and the lease is free again: the next box gets the first block" grep -q '10.213.0.2/30' $out
+
+# --- two users, one port; isolation ---
+net_policy ""
+su alice -c "$TCP listen 0.0.0.0 8080 $W/out/alice8080.log & sleep 8" &
+a=$!
+su bob -c "$TCP listen 0.0.0.0 8080 $W/out/bob8080.log & sleep 8" &
+b=$!
+wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 2 ]"
+json=$($NSBOX list --json)
+addr_of() { echo "$json" | python3 -c "import json,sys; print([b['addresses'][0] for b in json.load(sys.stdin) if b['user']=='$1'][0])"; }
+aaddr=$(addr_of alice)
+baddr=$(addr_of bob)
+sleep 0.5
+check net/same-port-alice "alice listens on 8080 in her box" $TCP connect $aaddr 8080 world-to-alice
+check net/same-port-bob "bob listens on 8080 in his box at the same time" $TCP connect $baddr 8080 world-to-bob
+check net/distinct "their boxes have distinct addresses" test "$aaddr" != "$baddr"
+su alice -c "$TCP connect $baddr 8080 alice-to-bob && echo reached=yes" > $out 2>&1
+check net/isolate "with isolate = yes alice cannot reach bob's box" not grep -q 'reached=yes' $out
+check net/isolate-log "bob's listener saw nothing from alice" not grep -q 'alice-to-bob' $W/out/bob8080.log
+# A box may not send from another address: a compromised box (root adds an
+# address inside it) still cannot reach the host with it.
+apid=$(echo "$json" | python3 -c "import json,sys; print([b['pid'] for b in json.load(sys.stdin) if b['user']=='alice'][0])")
+nsenter --net=/proc/$apid/ns/net ip addr add 10.213.77.77/32 dev eth0
+check net/anti-spoof "a packet from a forged source is dropped" \
+        not nsenter --net=/proc/$apid/ns/net $TCP connect 10.213.0.1 7001 spoofed 10.213.77.77
+check net/anti-spoof-own "while the box's own address still works" \
+        nsenter --net=/proc/$apid/ns/net $TCP connect 10.213.0.1 7001 genuine $aaddr
+kill $a $b 2>/dev/null
+wait $a $b 2>/dev/null
+wait_for 40 no_boxes
+
+net_policy "isolate = no"
+su bob -c "$TCP listen 0.0.0.0 8080 $W/out/bob8080b.log & sleep 6" &
+b=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+json=$($NSBOX list --json)
+baddr=$(addr_of bob)
+sleep 0.5
+su alice -c "$TCP connect $baddr 8080 alice-to-bob && echo reached=yes" > $out 2>&1
+check net/no-isolate "with isolate = no alice reaches bob's box" grep -q 'reached=yes' $out
+kill $b 2>/dev/null
+wait $b 2>/dev/null
+wait_for 40 no_boxes
+
+# --- 50 boxes at once ---
+net_policy ""
+pids=()
+for i in $(seq 50); do
+        su alice -c "ip -br -4 addr show eth0 | awk '{print \$3}'; sleep 3" > $W/out/par.$i 2>&1 &
+        pids+=($!)
+done
+wait "${pids[@]}"   # not a bare wait: the listeners never end
+check net/parallel-all "50 boxes started in parallel all got an address" test "$(cat $W/out/par.* | grep -c '^10\.213\.')" = 50
+check net/parallel-distinct "and no two share one" test "$(cat $W/out/par.* | sort -u | wc -l)" = 50
+check net/parallel-teardown "afterwards the interface list is as before" \
+        wait_for 50 bash -c "[ \"\$(ip -br link | awk '{print \$1}' | sort)\" = \"$links_before\" ]"
+check net/parallel-ruleset "and the ruleset" wait_for 20 bash -c "[ \"\$(nft list ruleset)\" = \"$ruleset_before\" ]"
+
+# --- bridge ---
+ip link add br0 type bridge
+ip addr add 10.214.0.254/24 dev br0
+ip link set br0 up
+ip netns add peer
+ip link add brp type veth peer name eth0 netns peer
+ip link set brp master br0 up
+ip -n peer addr add 10.214.0.250/24 dev eth0
+ip -n peer link set eth0 up
+ip netns exec peer $TCP listen 10.214.0.250 7003 $W/out/peer.log &
+sleep 0.3
+write_policy "[global]
+pool4 = 10.214.0.0/24
+$base
+[default]
+network = veth
+bridge = br0
+gateway = 10.214.0.254"
+su alice -c "ip -br -4 addr show eth0; ip route; $TCP connect 10.214.0.250 7003 alice-bridge && echo bridge=ok" > $out 2>&1
+check net/bridge "on a bridge the box reaches another host there" grep -q '^bridge=ok' $out
+check net/bridge-peer "which sees the box's own address" grep -q '^10.214.0.2 alice-bridge' $W/out/peer.log
+check net/bridge-gateway "the default route goes through the gateway" grep -q '^default via 10.214.0.254 dev eth0' $out
+check net/bridge-teardown "the bridge has no port of the box left" \
+        wait_for 20 bash -c "[ \"\$(ip -br link show master br0 | awk '{print \$1}')\" = brp@if2 ]"
+
+# --- loopback only ---
+write_policy "$base
+[default]
+network = loopback"
+su alice -c 'ip -br link' > $out 2>&1
+check net/loopback "network = loopback gives only lo, up" \
+        bash -c "[ \"\$(awk '{print \$1, \$2}' $out)\" = 'lo UNKNOWN' ]"
+
+# --- check warns about an unreachable loopback resolver ---
+printf 'nameserver 127.0.0.53\n' > $W/resolv.conf
+mount --bind $W/resolv.conf /etc/resolv.conf
+$NSBOX check > $out 2>&1
+check net/check-dns-warning "nsbox check warns when boxes cannot reach a loopback resolver" grep -q 'loopback resolver' $out
+umount /etc/resolv.conf
+check net/links-final "at the end the host's interfaces are the test's own only" \
+        wait_for 20 bash -c "! ip -br link | grep -q '^nsb'"
