@@ -21,6 +21,11 @@ check cli/check-invalid-exit "nsbox check -c on a bad file exits 1" test $? = 1
 check cli/check-names-file-section-key "the message names file, section, key and what is valid" \
         grep -q "$W/bad.conf: \[default\] box: 'perhaps' is not a boolean; write yes or no" $out
 
+# The example policy the project ships is valid as it stands.
+cp "$NSBOX_REPO/conf/nsbox.conf" $W/example.conf
+chmod 0644 $W/example.conf
+check cli/example-policy-valid "conf/nsbox.conf passes nsbox check" $NSBOX check -c $W/example.conf
+
 # Drop-ins are read after the main file, in lexical order; later wins.
 printf '[user:alice]\nhostname = first-${USER}\n' > /etc/security/nsbox.d/10-a.conf
 printf '[user:alice]\nhostname = second-${USER}\n' > /etc/security/nsbox.d/20-b.conf

@@ -101,6 +101,18 @@ check net/sigkill-ruleset "and the ruleset" wait_for 20 bash -c "[ \"\$(nft list
 su alice -c 'ip -br -4 addr show eth0' > $out
 check net/sigkill-lease "and the lease is free again: the next box gets the first block" grep -q '10.213.0.2/30' $out
 
+# SIGKILL of the helper: every box ends, and the kernel drops the table the
+# helper owned and the veth pairs with their namespaces.
+su alice -c 'sleep 30' &
+held=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+pkill -KILL -x nsbox-helper
+check net/helper-sigkill-links "after SIGKILL of the helper no host end remains" \
+        wait_for 30 bash -c "! ip -br link | grep -q '^nsb'"
+check net/helper-sigkill-ruleset "and the project's table is gone" \
+        wait_for 30 bash -c "[ \"\$(nft list ruleset)\" = \"$ruleset_before\" ]"
+wait $held 2>/dev/null
+
 # --- two users, one port; isolation ---
 net_policy ""
 su alice -c "$TCP listen 0.0.0.0 8080 $W/out/alice8080.log & sleep 8" &
