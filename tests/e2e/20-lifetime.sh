@@ -5,12 +5,8 @@
 # SIGKILL releases its session all the same, and the box ends.
 source "$NSBOX_REPO/tests/lib/e2e.sh"
 
-setup_pam
+setup_all
 write_policy
-setup_fixtures
-setup_probe
-have_sshd=yes
-setup_sshd || have_sshd=no
 
 # share = user: a second login of bob joins the first one's box.
 su bob -c 'sleep 30' &

@@ -4,11 +4,7 @@
 # still get in.  A box whose setup fails is denied and leaves nothing.
 source "$NSBOX_REPO/tests/lib/e2e.sh"
 
-setup_pam
-setup_fixtures
-setup_probe
-have_sshd=yes
-setup_sshd || have_sshd=no
+setup_all
 good=$(write_policy; cat /etc/security/nsbox.conf)
 
 # name | global readable? | how to break the policy (a shell snippet).  Where

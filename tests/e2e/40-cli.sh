@@ -72,7 +72,7 @@ for b in boxes:
 users = sorted(b['user'] for b in boxes)
 assert users == ['alice', 'bob'], users
 "
-pid=$(python3 -c "import json; print([b['pid'] for b in json.load(open('$out')) if b['user']=='alice'][0])")
+pid=$(box_field alice pid)
 check cli/list-pid-is-init "pid is the box init's host pid" test "$(cat /proc/$pid/comm 2>/dev/null)" = nsbox-init
 check cli/list-table "the plain list has a header and a line per box" test "$($NSBOX list | wc -l)" = 3
 kill $a $b

@@ -7,17 +7,13 @@
 # no_new_privs and capability_bounding shape what the session can gain.
 source "$NSBOX_REPO/tests/lib/e2e.sh"
 
-setup_pam
-setup_fixtures
-setup_probe
-have_sshd=yes
-setup_sshd || have_sshd=no
+setup_all
 base=$(write_policy; cat /etc/security/nsbox.conf)
 write_policy "$base
 [user:alice]
 user_root = yes"
 
-init_of() { $NSBOX list --json | python3 -c "import json,sys; print([b['pid'] for b in json.load(sys.stdin) if b['user']=='$1'][0])"; }
+init_of() { box_field $1 pid; }
 hold() { su $1 -c 'sleep 60' & wait_for 50 bash -c "$NSBOX list --json | grep -q '\"user\": \"$1\"'"; }
 
 # The init from outside: the user's uid, no capability, the maps.

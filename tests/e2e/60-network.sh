@@ -9,11 +9,7 @@ source "$NSBOX_REPO/tests/lib/e2e.sh"
 TCP="python3 $NSBOX_REPO/tests/tools/tcp.py"
 
 command -v nft >/dev/null || { skip network "nft (nftables) is not installed to inspect the ruleset"; exit 0; }
-setup_pam
-setup_fixtures
-setup_probe
-have_sshd=yes
-setup_sshd || have_sshd=no
+setup_all
 base=$(write_policy; cat /etc/security/nsbox.conf)
 net_policy() {
         write_policy "[global]
@@ -121,7 +117,7 @@ su bob -c "$TCP listen 0.0.0.0 8080 $W/out/bob8080.log & sleep 8" &
 b=$!
 wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 2 ]"
 json=$($NSBOX list --json)
-addr_of() { echo "$json" | python3 -c "import json,sys; print([b['addresses'][0] for b in json.load(sys.stdin) if b['user']=='$1'][0])"; }
+addr_of() { box_field $1 addresses; }
 aaddr=$(addr_of alice)
 baddr=$(addr_of bob)
 sleep 0.5
@@ -133,7 +129,7 @@ check net/isolate "with isolate = yes alice cannot reach bob's box" not grep -q 
 check net/isolate-log "bob's listener saw nothing from alice" not grep -q 'alice-to-bob' $W/out/bob8080.log
 # A box may not send from another address: a compromised box (root adds an
 # address inside it) still cannot reach the host with it.
-apid=$(echo "$json" | python3 -c "import json,sys; print([b['pid'] for b in json.load(sys.stdin) if b['user']=='alice'][0])")
+apid=$(box_field alice pid)
 nsenter --net=/proc/$apid/ns/net ip addr add 10.213.77.77/32 dev eth0
 check net/anti-spoof "a packet from a forged source is dropped" \
         not nsenter --net=/proc/$apid/ns/net $TCP connect 10.213.0.1 7001 spoofed 10.213.77.77

@@ -194,6 +194,26 @@ wait_for() {
         return 1
 }
 
+# The usual start of a scenario: PAM services, fixtures, the probe, and
+# sshd when it can be started (have_sshd says whether it was).
+setup_all() {
+        setup_pam
+        setup_fixtures
+        setup_probe
+        have_sshd=yes
+        setup_sshd || have_sshd=no
+}
+
+# box_field USER FIELD: a field of USER's box in `nsbox list --json`
+# (addresses gives the first address).
+box_field() {
+        $NSBOX list --json | python3 -c "
+import json, sys
+b = [b for b in json.load(sys.stdin) if b['user'] == '$1'][0]
+v = b['$2']
+print(v[0] if isinstance(v, list) else v)"
+}
+
 # not CMD...: succeeds when CMD fails (and CMD may be a shell function).
 not() { ! "$@" 2>/dev/null; }
 
