@@ -36,8 +36,20 @@ struct session {
         struct watch opener;    /* pidfd of the login process */
         pid_t opener_pid;
         struct session_info si;
+        time_t created;
+        bool logged;            /* its join was recorded */
         struct session *next;
 };
+
+/* Who a record speaks of: the login behind an event. */
+struct who {
+        char service[64];
+        char tty[64];
+        char rhost[256];
+        pid_t pid;
+};
+
+#define MAX_TIMINGS 32
 
 struct box {
         char id[NSBOX_ID_LEN + 1];
@@ -56,6 +68,10 @@ struct box {
         dev_t mntns_dev;        /* the box's mount namespace, to know */
         ino_t mntns_ino;        /* which box a `nsbox root` caller is in */
         struct box_net net;     /* leases, host end, nftables elements */
+        struct who who;         /* the login that started it, then the last to leave */
+        const char *end_reason;
+        struct step_time times[MAX_TIMINGS];    /* the helper's own setup steps */
+        size_t n_times;
         struct box *next;
 };
 
@@ -73,6 +89,66 @@ static void unwatch(struct watch *w)
         closep(&w->fd);
 }
 
+/* A value fit for a key=value record: printable, no blanks, never empty. */
+static const char *clean(const char *in, char *out, size_t size)
+{
+        size_t i = 0;
+
+        for (; in && in[i] && i + 1 < size; i++) {
+                char ch = in[i];
+                bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                          strchr("._:/@+=-", ch);
+                out[i] = ok ? ch : '_';
+        }
+        out[i] = '\0';
+        return i ? out : "-";
+}
+
+static void who_from(struct who *w, const struct session *s)
+{
+        snprintf(w->service, sizeof(w->service), "%s", s->si.service ? s->si.service : "");
+        snprintf(w->tty, sizeof(w->tty), "%s", s->si.tty ? s->si.tty : "");
+        snprintf(w->rhost, sizeof(w->rhost), "%s", s->si.rhost ? s->si.rhost : "");
+        w->pid = s->opener_pid;
+}
+
+/* One line per event, every line with the same identifying fields. */
+static void audit(int prio, const char *event, const struct box *b, const struct who *w, const char *fmt, ...)
+        _printf_(5, 6);
+static void audit(int prio, const char *event, const struct box *b, const struct who *w, const char *fmt, ...)
+{
+        char svc[64], tty[64], rhost[256], extra[512] = "";
+        va_list ap;
+
+        if (fmt) {
+                va_start(ap, fmt);
+                vsnprintf(extra, sizeof(extra), fmt, ap);
+                va_end(ap);
+        }
+        syslog(prio, "event=%s box=%s user=%s uid=%u service=%s tty=%s rhost=%s pid=%d%s%s", event, b->id,
+               b->spec.user, (unsigned)b->spec.uid, clean(w->service, svc, sizeof(svc)), clean(w->tty, tty, sizeof(tty)),
+               clean(w->rhost, rhost, sizeof(rhost)), (int)w->pid, extra[0] ? " " : "", extra);
+}
+
+static void time_step(struct box *b, const char *step, unsigned long long since)
+{
+        if (b->n_times < MAX_TIMINGS) {
+                struct step_time *t = &b->times[b->n_times++];
+                snprintf(t->step, sizeof(t->step), "%s", step);
+                snprintf(t->object, sizeof(t->object), "helper");
+                t->usec = now_usec() - since;
+        }
+}
+
+static int log_timing(const struct step_time *st, void *userdata)
+{
+        const struct box *b = userdata;
+
+        syslog(LOG_DEBUG, "event=step box=%s user=%s step=%s object=%s usec=%llu", b->id, b->spec.user, st->step,
+               st->object, (unsigned long long)st->usec);
+        return 0;
+}
+
 static void arm_timer(struct box *b, unsigned sec)
 {
         struct itimerspec its = { .it_value = { .tv_sec = sec } };
@@ -80,10 +156,11 @@ static void arm_timer(struct box *b, unsigned sec)
         timerfd_settime(b->timer.fd, 0, &its, NULL);
 }
 
-static void box_stop(struct box *b)
+static void box_stop(struct box *b, const char *reason)
 {
         if (b->state == BOX_STOPPING)
                 return;
+        b->end_reason = reason;
         b->state = BOX_STOPPING;
         if (pidfd_send_signal(b->pidfd.fd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
                 syslog(LOG_WARNING, "box %s: cannot signal init %d: %m", b->id, (int)b->pid);
@@ -96,7 +173,7 @@ static void box_unclaimed(struct box *b)
         if (b->n_sessions > 0 || b->state != BOX_RUNNING)
                 return;
         if (b->spec.linger == 0)
-                box_stop(b);
+                box_stop(b, "last-session");
         else
                 arm_timer(b, b->spec.linger);
 }
@@ -108,9 +185,13 @@ static void session_free(struct session *s)
         free(s);
 }
 
-static void session_release(struct session *s)
+static void session_release(struct session *s, const char *reason)
 {
         struct box *b = s->box;
+
+        who_from(&b->who, s);
+        if (s->logged)
+                audit(LOG_INFO, "leave", b, &b->who, "reason=%s", reason);
 
         for (struct session **p = &b->sessions; *p; p = &(*p)->next)
                 if (*p == s) {
@@ -127,11 +208,27 @@ static void on_opener_exit(struct watch *w, uint32_t events)
         struct session *s = container_of(w, struct session, opener);
 
         (void)events;
-        session_release(s);
+        session_release(s, "login-exit");
+}
+
+static struct session *session_of(struct box *b, const uint8_t cookie[NSBOX_COOKIE_LEN])
+{
+        for (struct session *s = b->sessions; s; s = s->next)
+                if (memcmp(s->cookie, cookie, NSBOX_COOKIE_LEN) == 0)
+                        return s;
+        return NULL;
 }
 
 static void reply_box(struct box *b, struct client *c)
 {
+        struct session *s = session_of(b, c->cookie);
+        struct who w = {};
+
+        if (s) {
+                who_from(&w, s);
+                s->logged = true;
+                audit(LOG_INFO, "join", b, &w, "sessions=%u share=%s", b->n_sessions, share_to_string(b->spec.share));
+        }
         struct box_reply br = { .namespaces = b->spec.namespaces, .share = b->spec.share };
         struct msg *m = malloc(sizeof(*m));
 
@@ -163,7 +260,12 @@ static void box_free(struct box *b)
         }
         while (b->sessions) {
                 struct session *s = b->sessions;
+                struct who w;
+
                 b->sessions = s->next;
+                who_from(&w, s);
+                if (s->logged)
+                        audit(LOG_INFO, "leave", b, &w, "reason=box-ended");
                 session_free(s);
         }
         net_teardown(&b->net);
@@ -186,7 +288,8 @@ static void on_init_exit(struct watch *w, uint32_t events)
         /* A failed setup is logged once, by the module, which knows the
          * login it denied. */
         if (b->state != BOX_STARTING)
-                syslog(LOG_INFO, "box %s for %s (uid %u) ended", b->id, b->spec.user, (unsigned)b->spec.uid);
+                audit(LOG_INFO, "end", b, &b->who, "reason=%s status=%d",
+                      b->end_reason ? b->end_reason : "init-exit", si.si_status);
         box_free(b);
 }
 
@@ -203,18 +306,33 @@ static void on_sync(struct watch *w, uint32_t events)
                 unwatch(w);
                 return;
         }
-        if (b->state == BOX_STARTING && msg_type(m) == MSG_OK && proto_parse_empty(m) == 0) {
-                char path[64];
+        if (b->state == BOX_STARTING && msg_type(m) == MSG_OK) {
+                char path[64], ns[64], a4[64] = "", a6[64] = "";
+                _cleanup_free_ char *nss = NULL;
                 struct stat st;
 
                 b->state = BOX_RUNNING;
+                if (b->spec.debug) {
+                        for (size_t i = 0; i < b->n_times; i++)
+                                log_timing(&b->times[i], b);
+                        (void)proto_parse_timings(m, log_timing, b);
+                }
+                if (b->net.has4)
+                        addr_format(&b->net.box4, a4, sizeof(a4));
+                if (b->net.has6)
+                        addr_format(&b->net.box6, a6, sizeof(a6));
+                if (namespaces_format(b->spec.namespaces, &nss) == 0)
+                        for (char *p = nss; *p; p++)
+                                if (*p == ' ')
+                                        *p = ',';
+                audit(LOG_INFO, "start", b, &b->who, "init=%d namespaces=%s share=%s addresses=%s%s%s", (int)b->pid,
+                      clean(nss, ns, sizeof(ns)), share_to_string(b->spec.share), a4[0] ? a4 : "-", a6[0] ? "," : "",
+                      a6);
                 snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)b->pid);
                 if (stat(path, &st) == 0) {
                         b->mntns_dev = st.st_dev;
                         b->mntns_ino = st.st_ino;
                 }
-                syslog(LOG_INFO, "box %s for %s (uid %u) started, init pid %d", b->id, b->spec.user,
-                       (unsigned)b->spec.uid, (int)b->pid);
                 while (b->waiters) {
                         struct client *c = b->waiters;
                         b->waiters = c->next_waiter;
@@ -237,10 +355,10 @@ static void on_timer(struct watch *w, uint32_t events)
         if (read(w->fd, &n, sizeof(n)) < 0 && errno == EAGAIN)
                 return;
         if (b->state == BOX_STOPPING) {
-                syslog(LOG_WARNING, "box %s: init did not stop in %d s, killing it", b->id, KILL_AFTER_SEC);
+                audit(LOG_WARNING, "kill", b, &b->who, "reason=init-did-not-stop-in-%ds", KILL_AFTER_SEC);
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
         } else if (b->state == BOX_RUNNING && b->n_sessions == 0)
-                box_stop(b);
+                box_stop(b, "linger");
 }
 
 static int new_id(char ret[NSBOX_ID_LEN + 1])
@@ -302,13 +420,19 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         if (!b)
                 return -ENOMEM;
         b->pidfd.fd = b->sync.fd = b->timer.fd = b->userns = -1;
+        unsigned long long t = now_usec();
+
         r = new_id(b->id);
         /* The lease is taken before anything else: unique because this loop
          * is the only one handing them out. */
         if (r >= 0)
                 r = net_lease(spec, block_taken, NULL, &b->net, err);
-        if (r >= 0 && (spec->namespaces & NS_USER))
+        time_step(b, "lease", t);
+        t = now_usec();
+        if (r >= 0 && (spec->namespaces & NS_USER)) {
                 r = userns_create(spec, &b->userns, err);
+                time_step(b, "userns", t);
+        }
         if (r < 0) {
                 free(b);
                 return r;
@@ -327,11 +451,13 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         args.flags = CLONE_PIDFD | CLONE_NEWNS | ((spec->namespaces & NS_PID) ? CLONE_NEWPID : 0) |
                      ((spec->namespaces & NS_UTS) ? CLONE_NEWUTS : 0) | ((spec->namespaces & NS_IPC) ? CLONE_NEWIPC : 0) | ((spec->namespaces & NS_NET) ? CLONE_NEWNET : 0);
         args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+        t = now_usec();
         pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
         if (pid == 0) {
                 close(sv[0]);
                 box_init_run(spec, sv[1], b->userns);
         }
+        time_step(b, "clone", t);
         close(sv[1]);
         if (pid < 0) {
                 r = negative_errno();
@@ -355,8 +481,11 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         if (loop_add(&b->pidfd, EPOLLIN) < 0 || loop_add(&b->sync, EPOLLIN) < 0 || loop_add(&b->timer, EPOLLIN) < 0)
                 r = -ENOMEM;
         /* The network is built while the init builds the views. */
-        if (r >= 0 && (b->spec.namespaces & NS_NET))
+        t = now_usec();
+        if (r >= 0 && (b->spec.namespaces & NS_NET)) {
                 r = box_network(b, err);
+                time_step(b, "network", t);
+        }
         if (r < 0) {
                 /* Nothing half built stays: kill the init, undo the rest. */
                 pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
@@ -403,8 +532,11 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         memcpy(s->cookie, c->cookie, sizeof(s->cookie));
         s->box = b;
         s->opener_pid = c->pid;
+        s->created = time(NULL);
         s->si = *si;
         *si = (struct session_info){};
+        if (b->state == BOX_STARTING && b->n_sessions == 0)
+                who_from(&b->who, s);
         /* The session is held by the login process, not by the connection. */
         s->opener = (struct watch){ .fd = TAKE_FD(c->pidfd), .cb = on_opener_exit };
         if (loop_add(&s->opener, EPOLLIN) < 0) {
@@ -435,7 +567,7 @@ void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN])
         for (struct box *b = boxes; b; b = b->next)
                 for (struct session *s = b->sessions; s; s = s->next)
                         if (memcmp(s->cookie, cookie, NSBOX_COOKIE_LEN) == 0) {
-                                session_release(s);
+                                session_release(s, "close");
                                 goto found;
                         }
         free(m);
@@ -448,6 +580,19 @@ found:
         free(m);
 }
 
+static void fill_info(const struct box *b, struct box_info *bi)
+{
+        *bi = (struct box_info){ .uid = b->spec.uid, .pid = (uint32_t)b->pid, .sessions = b->n_sessions,
+                                 .namespaces = b->spec.namespaces, .share = b->spec.share,
+                                 .created = (uint64_t)b->created };
+        memcpy(bi->id, b->id, sizeof(bi->id));
+        snprintf(bi->user, sizeof(bi->user), "%s", b->spec.user);
+        if (b->net.has4)
+                addr_format(&b->net.box4, bi->addresses[0], sizeof(bi->addresses[0]));
+        if (b->net.has6)
+                addr_format(&b->net.box6, bi->addresses[1], sizeof(bi->addresses[1]));
+}
+
 void box_list(struct client *c)
 {
         struct msg *m = malloc(sizeof(*m));
@@ -456,18 +601,11 @@ void box_list(struct client *c)
                 return client_fail(c, ENOMEM, "list", "reply");
         msg_init(m, MSG_LIST_REPLY);
         for (struct box *b = boxes; b; b = b->next) {
-                struct box_info bi = { .uid = b->spec.uid, .pid = (uint32_t)b->pid, .sessions = b->n_sessions,
-                                       .namespaces = b->spec.namespaces, .share = b->spec.share,
-                                       .created = (uint64_t)b->created };
+                struct box_info bi;
 
                 if (b->state != BOX_RUNNING)
                         continue;
-                memcpy(bi.id, b->id, sizeof(bi.id));
-                snprintf(bi.user, sizeof(bi.user), "%s", b->spec.user);
-                if (b->net.has4)
-                        addr_format(&b->net.box4, bi.addresses[0], sizeof(bi.addresses[0]));
-                if (b->net.has6)
-                        addr_format(&b->net.box6, bi.addresses[1], sizeof(bi.addresses[1]));
+                fill_info(b, &bi);
                 if (proto_put_boxinfo(m, &bi) < 0)
                         break;
         }
@@ -501,14 +639,104 @@ void box_root(struct client *c, uid_t uid)
         m = malloc(sizeof(*m));
         if (!m)
                 return client_fail(c, ENOMEM, "root", "reply");
-        syslog(LOG_INFO, "box %s: nsbox root for %s (uid %u), pid %d", b->id, b->spec.user, (unsigned)uid, (int)c->pid);
+        {
+                struct who w = { .pid = c->pid };
+
+                snprintf(w.service, sizeof(w.service), "nsbox-root");
+                audit(LOG_INFO, "root", b, &w, "caller_uid=%u", (unsigned)uid);
+        }
         msg_init(m, MSG_USERNS);
         client_reply(c, m, b->userns);
+        free(m);
+}
+
+static struct box *find_box(const char *id)
+{
+        for (struct box *b = boxes; b; b = b->next)
+                if (strcmp(b->id, id) == 0 && b->state != BOX_STARTING)
+                        return b;
+        return NULL;
+}
+
+void box_show(struct client *c, const char *id)
+{
+        struct box *b = find_box(id);
+        struct box_info bi;
+        struct msg *m;
+        int r;
+
+        if (!b)
+                return client_fail(c, ENOENT, "show", id);
+        m = malloc(sizeof(*m));
+        if (!m)
+                return client_fail(c, ENOMEM, "show", id);
+        msg_init(m, MSG_SHOW_REPLY);
+        fill_info(b, &bi);
+        r = proto_put_boxinfo(m, &bi);
+        if (r >= 0)
+                r = proto_put_spec(m, &b->spec);
+        for (struct session *s = b->sessions; r >= 0 && s; s = s->next) {
+                struct session_entry se = { .pid = (uint32_t)s->opener_pid, .created = (uint64_t)s->created };
+
+                snprintf(se.service, sizeof(se.service), "%s", s->si.service ? s->si.service : "");
+                snprintf(se.tty, sizeof(se.tty), "%s", s->si.tty ? s->si.tty : "");
+                snprintf(se.rhost, sizeof(se.rhost), "%s", s->si.rhost ? s->si.rhost : "");
+                r = proto_put_session(m, &se);
+        }
+        if (r < 0)
+                client_fail(c, -r, "show", id);
+        else
+                client_reply(c, m, -1);
+        free(m);
+}
+
+void box_enter(struct client *c, const char *id)
+{
+        struct box *b = find_box(id);
+        struct msg *m;
+
+        if (!b || b->state != BOX_RUNNING)
+                return client_fail(c, ENOENT, "enter", id);
+        m = malloc(sizeof(*m));
+        if (!m)
+                return client_fail(c, ENOMEM, "enter", id);
+        {
+                struct who w = { .pid = c->pid };
+
+                snprintf(w.service, sizeof(w.service), "nsbox-enter");
+                audit(LOG_NOTICE, "enter", b, &w, "by=root");
+        }
+        msg_init(m, MSG_OK);
+        client_reply(c, m, b->pidfd.fd);
+        free(m);
+}
+
+void box_stop_request(struct client *c, const char *id, bool force)
+{
+        struct box *b = find_box(id);
+        struct who w = { .pid = c->pid };
+        struct msg *m;
+
+        if (!b)
+                return client_fail(c, ENOENT, "stop", id);
+        snprintf(w.service, sizeof(w.service), "nsbox-stop");
+        audit(LOG_NOTICE, "stop", b, &w, "by=root force=%s", force ? "yes" : "no");
+        if (force) {
+                b->end_reason = "stop";
+                b->state = BOX_STOPPING;
+                pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
+        } else
+                box_stop(b, "stop");
+        m = malloc(sizeof(*m));
+        if (!m)
+                return client_fail(c, ENOMEM, "stop", id);
+        msg_init(m, MSG_OK);
+        client_reply(c, m, -1);
         free(m);
 }
 
 void box_stop_all(void)
 {
         for (struct box *b = boxes; b; b = b->next)
-                box_stop(b);
+                box_stop(b, "helper-stop");
 }

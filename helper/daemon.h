@@ -35,5 +35,8 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si);
 void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN]);
 void box_list(struct client *c);
 void box_root(struct client *c, uid_t uid);
+void box_show(struct client *c, const char *id);
+void box_enter(struct client *c, const char *id);
+void box_stop_request(struct client *c, const char *id, bool force);
 void box_stop_all(void);
 unsigned box_count(void);

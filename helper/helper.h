@@ -19,6 +19,10 @@ struct step_error {
  * session joins.  Builds the per-user view. */
 int views_apply(const struct box_spec *s, struct step_error *err);
 
+/* init.c: what a setup step cost, sent to the helper with "ready" and
+ * logged when the module's debug argument is on. */
+void timing_add(const char *step, const char *object, unsigned long long usec);
+
 /* userns.c: a user namespace owned by the user, with the box's maps. */
 int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err);
 

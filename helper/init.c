@@ -24,6 +24,19 @@
 #include "util.h"
 
 #define STOP_GRACE_USEC (1000 * 1000ULL)
+#define MAX_TIMINGS 64
+
+static struct step_time timings[MAX_TIMINGS];
+static size_t n_timings;
+
+void timing_add(const char *step, const char *object, unsigned long long usec)
+{
+        if (n_timings >= MAX_TIMINGS)
+                return;
+        snprintf(timings[n_timings].step, sizeof(timings[n_timings].step), "%s", step);
+        snprintf(timings[n_timings].object, sizeof(timings[n_timings].object), "%s", object);
+        timings[n_timings++].usec = usec;
+}
 
 static _Noreturn void report_and_die(int sync_fd, const struct step_error *e)
 {
@@ -150,9 +163,12 @@ _Noreturn void box_init_run(const struct box_spec *s, int sync_fd, int userns_fd
         prctl(PR_SET_NAME, "nsbox-init", 0, 0, 0);
         umask(0022);
 
+        unsigned long long t = now_usec();
+
         r = views_apply(s, &err);
         if (r < 0)
                 report_and_die(sync_fd, &err);
+        t = now_usec();
         if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
                 err = (struct step_error){ .step = "hostname", .error = errno };
                 snprintf(err.object, sizeof(err.object), "%s", s->hostname);
@@ -162,12 +178,17 @@ _Noreturn void box_init_run(const struct box_spec *s, int sync_fd, int userns_fd
                 err = (struct step_error){ .step = "setsid", .error = errno };
                 report_and_die(sync_fd, &err);
         }
+        if (s->debug && s->hostname)
+                timing_add("hostname", s->hostname, now_usec() - t);
+        t = now_usec();
         r = drop_privileges(s, userns_fd, &err);
         if (r < 0) {
                 err.error = -r;
                 snprintf(err.object, sizeof(err.object), "uid %u", (unsigned)s->uid);
                 report_and_die(sync_fd, &err);
         }
+        if (s->debug)
+                timing_add("drop-privileges", userns_fd >= 0 ? "user namespace" : "uid", now_usec() - t);
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -187,6 +208,9 @@ _Noreturn void box_init_run(const struct box_spec *s, int sync_fd, int userns_fd
         if (!ok)
                 _exit(1);
         msg_init(ok, MSG_OK);
+        for (size_t i = 0; i < n_timings; i++)
+                if (proto_put_timing(ok, &timings[i]) < 0)
+                        break;
         if (msg_send(sync_fd, ok, -1) < 0)
                 _exit(1);
         free(ok);

@@ -151,6 +151,21 @@ static void client_request(struct client *c, struct msg *m)
                 if (r < 0)
                         return client_fail(c, -r, "request", "list");
                 return box_list(c);
+        case MSG_SHOW:
+        case MSG_ENTER:
+        case MSG_STOP: {
+                char id[NSBOX_ID_LEN + 1];
+                uint32_t flags = 0;
+
+                r = proto_parse_box_request(m, msg_type(m), id, &flags);
+                if (r < 0)
+                        return client_fail(c, -r, "request", "box");
+                if (msg_type(m) == MSG_SHOW)
+                        return box_show(c, id);
+                if (msg_type(m) == MSG_ENTER)
+                        return box_enter(c, id);
+                return box_stop_request(c, id, flags & F_FORCE);
+        }
         default:
                 return client_fail(c, EBADMSG, "request", "unknown message type");
         }

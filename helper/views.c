@@ -144,6 +144,16 @@ static int path_cmp(const char *a, const char *b)
         }
 }
 
+static const char *op_name(enum op_kind k)
+{
+        static const char *const names[] = {
+                [OP_PROC] = "proc",         [OP_MQUEUE] = "mqueue",  [OP_SHM] = "shm",
+                [OP_RESOLV] = "dns",        [OP_TMP] = "private_tmp", [OP_HOMES] = "hide_homes",
+                [OP_BIND] = "bind",         [OP_RO] = "read_only",   [OP_INACCESSIBLE] = "inaccessible",
+        };
+        return names[k];
+}
+
 static int op_cmp(const void *x, const void *y)
 {
         const struct op *a = x, *b = y;
@@ -515,9 +525,13 @@ int views_apply(const struct box_spec *s, struct step_error *err)
         struct plan *p;
         int r;
 
+        unsigned long long t = now_usec();
+
         /* First of all: nothing made below may travel back to the host. */
         if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &prop, sizeof(prop)) < 0)
                 return fail(err, "propagation", "/", negative_errno());
+        if (s->debug)
+                timing_add("propagation", "/", now_usec() - t);
 
         p = calloc(1, sizeof(*p));
         if (!p)
@@ -528,13 +542,17 @@ int views_apply(const struct box_spec *s, struct step_error *err)
                 fail(err, "plan", "mounts", r);
                 goto out;
         }
+        t = now_usec();
         r = prepare_sources(p, s, err);
         if (r < 0)
                 goto out;
+        if (s->debug)
+                timing_add("sources", "binds and home", now_usec() - t);
         qsort(p->ops, p->n, sizeof(p->ops[0]), op_cmp);
         for (size_t i = 0; r >= 0 && i < p->n; i++) {
                 struct op *o = &p->ops[i];
 
+                t = now_usec();
                 switch (o->kind) {
                 case OP_PROC:
                         /* procfs shows the PID namespace of its mounter: we are
@@ -576,6 +594,8 @@ int views_apply(const struct box_spec *s, struct step_error *err)
                         r = apply_inaccessible(p, o, err);
                         break;
                 }
+                if (s->debug)
+                        timing_add(op_name(o->kind), o->path, now_usec() - t);
         }
 out:
         plan_done(p);

@@ -53,7 +53,7 @@ static int put_opt_path(struct msg *m, uint16_t type, const struct spec_path *p)
         return put_str(m, type, buf);
 }
 
-int proto_put_open(struct msg *m, const struct box_spec *s, const struct session_info *si)
+int proto_put_spec(struct msg *m, const struct box_spec *s)
 {
         int r = 0;
 
@@ -69,7 +69,7 @@ int proto_put_open(struct msg *m, const struct box_spec *s, const struct session
                          (s->private_tmp ? F_PRIVATE_TMP : 0) | (s->hide_homes ? F_HIDE_HOMES : 0) |
                                  (s->user_root ? F_USER_ROOT : 0) | (s->no_new_privs ? F_NO_NEW_PRIVS : 0) |
                                  (s->cap_bounding ? F_CAP_BOUNDING : 0) | (s->nat ? F_NAT : 0) |
-                                 (s->isolate ? F_ISOLATE : 0));
+                                 (s->isolate ? F_ISOLATE : 0) | (s->debug ? F_DEBUG : 0));
         r = r ?: put_u32(m, A_NETWORK, s->network);
         if (!r && s->bridge)
                 r = put_str(m, A_BRIDGE, s->bridge);
@@ -105,6 +105,14 @@ int proto_put_open(struct msg *m, const struct box_spec *s, const struct session
         }
         if (!r && s->hostname)
                 r = put_str(m, A_HOSTNAME, s->hostname);
+        m->len = hdr(m)->nlmsg_len;
+        return r;
+}
+
+int proto_put_open(struct msg *m, const struct box_spec *s, const struct session_info *si)
+{
+        int r = proto_put_spec(m, s);
+
         if (!r && si && si->service)
                 r = put_str(m, A_SERVICE, si->service);
         if (!r && si && si->tty)
@@ -174,6 +182,64 @@ int proto_put_boxinfo(struct msg *m, const struct box_info *bi)
         return 0;
 }
 
+int proto_put_box_id(struct msg *m, const char *id)
+{
+        int r = put_str(m, A_BOX_ID, id);
+
+        m->len = hdr(m)->nlmsg_len;
+        return r;
+}
+
+int proto_put_flags(struct msg *m, uint32_t flags)
+{
+        int r = put_u32(m, A_FLAGS, flags);
+
+        m->len = hdr(m)->nlmsg_len;
+        return r;
+}
+
+int proto_put_session(struct msg *m, const struct session_entry *se)
+{
+        struct nlattr *nest = mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), A_SESSION);
+        int r = 0;
+
+        if (!nest)
+                return -E2BIG;
+        r = r ?: put_str(m, A_SERVICE, se->service);
+        r = r ?: put_str(m, A_TTY, se->tty);
+        r = r ?: put_str(m, A_RHOST, se->rhost);
+        r = r ?: put_u32(m, A_PID, se->pid);
+        if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CREATED, se->created))
+                r = -E2BIG;
+        if (r) {
+                mnl_attr_nest_cancel(hdr(m), nest);
+                return r;
+        }
+        mnl_attr_nest_end(hdr(m), nest);
+        m->len = hdr(m)->nlmsg_len;
+        return 0;
+}
+
+int proto_put_timing(struct msg *m, const struct step_time *st)
+{
+        struct nlattr *nest = mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), A_TIMING);
+        int r = 0;
+
+        if (!nest)
+                return -E2BIG;
+        r = r ?: put_str(m, A_STEP, st->step);
+        r = r ?: put_str(m, A_OBJECT, st->object);
+        if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_USEC, st->usec))
+                r = -E2BIG;
+        if (r) {
+                mnl_attr_nest_cancel(hdr(m), nest);
+                return r;
+        }
+        mnl_attr_nest_end(hdr(m), nest);
+        m->len = hdr(m)->nlmsg_len;
+        return 0;
+}
+
 /* ---- parsing ------------------------------------------------------------ */
 
 static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
@@ -193,7 +259,8 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_CAP_KEEP] = MNL_TYPE_U64,    [A_NETWORK] = MNL_TYPE_U32,       [A_BRIDGE] = MNL_TYPE_NUL_STRING,
         [A_GATEWAY4] = MNL_TYPE_NUL_STRING,                               [A_GATEWAY6] = MNL_TYPE_NUL_STRING,
         [A_DNS] = MNL_TYPE_NUL_STRING,  [A_POOL4] = MNL_TYPE_NUL_STRING,  [A_POOL6] = MNL_TYPE_NUL_STRING,
-        [A_ADDRESS] = MNL_TYPE_NUL_STRING,
+        [A_ADDRESS] = MNL_TYPE_NUL_STRING,                                [A_SESSION] = MNL_TYPE_NESTED,
+        [A_TIMING] = MNL_TYPE_NESTED,   [A_USEC] = MNL_TYPE_U64,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -307,9 +374,10 @@ static int set_once_str(char **dst, const struct nlattr *a)
         return xstrdup(dst, mnl_attr_get_str(a));
 }
 
-static int open_cb(const struct nlattr *a, void *data)
+/* One attribute of a box spec.  Returns 0, 1 when the attribute is not a
+ * spec attribute, or -errno. */
+static int spec_attr(struct open_ctx *c, const struct nlattr *a)
 {
-        struct open_ctx *c = data;
         uint16_t t = mnl_attr_get_type(a);
         const char *str;
         int r = 0;
@@ -353,6 +421,7 @@ static int open_cb(const struct nlattr *a, void *data)
                 c->s->cap_bounding = mnl_attr_get_u32(a) & F_CAP_BOUNDING;
                 c->s->nat = mnl_attr_get_u32(a) & F_NAT;
                 c->s->isolate = mnl_attr_get_u32(a) & F_ISOLATE;
+                c->s->debug = mnl_attr_get_u32(a) & F_DEBUG;
                 break;
         case A_NETWORK:
                 c->s->network = mnl_attr_get_u32(a);
@@ -412,17 +481,31 @@ static int open_cb(const struct nlattr *a, void *data)
         case A_HOSTNAME:
                 r = set_once_str(&c->s->hostname, a);
                 break;
-        case A_SERVICE:
-                r = set_once_str(&c->si->service, a);
-                break;
-        case A_TTY:
-                r = set_once_str(&c->si->tty, a);
-                break;
-        case A_RHOST:
-                r = set_once_str(&c->si->rhost, a);
-                break;
         default:
-                r = -EBADMSG;
+                return 1;
+        }
+        return r;
+}
+
+static int open_cb(const struct nlattr *a, void *data)
+{
+        struct open_ctx *c = data;
+        int r = spec_attr(c, a);
+
+        if (r == 1) {
+                switch (mnl_attr_get_type(a)) {
+                case A_SERVICE:
+                        r = set_once_str(&c->si->service, a);
+                        break;
+                case A_TTY:
+                        r = set_once_str(&c->si->tty, a);
+                        break;
+                case A_RHOST:
+                        r = set_once_str(&c->si->rhost, a);
+                        break;
+                default:
+                        r = -EBADMSG;
+                }
         }
         if (r < 0) {
                 c->error = r;
@@ -628,9 +711,184 @@ int proto_parse_list(const struct msg *m, int (*cb)(const struct box_info *bi, v
         return parse_msg(m, MSG_LIST_REPLY, list_cb, &c);
 }
 
+static int reject_cb(const struct nlattr *a, void *data)
+{
+        (void)a, (void)data;
+        return MNL_CB_ERROR;
+}
+
 int proto_parse_empty(const struct msg *m)
 {
-        return parse_msg(m, msg_type(m), NULL, NULL);
+        return parse_msg(m, msg_type(m), reject_cb, NULL);
+}
+
+struct box_request_ctx {
+        char *id;
+        uint32_t *flags;
+        bool have_id;
+};
+
+static int box_request_cb(const struct nlattr *a, void *data)
+{
+        struct box_request_ctx *c = data;
+
+        switch (mnl_attr_get_type(a)) {
+        case A_BOX_ID:
+                if (c->have_id || strlen(mnl_attr_get_str(a)) > NSBOX_ID_LEN)
+                        return MNL_CB_ERROR;
+                strcpy(c->id, mnl_attr_get_str(a));
+                c->have_id = true;
+                return MNL_CB_OK;
+        case A_FLAGS:
+                *c->flags = mnl_attr_get_u32(a);
+                return MNL_CB_OK;
+        default:
+                return MNL_CB_ERROR;
+        }
+}
+
+int proto_parse_box_request(const struct msg *m, int type, char ret_id[NSBOX_ID_LEN + 1], uint32_t *ret_flags)
+{
+        char id[NSBOX_ID_LEN + 1] = "";
+        uint32_t flags = 0;
+        struct box_request_ctx c = { .id = id, .flags = &flags };
+        int r = parse_msg(m, type, box_request_cb, &c);
+
+        if (r < 0)
+                return r;
+        if (!c.have_id)
+                return -EBADMSG;
+        strcpy(ret_id, id);
+        if (ret_flags)
+                *ret_flags = flags;
+        return 0;
+}
+
+static int session_cb(const struct nlattr *a, void *data)
+{
+        struct session_entry *se = data;
+
+        switch (mnl_attr_get_type(a)) {
+        case A_SERVICE:
+                snprintf(se->service, sizeof(se->service), "%s", mnl_attr_get_str(a));
+                break;
+        case A_TTY:
+                snprintf(se->tty, sizeof(se->tty), "%s", mnl_attr_get_str(a));
+                break;
+        case A_RHOST:
+                snprintf(se->rhost, sizeof(se->rhost), "%s", mnl_attr_get_str(a));
+                break;
+        case A_PID:
+                se->pid = mnl_attr_get_u32(a);
+                break;
+        case A_CREATED:
+                se->created = mnl_attr_get_u64(a);
+                break;
+        default:
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+struct show_ctx {
+        struct open_ctx spec;
+        struct show_reply *r;
+        int error;
+};
+
+static int show_cb(const struct nlattr *a, void *data)
+{
+        struct show_ctx *c = data;
+        struct session_entry se = {}, *n;
+        int r;
+
+        switch (mnl_attr_get_type(a)) {
+        case A_BOXINFO:
+                return parse_nested(a, boxinfo_cb, &c->r->info) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+        case A_SESSION:
+                if (parse_nested(a, session_cb, &se) < 0)
+                        return MNL_CB_ERROR;
+                n = realloc(c->r->sessions, (c->r->n_sessions + 1) * sizeof(*n));
+                if (!n) {
+                        c->error = -ENOMEM;
+                        return MNL_CB_ERROR;
+                }
+                n[c->r->n_sessions++] = se;
+                c->r->sessions = n;
+                return MNL_CB_OK;
+        default:
+                r = spec_attr(&c->spec, a);
+                if (r != 0) {
+                        c->error = r < 0 ? r : -EBADMSG;
+                        return MNL_CB_ERROR;
+                }
+                return MNL_CB_OK;
+        }
+}
+
+int proto_parse_show(const struct msg *m, struct show_reply *ret)
+{
+        struct show_reply r = {};
+        struct show_ctx c = { .r = &r };
+        int e;
+
+        c.spec.s = &r.spec;
+        e = parse_msg(m, MSG_SHOW_REPLY, show_cb, &c);
+        if (e < 0) {
+                show_reply_done(&r);
+                return c.error == -ENOMEM ? -ENOMEM : e;
+        }
+        *ret = r;
+        return 0;
+}
+
+void show_reply_done(struct show_reply *r)
+{
+        box_spec_done(&r->spec);
+        free(r->sessions);
+        *r = (struct show_reply){};
+}
+
+static int timing_cb(const struct nlattr *a, void *data)
+{
+        struct step_time *st = data;
+
+        switch (mnl_attr_get_type(a)) {
+        case A_STEP:
+                snprintf(st->step, sizeof(st->step), "%s", mnl_attr_get_str(a));
+                break;
+        case A_OBJECT:
+                snprintf(st->object, sizeof(st->object), "%s", mnl_attr_get_str(a));
+                break;
+        case A_USEC:
+                st->usec = mnl_attr_get_u64(a);
+                break;
+        default:
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+struct timings_ctx {
+        int (*cb)(const struct step_time *st, void *userdata);
+        void *userdata;
+};
+
+static int timings_cb(const struct nlattr *a, void *data)
+{
+        struct timings_ctx *c = data;
+        struct step_time st = {};
+
+        if (mnl_attr_get_type(a) != A_TIMING || parse_nested(a, timing_cb, &st) < 0)
+                return MNL_CB_ERROR;
+        return c->cb(&st, c->userdata) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int proto_parse_timings(const struct msg *m, int (*cb)(const struct step_time *st, void *userdata), void *userdata)
+{
+        struct timings_ctx c = { cb, userdata };
+
+        return parse_msg(m, MSG_OK, timings_cb, &c);
 }
 
 void session_info_done(struct session_info *si)

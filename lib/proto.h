@@ -24,11 +24,15 @@ enum msg_type {
         MSG_CLOSE,              /* cookie -> MSG_OK */
         MSG_LIST,               /* -> MSG_LIST_REPLY */
         MSG_ROOT,               /* on the user socket: -> MSG_USERNS with the box's user namespace */
+        MSG_SHOW,               /* A_BOX_ID -> MSG_SHOW_REPLY */
+        MSG_ENTER,              /* A_BOX_ID -> MSG_OK with the init's pidfd */
+        MSG_STOP,               /* A_BOX_ID, A_FLAGS (F_FORCE) -> MSG_OK */
         MSG_OK = 0x20,
         MSG_ERROR,              /* errno, step, object */
         MSG_BOX,                /* id, cookie, namespaces, share (+ pidfd) */
         MSG_LIST_REPLY,         /* A_BOXINFO... */
         MSG_USERNS,             /* + the user namespace fd */
+        MSG_SHOW_REPLY,         /* A_BOXINFO, the spec's attributes, A_SESSION... */
 };
 
 enum attr_type {
@@ -74,6 +78,9 @@ enum attr_type {
         A_POOL4,                /* strz */
         A_POOL6,                /* strz */
         A_ADDRESS,              /* strz, repeated: a box's addresses in a list */
+        A_SESSION,              /* nested: A_SERVICE, A_TTY, A_RHOST, A_PID, A_CREATED */
+        A_TIMING,               /* nested: A_STEP, A_OBJECT, A_USEC */
+        A_USEC,                 /* u64 */
         _A_MAX,
 };
 
@@ -87,6 +94,8 @@ enum {
         F_CAP_BOUNDING = 1u << 6,
         F_NAT = 1u << 7,
         F_ISOLATE = 1u << 8,
+        F_DEBUG = 1u << 9,      /* log each setup step's duration */
+        F_FORCE = 1u << 10,     /* MSG_STOP: KILL at once */
 };
 
 struct session_info {
@@ -106,6 +115,20 @@ struct error_reply {
         int error;              /* positive errno */
         char step[64];
         char object[256];
+};
+
+struct session_entry {
+        char service[64];
+        char tty[64];
+        char rhost[256];
+        uint32_t pid;
+        uint64_t created;
+};
+
+struct step_time {
+        char step[64];
+        char object[256];
+        uint64_t usec;
 };
 
 struct box_info {
@@ -134,6 +157,12 @@ int proto_put_box(struct msg *m, const struct box_reply *b);
 int proto_put_error(struct msg *m, const struct error_reply *e);
 int proto_put_cookie(struct msg *m, const uint8_t cookie[NSBOX_COOKIE_LEN]);
 int proto_put_boxinfo(struct msg *m, const struct box_info *bi);
+int proto_put_box_id(struct msg *m, const char *id);
+int proto_put_flags(struct msg *m, uint32_t flags);
+int proto_put_session(struct msg *m, const struct session_entry *se);
+int proto_put_timing(struct msg *m, const struct step_time *st);
+/* The spec's attributes, as in MSG_OPEN, without session information. */
+int proto_put_spec(struct msg *m, const struct box_spec *s);
 
 /* Each parser validates the whole message: version, every attribute's type
  * and length, required attributes present.  -EBADMSG on any violation. */
@@ -144,6 +173,19 @@ int proto_parse_cookie(const struct msg *m, uint8_t ret[NSBOX_COOKIE_LEN]);
 /* Calls cb for every box of a list reply. */
 int proto_parse_list(const struct msg *m, int (*cb)(const struct box_info *bi, void *userdata), void *userdata);
 int proto_parse_empty(const struct msg *m);
+/* MSG_SHOW, MSG_ENTER, MSG_STOP: a box id and optional flags. */
+int proto_parse_box_request(const struct msg *m, int type, char ret_id[NSBOX_ID_LEN + 1], uint32_t *ret_flags);
+/* MSG_SHOW_REPLY */
+struct show_reply {
+        struct box_info info;
+        struct box_spec spec;
+        struct session_entry *sessions;
+        size_t n_sessions;
+};
+int proto_parse_show(const struct msg *m, struct show_reply *ret);
+void show_reply_done(struct show_reply *r);
+/* MSG_OK from a box's init: how long each setup step took. */
+int proto_parse_timings(const struct msg *m, int (*cb)(const struct step_time *st, void *userdata), void *userdata);
 
 void session_info_done(struct session_info *si);
 

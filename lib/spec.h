@@ -74,6 +74,8 @@ struct box_spec {
         bool no_new_privs;
         bool cap_bounding;      /* limit the bounding set to cap_keep */
         uint64_t cap_keep;
+
+        bool debug;             /* the module's debug argument: time each step */
 };
 
 void box_spec_done(struct box_spec *s);

@@ -81,7 +81,7 @@ static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct a
  * which starts the helper in a new session and exits at once.  We reap the
  * intermediate child through its pidfd and wait for the helper to say it
  * listens (or that another helper already does) on a pipe. */
-static int spawn_helper(pam_handle_t *pamh, const char *path)
+static int spawn_helper(const char *path, char **ret_why)
 {
         static char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
         static char *const argv[] = { (char *)"nsbox-helper", (char *)"--daemon", NULL };
@@ -93,7 +93,7 @@ static int spawn_helper(pam_handle_t *pamh, const char *path)
 
         r = open_trusted(path, O_PATH, &exe, &why);
         if (r < 0) {
-                pam_syslog(pamh, LOG_ERR, "step=start-helper object=%s: %s", path, why ? why : strerror(-r));
+                *ret_why = TAKE_PTR(why);
                 return r;
         }
         if (pipe2(ready, O_CLOEXEC) < 0)
@@ -160,8 +160,9 @@ static int connect_helper(int *ret)
         return 0;
 }
 
-/* One request, one reply.  Starts the helper when nobody listens. */
-static int ask_helper(pam_handle_t *pamh, const char *helper, const struct msg *req, struct msg *reply, int *ret_fd)
+/* One request, one reply.  Starts the helper when nobody listens; *ret_why
+ * then says what was wrong with it, if that is why it failed. */
+static int ask_helper(const char *helper, const struct msg *req, struct msg *reply, int *ret_fd, char **ret_why)
 {
         for (int attempt = 0;; attempt++) {
                 _cleanup_close_ int fd = -1;
@@ -179,7 +180,7 @@ static int ask_helper(pam_handle_t *pamh, const char *helper, const struct msg *
                     (r != -ENOENT && r != -ECONNREFUSED && r != -ECONNRESET && r != -EPIPE))
                         return r;
                 if (attempt == 0 || attempt % 10 == 0) {
-                        r = spawn_helper(pamh, helper);
+                        r = spawn_helper(helper, ret_why);
                         if (r < 0)
                                 return r;
                 } else
@@ -297,37 +298,59 @@ static int apply_privileges(const struct box_spec *s)
         return 0;
 }
 
-static void send_close(pam_handle_t *pamh, const uint8_t cookie[NSBOX_COOKIE_LEN])
+static void send_close(const uint8_t cookie[NSBOX_COOKIE_LEN])
 {
         struct msg *req = malloc(sizeof(*req)), *reply = malloc(sizeof(*reply));
+        char *why = NULL;
 
         if (req && reply) {
                 msg_init(req, MSG_CLOSE);
                 if (proto_put_cookie(req, cookie) == 0)
-                        (void)ask_helper(pamh, NULL, req, reply, NULL);
+                        (void)ask_helper(NULL, req, reply, NULL, &why);
         }
+        free(why);
         free(req);
         free(reply);
 }
 
 /* ---- the session hooks --------------------------------------------------- */
 
-static int deny(pam_handle_t *pamh, const char *user, const char *fmt, ...) _printf_(3, 4);
-static int deny(pam_handle_t *pamh, const char *user, const char *fmt, ...)
+static const char *item(pam_handle_t *pamh, int type)
 {
-        char buf[1024];
+        const void *v = NULL;
+
+        return pam_get_item(pamh, type, &v) == PAM_SUCCESS && v && *(const char *)v ? v : "-";
+}
+
+/* The one record of a denied session: who, from where, and why. */
+static int deny(pam_handle_t *pamh, const char *user, uid_t uid, const char *fmt, ...) _printf_(4, 5);
+static int deny(pam_handle_t *pamh, const char *user, uid_t uid, const char *fmt, ...)
+{
+        char buf[1024], uidbuf[16] = "-";
         va_list ap;
 
         va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
-        pam_syslog(pamh, LOG_ERR, "session denied for user=%s: %s", user, buf);
+        if (uid != (uid_t)-1)
+                snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)uid);
+        pam_syslog(pamh, LOG_ERR, "event=denied user=%s uid=%s service=%s tty=%s rhost=%s pid=%d %s", user, uidbuf,
+                   item(pamh, PAM_SERVICE), item(pamh, PAM_TTY), item(pamh, PAM_RHOST), (int)getpid(), buf);
         return PAM_SESSION_ERR;
+}
+
+static void debug_step(pam_handle_t *pamh, const struct args *a, const char *user, const char *box, const char *step,
+                       unsigned long long since)
+{
+        if (a->debug)
+                pam_syslog(pamh, LOG_DEBUG, "event=step user=%s box=%s step=%s usec=%llu", user, box, step,
+                           now_usec() - since);
 }
 
 static int request_box(pam_handle_t *pamh, const struct args *a, const struct box_spec *spec, struct box_reply *ret,
                        int *ret_pidfd, struct error_reply *ret_err)
 {
+        _cleanup_free_ char *why = NULL;
         struct session_info si = {};
         const void *item;
         struct msg *req = NULL, *reply = NULL;
@@ -349,10 +372,10 @@ static int request_box(pam_handle_t *pamh, const struct args *a, const struct bo
         r = proto_put_open(req, spec, &si);
         if (r < 0)
                 goto out;
-        r = ask_helper(pamh, a->helper, req, reply, &fd);
+        r = ask_helper(a->helper, req, reply, &fd, &why);
         if (r < 0) {
-                snprintf(ret_err->step, sizeof(ret_err->step), "helper");
-                snprintf(ret_err->object, sizeof(ret_err->object), "%s", NSBOX_SOCKET);
+                snprintf(ret_err->step, sizeof(ret_err->step), why ? "start-helper" : "helper");
+                snprintf(ret_err->object, sizeof(ret_err->object), "%s", why ? why : NSBOX_SOCKET);
                 ret_err->error = -r;
                 goto out;
         }
@@ -385,44 +408,50 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
         struct session_state *st;
         _cleanup_close_ int pidfd = -1;
         char env[64];
-        unsigned long long t0 = now_usec();
+        unsigned long long t = now_usec();
         int r;
 
         r = request_box(pamh, a, spec, &br, &pidfd, &er);
         if (r < 0)
-                return deny(pamh, id->name, "step=%s object=%s: %s", er.step[0] ? er.step : "request",
+                return deny(pamh, id->name, id->uid, "step=%s object=%s: %s", er.step[0] ? er.step : "request",
                             er.object[0] ? er.object : "box", strerror(er.error ? er.error : -r));
+        debug_step(pamh, a, id->name, br.id, "request", t);
         st = calloc(1, sizeof(*st));
         if (!st) {
-                send_close(pamh, br.cookie);
-                return deny(pamh, id->name, "box=%s step=join: %s", br.id, strerror(ENOMEM));
+                send_close(br.cookie);
+                return deny(pamh, id->name, id->uid, "box=%s step=join: %s", br.id, strerror(ENOMEM));
         }
         memcpy(st->cookie, br.cookie, sizeof(st->cookie));
         memcpy(st->id, br.id, sizeof(st->id));
         st->saved_cwd = st->saved_mnt = st->saved_uts = st->saved_ipc = st->saved_pid = st->saved_net = -1;
+        t = now_usec();
         r = save_namespaces(st);
         if (r == 0)
                 r = join_box(pidfd, br.namespaces);
         if (r < 0) {
                 (void)restore_namespaces(st);
                 state_free(st);
-                send_close(pamh, br.cookie);
-                return deny(pamh, id->name, "box=%s step=join object=init: %s", br.id, strerror(-r));
+                send_close(br.cookie);
+                return deny(pamh, id->name, id->uid, "box=%s step=join object=init: %s", br.id, strerror(-r));
         }
+        debug_step(pamh, a, id->name, br.id, "join", t);
+        t = now_usec();
         r = apply_privileges(spec);
         if (r < 0) {
                 (void)restore_namespaces(st);
                 state_free(st);
-                send_close(pamh, br.cookie);
-                return deny(pamh, id->name, "box=%s step=privileges object=%s: %s", br.id,
+                send_close(br.cookie);
+                return deny(pamh, id->name, id->uid, "box=%s step=privileges object=%s: %s", br.id,
                             spec->no_new_privs ? "no_new_privs/capability_bounding" : "capability_bounding",
                             strerror(-r));
         }
+        if (spec->no_new_privs || spec->cap_bounding)
+                debug_step(pamh, a, id->name, br.id, "privileges", t);
         if (pam_set_data(pamh, DATA_NAME, st, cleanup_state) != PAM_SUCCESS) {
                 (void)restore_namespaces(st);
                 state_free(st);
-                send_close(pamh, br.cookie);
-                return deny(pamh, id->name, "box=%s step=pam_set_data: failed", br.id);
+                send_close(br.cookie);
+                return deny(pamh, id->name, id->uid, "box=%s step=pam_set_data: failed", br.id);
         }
         snprintf(env, sizeof(env), "NSBOX_ID=%s", br.id);
         r = pam_putenv(pamh, env);
@@ -432,12 +461,10 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
         if (r != PAM_SUCCESS) {
                 /* The data cleanup will close our fds; put the process back now. */
                 (void)restore_namespaces(st);
-                send_close(pamh, br.cookie);
+                send_close(br.cookie);
                 pam_set_data(pamh, DATA_NAME, NULL, NULL);
-                return deny(pamh, id->name, "box=%s step=pam_putenv: %s", br.id, pam_strerror(pamh, r));
+                return deny(pamh, id->name, id->uid, "box=%s step=pam_putenv: %s", br.id, pam_strerror(pamh, r));
         }
-        if (a->debug)
-                pam_syslog(pamh, LOG_DEBUG, "user=%s box=%s joined in %llu us", id->name, br.id, now_usec() - t0);
         return PAM_SUCCESS;
 }
 
@@ -451,52 +478,60 @@ NSBOX_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, co
         _cleanup_free_ char *why = NULL;
         const char *user = NULL, *idwhy = NULL;
         const void *existing = NULL;
+        unsigned long long t;
         int r, ret;
 
         (void)flags;
         parse_args(pamh, argc, argv, &a);
         if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user)
-                return deny(pamh, "?", "no user name");
+                return deny(pamh, "-", (uid_t)-1, "step=identity: no user name");
         if (pam_get_data(pamh, DATA_NAME, &existing) == PAM_SUCCESS && existing)
                 return PAM_SUCCESS;     /* already boxed by this handle */
 
+        t = now_usec();
         r = ident_lookup(user, &id, &idwhy);
         if (r < 0)
-                return deny(pamh, ident_name_valid(user) ? user : "(invalid)", "step=identity: %s",
+                return deny(pamh, ident_name_valid(user) ? user : "(invalid)", (uid_t)-1, "step=identity: %s",
                             idwhy ? idwhy : strerror(-r));
+        debug_step(pamh, &a, id.name, "-", "identity", t);
 
+        t = now_usec();
         r = policy_load(a.config, &pol);
         if (r < 0) {
                 /* Fail closed, except for root and users the readable part of
                  * the policy names exempt: they must always be able to log in
                  * and repair it. */
                 if (id.uid == 0 || policy_is_exempt(&pol, &id)) {
-                        pam_syslog(pamh, LOG_WARNING, "policy %s is invalid (%s); exempt user=%s let in unboxed",
-                                   a.config, pol.n_errors ? pol.errors[0] : strerror(-r), id.name);
+                        pam_syslog(pamh, LOG_WARNING,
+                                   "event=exempt-despite-invalid-policy user=%s uid=%u service=%s pid=%d policy %s: %s",
+                                   id.name, (unsigned)id.uid, item(pamh, PAM_SERVICE), (int)getpid(), a.config,
+                                   pol.n_errors ? pol.errors[0] : strerror(-r));
                         ret = PAM_SUCCESS;
                 } else
-                        ret = deny(pamh, id.name, "policy %s is invalid: %s", a.config,
+                        ret = deny(pamh, id.name, id.uid, "step=policy object=%s: invalid: %s", a.config,
                                    pol.n_errors ? pol.errors[0] : strerror(-r));
                 goto out;
         }
+        debug_step(pamh, &a, id.name, "-", "policy", t);
         if (policy_is_exempt(&pol, &id)) {
                 if (a.debug)
-                        pam_syslog(pamh, LOG_DEBUG, "user=%s is exempt", id.name);
+                        pam_syslog(pamh, LOG_DEBUG, "event=exempt user=%s", id.name);
                 ret = PAM_SUCCESS;
                 goto out;
         }
         policy_resolve(&pol, &id, &res);
         if (!policy_wants_box(&res)) {
                 if (a.debug)
-                        pam_syslog(pamh, LOG_DEBUG, "user=%s: box = no", id.name);
+                        pam_syslog(pamh, LOG_DEBUG, "event=not-boxed user=%s reason=box-no", id.name);
                 ret = PAM_SUCCESS;
                 goto out;
         }
         r = policy_build_spec(&res, &id, &spec, &why);
         if (r < 0) {
-                ret = deny(pamh, id.name, "policy %s: %s", a.config, why ? why : strerror(-r));
+                ret = deny(pamh, id.name, id.uid, "step=policy object=%s: %s", a.config, why ? why : strerror(-r));
                 goto out;
         }
+        spec.debug = a.debug;
         ret = open_box(pamh, &a, &id, &spec);
 out:
         box_spec_done(&spec);
@@ -519,10 +554,9 @@ NSBOX_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, c
         st = (struct session_state *)data;
         r = restore_namespaces(st);
         if (r < 0)
-                pam_syslog(pamh, LOG_ERR, "box=%s step=leave: %s", st->id, strerror(-r));
-        send_close(pamh, st->cookie);
-        if (a.debug)
-                pam_syslog(pamh, LOG_DEBUG, "box=%s session closed", st->id);
+                pam_syslog(pamh, LOG_ERR, "event=leave-failed box=%s service=%s pid=%d step=leave: %s", st->id,
+                           item(pamh, PAM_SERVICE), (int)getpid(), strerror(-r));
+        send_close(st->cookie);
         pam_set_data(pamh, DATA_NAME, NULL, NULL);
         return r < 0 ? PAM_SESSION_ERR : PAM_SUCCESS;
 }

@@ -90,7 +90,7 @@ $B/tests/pamthreads nsbox-threads alice $W/bin/probe > $out
 status=$?
 check login/threaded-app "a multithreaded PAM application opens and closes a boxed session (status $status)" \
         test $status = 0 -a -s $out
-check login/threaded-leave "the thread left the box cleanly" not grep -q 'nsbox-threads:session.*step=leave' $W/out/syslog
+check login/threaded-leave "the thread left the box cleanly" not grep -q 'event=leave-failed.*service=nsbox-threads' $W/out/syslog
 check login/threaded-boxed "its session is boxed" test "$(value init_comm $out)" = nsbox-init
 check login/threaded-homes "and sees only alice's home" test "$(value homes $out)" = "alice "
 
@@ -106,5 +106,5 @@ check login/close-returns-uts "after close, the hostname is the world's again" t
 check login/close-returns-mnt "after close, /home shows every home again" test "$(value homes $out)" = "alice bob carol "
 
 # The module really ran for the service asked for (not libpam's "other").
-check login/module-ran "each service logged a join" \
-        bash -c "for s in nsbox-pamtester su runuser login sshd; do grep -q \"pam_nsbox(\$s:session).*joined\" $W/out/syslog || exit 1; done"
+check login/module-ran "each service's session was joined (so the module ran for it)" \
+        bash -c "for s in nsbox-pamtester su runuser login sshd; do grep -q \"event=join .* service=\$s \" $W/out/syslog || exit 1; done"

@@ -44,13 +44,13 @@ for c in "${cases[@]}"; do
         write_policy "$good"
         bash -c "${rest#*|}"
         chmod -f go-w $D/*.conf 2>/dev/null
-        lines_before=$(grep -c 'session denied for user=alice' $W/out/syslog)
+        lines_before=$(grep -c 'event=denied user=alice ' $W/out/syslog)
         ! $NSBOX check >$W/out/check.out 2>&1
         check $t/check "nsbox check fails and names a problem ($(head -c 200 $W/out/check.out))" \
                 test $? = 0 -a -s $W/out/check.out
         check $t/su-denied "su to alice is refused" bash -c "! su alice -c true 2>/dev/null"
         check $t/one-log-line "exactly one denial line for that login" \
-                test "$(grep -c 'session denied for user=alice' $W/out/syslog)" = $((lines_before + 1))
+                test "$(grep -c 'event=denied user=alice ' $W/out/syslog)" = $((lines_before + 1))
         check $t/root-gets-in "root still gets a session" su root -c true
         if [ $global = yes ]; then
                 check $t/exempt-gets-in "carol, exempt through admins, still gets in" su carol -c true
@@ -79,7 +79,7 @@ check all-ways/login-denied-shell "no shell of alice ran" test ! -e /home/alice/
 check all-ways/login-root "login as root succeeds" login_run root "true"
 rm -f $D/*
 
-grep 'session denied for user=alice' $W/out/syslog | tail -n 3 | sed 's/^/   log: /'
+grep 'event=denied user=alice ' $W/out/syslog | tail -n 3 | sed 's/^/   log: /'
 rm -rf /etc/security/nsbox.conf /etc/security/real.conf $D/*
 write_policy "$good"
 
@@ -90,7 +90,7 @@ chmod 0644 $D/50-bind.conf
 mounts_before=$(wc -l < /proc/self/mountinfo)
 check setup-fails/denied "a login whose bind source is missing is refused" bash -c "! su alice -c true 2>/dev/null"
 check setup-fails/log "the log names the step, the object and the error" \
-        grep -q 'session denied for user=alice: step=bind object=/srv/does-not-exist: No such file or directory' $W/out/syslog
+        grep -q 'event=denied user=alice uid=2001 service=su .* step=bind object=/srv/does-not-exist: No such file or directory' $W/out/syslog
 check setup-fails/no-box "no box remains" wait_for 20 no_boxes
 check setup-fails/no-init "no init remains" wait_for 20 no_init
 check setup-fails/mounts "the world's mounts are unchanged" test "$(wc -l < /proc/self/mountinfo)" = "$mounts_before"

@@ -103,7 +103,7 @@ check root/no-session-mounts "nsbox root cannot mount over /etc in the session's
         test "$(value root_etc $out)" != 0 -a "$(value etc_after $out)" = intact
 check root/setuid-safe "su still reads the real /etc: setuid programs stay safe" \
         bash -c "su alice -c 'su -c true carol' </dev/null >/dev/null 2>&1"
-check root/audit "nsbox root is logged" grep -q 'nsbox root for alice (uid 2001)' $W/out/syslog
+check root/audit "nsbox root is logged" grep -q 'event=root box=[0-9a-f]* user=alice uid=2001 service=nsbox-root .*caller_uid=2001' $W/out/syslog
 
 # PID 1 holds nothing worth stealing, and cannot be traced or read, not
 # even by box root.

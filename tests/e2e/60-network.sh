@@ -66,7 +66,7 @@ check net/tcp6 "and over IPv6" grep -q '^tcp6=ok' $out
 check net/tcp6-peer "the host sees the box's IPv6 address" grep -q '^fd00:213::2 alice6' $W/out/host6.log
 check net/nat "with nat, the box reaches the upstream network" grep -q '^nat=ok' $out
 check net/nat-peer "the upstream listener sees the host's address as the peer" grep -q '^192.0.2.1 alice-nat' $W/out/upstream.log
-check net/host-end-name "the host end was named nsb<ID>" grep -q "enabled IPv4 forwarding\|started" $W/out/syslog
+check net/start-record "the start record names the leased addresses" grep -q "event=start .* addresses=10.213.0.2,fd00:213::2" $W/out/syslog
 check net/forwarding-logged "switching on forwarding for nat was logged" grep -q 'enabled IPv. forwarding: a box.s policy asks for nat' $W/out/syslog
 check net/teardown-links "after logout the host's interface list is as before" wait_for 20 bash -c "[ \"\$(ip -br link | awk '{print \$1}' | sort)\" = \"$links_before\" ]"
 check net/teardown-routes "and its routes" test "$(routes)" = "$routes_before"
