@@ -20,7 +20,9 @@ LIB_SRC    := $(wildcard lib/*.c)
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 HELPER_SRC := $(wildcard helper/*.c)
 HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
-HDRS       := $(wildcard lib/*.h helper/*.h)
+CLI_SRC    := $(wildcard cli/*.c)
+CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
+HDRS       := $(wildcard lib/*.h helper/*.h cli/*.h)
 
 all: $(B)/pam_nsbox.so $(B)/nsbox-helper $(B)/nsbox
 
@@ -39,8 +41,8 @@ $(B)/pam_nsbox.so: $(B)/pam_nsbox/pam_nsbox.o $(B)/libnsbox.a pam_nsbox/pam_nsbo
 $(B)/nsbox-helper: $(HELPER_OBJ) $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap -lnftables
 
-$(B)/nsbox: $(B)/cli/nsbox.o $(B)/libnsbox.a
-	$(CC) $(LDFLAGS) -pie -o $@ $< $(B)/libnsbox.a -liniparser -lmnl -lcap
+$(B)/nsbox: $(CLI_OBJ) $(B)/libnsbox.a
+	$(CC) $(LDFLAGS) -pie -o $@ $(CLI_OBJ) $(B)/libnsbox.a -liniparser -lmnl -lcap
 
 # ---- tests --------------------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

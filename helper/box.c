@@ -97,7 +97,7 @@ static const char *clean(const char *in, char *out, size_t size)
         for (; in && in[i] && i + 1 < size; i++) {
                 char ch = in[i];
                 bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                          strchr("._:/@+=-", ch);
+                          strchr("._:/@+=,-", ch);
                 out[i] = ok ? ch : '_';
         }
         out[i] = '\0';
@@ -603,7 +603,9 @@ void box_list(struct client *c)
         for (struct box *b = boxes; b; b = b->next) {
                 struct box_info bi;
 
-                if (b->state != BOX_RUNNING)
+                /* A stopping box still holds its processes and resources:
+                 * it is listed until its init is gone. */
+                if (b->state == BOX_STARTING)
                         continue;
                 fill_info(b, &bi);
                 if (proto_put_boxinfo(m, &bi) < 0)

@@ -188,7 +188,7 @@ _Noreturn void box_init_run(const struct box_spec *s, int sync_fd, int userns_fd
                 report_and_die(sync_fd, &err);
         }
         if (s->debug)
-                timing_add("drop-privileges", userns_fd >= 0 ? "user namespace" : "uid", now_usec() - t);
+                timing_add("drop-privileges", userns_fd >= 0 ? "userns" : "uid", now_usec() - t);
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);

@@ -547,7 +547,7 @@ int views_apply(const struct box_spec *s, struct step_error *err)
         if (r < 0)
                 goto out;
         if (s->debug)
-                timing_add("sources", "binds and home", now_usec() - t);
+                timing_add("sources", "binds,home", now_usec() - t);
         qsort(p->ops, p->n, sizeof(p->ops[0]), op_cmp);
         for (size_t i = 0; r >= 0 && i < p->n; i++) {
                 struct op *o = &p->ops[i];

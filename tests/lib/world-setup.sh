@@ -42,7 +42,7 @@ umount -l $W/hostdev
 "$W/build/tests/logsink" /dev/log $W/out/syslog &
 
 # Users: alice and bob are boxed, carol is exempt through the admins group,
-# dave has no home.  Shadow entries are "*": no password, not locked.
+# dave has no home, erin's home is outside /home.  Shadow entries are "*": no password, not locked.
 cat > $W/etc/passwd <<'P'
 root:x:0:0:root:/root:/bin/bash
 daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
@@ -52,6 +52,7 @@ alice:x:2001:2001:Alice:/home/alice:/bin/bash
 bob:x:2002:2002:Bob:/home/bob:/bin/bash
 carol:x:2003:2003:Carol:/home/carol:/bin/bash
 dave:x:2004:2004:Dave:/home/dave:/bin/bash
+erin:x:2005:2005:Erin:/srv/erin:/bin/bash
 P
 cat > $W/etc/group <<'G'
 root:x:0:
@@ -62,6 +63,7 @@ alice:x:2001:
 bob:x:2002:
 carol:x:2003:
 dave:x:2004:
+erin:x:2005:
 boxed:x:2100:alice,bob
 admins:x:2101:carol
 G

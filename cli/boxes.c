@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nsbox list, show, enter, stop: the live boxes, through the helper. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/capability.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "cli.h"
+#include "policy.h"
+#include "util.h"
+
+#define STOP_WAIT_MS 10000
+
+struct box_list {
+        struct box_info *v;
+        size_t n;
+};
+
+static int collect(const struct box_info *bi, void *userdata)
+{
+        struct box_list *l = userdata;
+        struct box_info *n = realloc(l->v, (l->n + 1) * sizeof(*n));
+
+        if (!n)
+                return -ENOMEM;
+        n[l->n++] = *bi;
+        l->v = n;
+        return 0;
+}
+
+/* Every live box; none when no helper runs. */
+static int fetch_boxes(struct box_list *ret)
+{
+        struct msg *m = malloc(sizeof(*m));
+        struct box_list l = {};
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        msg_init(m, MSG_LIST);
+        r = helper_request(m, m, NULL);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                r = 0;
+        else if (r == 0)
+                r = proto_parse_list(m, collect, &l);
+        free(m);
+        if (r < 0) {
+                free(l.v);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+static int report(const char *cmd, int r)
+{
+        if (r == -EACCES || r == -EPERM)
+                fprintf(stderr, "nsbox %s: %s: permission denied (run as root)\n", cmd, NSBOX_SOCKET);
+        else
+                fprintf(stderr, "nsbox %s: %s\n", cmd, strerror(-r));
+        return EXIT_INVALID;
+}
+
+int resolve_boxes(const char *cmd, const char *target, struct box_info **ret, size_t *ret_n)
+{
+        struct box_list l = {}, m = {};
+        int r = fetch_boxes(&l);
+
+        if (r < 0)
+                return report(cmd, r);
+        for (size_t i = 0; i < l.n; i++)
+                if (strcmp(l.v[i].id, target) == 0 || strcmp(l.v[i].user, target) == 0)
+                        collect(&l.v[i], &m);
+        free(l.v);
+        if (m.n == 0) {
+                fprintf(stderr, "nsbox %s: no box is called or belongs to '%s'\n", cmd, target);
+                return EXIT_INVALID;
+        }
+        *ret = m.v;
+        *ret_n = m.n;
+        return EXIT_OK;
+}
+
+static void ns_text(unsigned ns, char *buf, size_t size)
+{
+        _cleanup_free_ char *s = NULL;
+
+        snprintf(buf, size, "%s", namespaces_format(ns, &s) == 0 ? s : "?");
+}
+
+/* ---- list ----------------------------------------------------------------- */
+
+static void print_list_json(const struct box_info *bi, bool first)
+{
+        char ns[64];
+
+        ns_text(bi->namespaces, ns, sizeof(ns));
+        printf("%s\n  {\"id\": \"%s\", \"user\": ", first ? "" : ",", bi->id);
+        json_str(stdout, bi->user);
+        printf(", \"uid\": %u, \"pid\": %u, \"sessions\": %u, \"share\": \"%s\", \"namespaces\": \"%s\", "
+               "\"created\": %llu, \"addresses\": [",
+               bi->uid, bi->pid, bi->sessions, share_to_string(bi->share), ns, (unsigned long long)bi->created);
+        for (size_t i = 0, k = 0; i < 2; i++)
+                if (bi->addresses[i][0])
+                        printf("%s\"%s\"", k++ ? ", " : "", bi->addresses[i]);
+        printf("]}");
+}
+
+int cmd_list(int argc, char **argv)
+{
+        struct box_list l = {};
+        bool json = false;
+        int r;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--json") == 0)
+                        json = true;
+                else
+                        return usage_of("list", stderr, EXIT_USAGE);
+        }
+        r = fetch_boxes(&l);
+        if (r < 0)
+                return report("list", r);
+        if (json) {
+                printf("[");
+                for (size_t i = 0; i < l.n; i++)
+                        print_list_json(&l.v[i], i == 0);
+                printf("%s]\n", l.n ? "\n" : "");
+        } else {
+                printf("%-8s  %-16s %7s %8s %8s  %-7s %7s  %-26s %s\n", "ID", "USER", "UID", "PID", "SESSIONS",
+                       "SHARE", "AGE", "NAMESPACES", "ADDRESSES");
+                for (size_t i = 0; i < l.n; i++) {
+                        const struct box_info *bi = &l.v[i];
+                        long age = (long)(time(NULL) - (time_t)bi->created);
+                        char ns[64];
+
+                        ns_text(bi->namespaces, ns, sizeof(ns));
+                        printf("%-8s  %-16s %7u %8u %8u  %-7s %6lds  %-26s %s %s\n", bi->id, bi->user, bi->uid, bi->pid,
+                               bi->sessions, share_to_string(bi->share), age < 0 ? 0 : age, ns,
+                               bi->addresses[0][0] ? bi->addresses[0] : "-", bi->addresses[1]);
+                }
+        }
+        free(l.v);
+        return EXIT_OK;
+}
+
+/* ---- show ----------------------------------------------------------------- */
+
+struct kv {
+        const char *key;
+        char *value;
+};
+
+static void add_kv(struct kv *v, size_t *n, const char *key, const char *fmt, ...) _printf_(4, 5);
+static void add_kv(struct kv *v, size_t *n, const char *key, const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        v[*n].key = key;
+        v[(*n)++].value = s;
+}
+
+static char *paths_text(const struct spec_path *p, size_t n)
+{
+        char *s = strdup("");
+
+        for (size_t i = 0; s && i < n; i++) {
+                char *t = NULL;
+                if (asprintf(&t, "%s%s%s%s", s, i ? " " : "", p[i].optional ? "-" : "", p[i].path) < 0)
+                        t = NULL;
+                free(s);
+                s = t;
+        }
+        return s;
+}
+
+/* The policy as the box was built with it, key by key. */
+static size_t spec_kvs(const struct box_spec *s, struct kv *v)
+{
+        size_t n = 0;
+        char ns[64], *t = NULL, *caps;
+
+        ns_text(s->namespaces, ns, sizeof(ns));
+        add_kv(v, &n, "namespaces", "%s", ns);
+        add_kv(v, &n, "share", "%s", share_to_string(s->share));
+        add_kv(v, &n, "linger", "%u", s->linger);
+        add_kv(v, &n, "propagation", "%s", propagation_to_string(s->propagation));
+        add_kv(v, &n, "private_tmp", "%s", s->private_tmp ? "yes" : "no");
+        add_kv(v, &n, "hide_homes", "%s", s->hide_homes ? "yes" : "no");
+        t = paths_text(s->read_only, s->n_read_only);
+        add_kv(v, &n, "read_only", "%s", t ? t : "");
+        free(t);
+        t = paths_text(s->inaccessible, s->n_inaccessible);
+        add_kv(v, &n, "inaccessible", "%s", t ? t : "");
+        free(t);
+        t = strdup("");
+        for (size_t i = 0; t && i < s->n_binds; i++) {
+                char *u = NULL;
+                if (asprintf(&u, "%s%s%s%s:%s%s", t, i ? " " : "", s->binds[i].optional ? "-" : "", s->binds[i].src,
+                             s->binds[i].dst, s->binds[i].ro ? ":ro" : "") < 0)
+                        u = NULL;
+                free(t);
+                t = u;
+        }
+        add_kv(v, &n, "bind", "%s", t ? t : "");
+        free(t);
+        add_kv(v, &n, "hostname", "%s", s->hostname ? s->hostname : "");
+        add_kv(v, &n, "user_root", "%s", s->user_root ? "yes" : "no");
+        add_kv(v, &n, "no_new_privs", "%s", s->no_new_privs ? "yes" : "no");
+        caps = strdup(s->cap_bounding ? (s->cap_keep ? "" : "none") : "");
+        for (cap_value_t c = 0; caps && c < 64; c++)
+                if (s->cap_bounding && (s->cap_keep & (1ULL << c))) {
+                        char *name = cap_to_name(c), *u = NULL;
+                        if (asprintf(&u, "%s%s%s", caps, caps[0] ? "," : "", name ? name : "?") < 0)
+                                u = NULL;
+                        cap_free(name);
+                        free(caps);
+                        caps = u;
+                }
+        add_kv(v, &n, "capability_bounding", "%s", caps ? caps : "");
+        free(caps);
+        add_kv(v, &n, "network", "%s", network_to_string(s->network));
+        if (s->network == NET_VETH) {
+                add_kv(v, &n, "nat", "%s", s->nat ? "yes" : "no");
+                add_kv(v, &n, "isolate", "%s", s->isolate ? "yes" : "no");
+                add_kv(v, &n, "bridge", "%s", s->bridge ? s->bridge : "");
+                add_kv(v, &n, "gateway", "%s%s%s", s->gateway4 ? s->gateway4 : "",
+                       s->gateway4 && s->gateway6 ? " " : "", s->gateway6 ? s->gateway6 : "");
+                add_kv(v, &n, "pool4", "%s", s->pool4 ? s->pool4 : "");
+                add_kv(v, &n, "pool6", "%s", s->pool6 ? s->pool6 : "");
+        }
+        t = strdup("");
+        for (size_t i = 0; t && i < s->n_dns; i++) {
+                char *u = NULL;
+                if (asprintf(&u, "%s%s%s", t, i ? " " : "", s->dns[i]) < 0)
+                        u = NULL;
+                free(t);
+                t = u;
+        }
+        add_kv(v, &n, "dns", "%s", t ? t : "");
+        free(t);
+        return n;
+}
+
+struct proc_entry {
+        int host_pid, box_pid;
+        unsigned uid;
+        char comm[64];
+};
+
+/* The box's processes: those in its init's PID namespace. */
+static size_t box_processes(pid_t init, struct proc_entry *out, size_t max)
+{
+        char path[64];
+        struct stat ns;
+        size_t n = 0;
+        DIR *d;
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)init);
+        if (stat(path, &ns) < 0 || !(d = opendir("/proc")))
+                return 0;
+        for (struct dirent *de; n < max && (de = readdir(d));) {
+                char line[256];
+                struct stat st;
+                FILE *f;
+                int pid = atoi(de->d_name);
+
+                if (pid <= 0)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+                if (stat(path, &st) < 0 || st.st_ino != ns.st_ino || st.st_dev != ns.st_dev)
+                        continue;
+                out[n] = (struct proc_entry){ .host_pid = pid };
+                snprintf(path, sizeof(path), "/proc/%d/status", pid);
+                f = fopen(path, "re");
+                while (f && fgets(line, sizeof(line), f)) {
+                        if (strncmp(line, "Name:", 5) == 0)
+                                sscanf(line + 5, " %63s", out[n].comm);
+                        else if (strncmp(line, "Uid:", 4) == 0)
+                                sscanf(line + 4, " %u", &out[n].uid);
+                        else if (strncmp(line, "NSpid:", 6) == 0) {
+                                char *last = strrchr(line, '\t');
+                                out[n].box_pid = last ? atoi(last + 1) : 0;
+                        }
+                }
+                if (f)
+                        fclose(f);
+                n++;
+        }
+        closedir(d);
+        return n;
+}
+
+static void show_one(const struct show_reply *r, bool json, bool first)
+{
+        const struct box_info *bi = &r->info;
+        struct kv kvs[40];
+        struct proc_entry procs[256];
+        size_t nk = spec_kvs(&r->spec, kvs), np = box_processes((pid_t)bi->pid, procs, ARRAY_SIZE(procs));
+        char path[64], line[4096], created[32];
+        time_t ct = (time_t)bi->created;
+        FILE *mi;
+
+        strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S", localtime(&ct));
+        snprintf(path, sizeof(path), "/proc/%u/mountinfo", bi->pid);
+        mi = fopen(path, "re");
+        if (json) {
+                printf("%s{\"id\": \"%s\", \"user\": ", first ? "" : ",\n", bi->id);
+                json_str(stdout, bi->user);
+                printf(", \"uid\": %u, \"pid\": %u, \"created\": %llu, \"policy\": {", bi->uid, bi->pid,
+                       (unsigned long long)bi->created);
+                for (size_t i = 0; i < nk; i++) {
+                        printf("%s\"%s\": ", i ? ", " : "", kvs[i].key);
+                        json_str(stdout, kvs[i].value);
+                }
+                printf("}, \"sessions\": [");
+                for (size_t i = 0; i < r->n_sessions; i++) {
+                        const struct session_entry *se = &r->sessions[i];
+                        printf("%s{\"service\": ", i ? ", " : "");
+                        json_str(stdout, se->service);
+                        printf(", \"tty\": ");
+                        json_str(stdout, se->tty);
+                        printf(", \"rhost\": ");
+                        json_str(stdout, se->rhost);
+                        printf(", \"pid\": %u, \"created\": %llu}", se->pid, (unsigned long long)se->created);
+                }
+                printf("], \"mounts\": [");
+                for (bool firstm = true; mi && fgets(line, sizeof(line), mi); firstm = false) {
+                        char mp[2048];
+                        if (sscanf(line, "%*s %*s %*s %*s %2047s", mp) != 1)
+                                continue;
+                        printf("%s", firstm ? "" : ", ");
+                        json_str(stdout, mp);
+                }
+                printf("], \"processes\": [");
+                for (size_t i = 0; i < np; i++) {
+                        printf("%s{\"pid\": %d, \"box_pid\": %d, \"uid\": %u, \"comm\": ", i ? ", " : "",
+                               procs[i].host_pid, procs[i].box_pid, procs[i].uid);
+                        json_str(stdout, procs[i].comm);
+                        printf("}");
+                }
+                printf("]}");
+        } else {
+                printf("box %s\n  user        %s (uid %u)\n  init        pid %u on the host\n  created     %s\n",
+                       bi->id, bi->user, bi->uid, bi->pid, created);
+                printf("  addresses   %s %s\n", bi->addresses[0][0] ? bi->addresses[0] : "-", bi->addresses[1]);
+                printf("policy\n");
+                for (size_t i = 0; i < nk; i++)
+                        printf("  %-19s = %s\n", kvs[i].key, kvs[i].value ? kvs[i].value : "");
+                printf("sessions (%zu)\n", r->n_sessions);
+                for (size_t i = 0; i < r->n_sessions; i++) {
+                        const struct session_entry *se = &r->sessions[i];
+                        time_t st = (time_t)se->created;
+                        char when[16];
+
+                        strftime(when, sizeof(when), "%H:%M:%S", localtime(&st));
+                        printf("  service=%s tty=%s rhost=%s login-pid=%u since %s\n", se->service[0] ? se->service : "-",
+                               se->tty[0] ? se->tty : "-", se->rhost[0] ? se->rhost : "-", se->pid, when);
+                }
+                printf("mounts (as seen inside)\n");
+                while (mi && fgets(line, sizeof(line), mi)) {
+                        char mp[2048], opts[512], type[64];
+                        const char *dash = strstr(line, " - ");
+                        if (!dash || sscanf(line, "%*s %*s %*s %*s %2047s %511s", mp, opts) != 2 ||
+                            sscanf(dash + 3, "%63s", type) != 1)
+                                continue;
+                        printf("  %-30s %-10s %s\n", mp, type, opts);
+                }
+                printf("processes (%zu)\n  %8s %8s %6s  %s\n", np, "HOST-PID", "BOX-PID", "UID", "COMMAND");
+                for (size_t i = 0; i < np; i++)
+                        printf("  %8d %8d %6u  %s\n", procs[i].host_pid, procs[i].box_pid, procs[i].uid, procs[i].comm);
+        }
+        if (mi)
+                fclose(mi);
+        for (size_t i = 0; i < nk; i++)
+                free(kvs[i].value);
+}
+
+int cmd_show(int argc, char **argv)
+{
+        struct box_info *boxes = NULL;
+        const char *target = NULL;
+        bool json = false;
+        size_t n = 0;
+        int r;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--json") == 0)
+                        json = true;
+                else if (!target && argv[i][0] != '-')
+                        target = argv[i];
+                else
+                        return usage_of("show", stderr, EXIT_USAGE);
+        }
+        if (!target)
+                return usage_of("show", stderr, EXIT_USAGE);
+        r = resolve_boxes("show", target, &boxes, &n);
+        if (r != EXIT_OK)
+                return r;
+        if (json)
+                printf("[");
+        for (size_t i = 0; i < n; i++) {
+                struct msg *m = malloc(sizeof(*m));
+                struct show_reply sr = {};
+
+                if (!m)
+                        return EXIT_INVALID;
+                msg_init(m, MSG_SHOW);
+                r = proto_put_box_id(m, boxes[i].id);
+                if (r == 0)
+                        r = helper_request(m, m, NULL);
+                if (r == 0 && msg_type(m) == MSG_ERROR)
+                        r = -ENOENT;
+                if (r == 0)
+                        r = proto_parse_show(m, &sr);
+                free(m);
+                if (r < 0) {
+                        fprintf(stderr, "nsbox show: box %s: %s\n", boxes[i].id, strerror(-r));
+                        free(boxes);
+                        return EXIT_INVALID;
+                }
+                show_one(&sr, json, i == 0);
+                show_reply_done(&sr);
+        }
+        if (json)
+                printf("]\n");
+        free(boxes);
+        return EXIT_OK;
+}
+
+/* ---- enter ---------------------------------------------------------------- */
+
+static int ns_flags(unsigned ns)
+{
+        return CLONE_NEWNS | ((ns & NS_PID) ? CLONE_NEWPID : 0) | ((ns & NS_UTS) ? CLONE_NEWUTS : 0) |
+               ((ns & NS_IPC) ? CLONE_NEWIPC : 0) | ((ns & NS_NET) ? CLONE_NEWNET : 0);
+}
+
+int cmd_enter(int argc, char **argv)
+{
+        struct box_info *boxes = NULL;
+        const char *target = NULL, *as = NULL;
+        struct passwd *pw;
+        char **cmd = NULL;
+        size_t n = 0;
+        int pidfd = -1, status, r;
+        struct msg *m;
+        pid_t pid;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0) {
+                        cmd = argv + i + 1;
+                        break;
+                } else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
+                        as = argv[++i];
+                else if (!target && argv[i][0] != '-')
+                        target = argv[i];
+                else
+                        return usage_of("enter", stderr, EXIT_USAGE);
+        }
+        if (!target || (cmd && !cmd[0]))
+                return usage_of("enter", stderr, EXIT_USAGE);
+        if (geteuid() != 0) {
+                fprintf(stderr, "nsbox enter: only root may enter a box\n");
+                return EXIT_INVALID;
+        }
+        /* Who to be is looked up in the host's view, before entering. */
+        pw = getpwnam(as ? as : "root");
+        if (!pw) {
+                fprintf(stderr, "nsbox enter: no such user '%s'\n", as ? as : "root");
+                return EXIT_INVALID;
+        }
+        r = resolve_boxes("enter", target, &boxes, &n);
+        if (r != EXIT_OK)
+                return r;
+        if (n > 1) {
+                fprintf(stderr, "nsbox enter: %s has %zu boxes; name one:", target, n);
+                for (size_t i = 0; i < n; i++)
+                        fprintf(stderr, " %s", boxes[i].id);
+                fprintf(stderr, "\n");
+                free(boxes);
+                return EXIT_INVALID;
+        }
+        m = malloc(sizeof(*m));
+        if (!m)
+                return EXIT_INVALID;
+        msg_init(m, MSG_ENTER);
+        r = proto_put_box_id(m, boxes[0].id);
+        if (r == 0)
+                r = helper_request(m, m, &pidfd);
+        if (r == 0 && (msg_type(m) != MSG_OK || pidfd < 0))
+                r = -ENOENT;
+        free(m);
+        /* The helper hands over the init's pidfd: it names that very box,
+         * whatever happened to PIDs meanwhile. */
+        if (r < 0 || setns(pidfd, ns_flags(boxes[0].namespaces)) < 0) {
+                fprintf(stderr, "nsbox enter: box %s: %s\n", boxes[0].id, strerror(r < 0 ? -r : errno));
+                free(boxes);
+                return EXIT_INVALID;
+        }
+        close(pidfd);
+        setenv("NSBOX_ID", boxes[0].id, 1);
+        free(boxes);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+        pid = fork();
+        if (pid == 0) {
+                char *shell_argv[2] = { pw->pw_shell && *pw->pw_shell ? pw->pw_shell : (char *)"/bin/sh", NULL };
+
+                signal(SIGINT, SIG_DFL);
+                signal(SIGQUIT, SIG_DFL);
+                if (chdir("/") < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+                    setuid(pw->pw_uid) < 0) {
+                        fprintf(stderr, "nsbox enter: cannot become %s: %m\n", pw->pw_name);
+                        _exit(EXIT_INVALID);
+                }
+                setenv("HOME", pw->pw_dir, 1);
+                setenv("USER", pw->pw_name, 1);
+                setenv("LOGNAME", pw->pw_name, 1);
+                setenv("SHELL", shell_argv[0], 1);
+                if (!cmd)
+                        cmd = shell_argv;
+                execvp(cmd[0], cmd);
+                fprintf(stderr, "nsbox enter: %s: %m\n", cmd[0]);
+                _exit(127);
+        }
+        if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+                fprintf(stderr, "nsbox enter: %m\n");
+                return EXIT_INVALID;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- stop ----------------------------------------------------------------- */
+
+static bool box_alive(const char *id)
+{
+        struct box_list l = {};
+        bool alive = false;
+
+        if (fetch_boxes(&l) < 0)
+                return false;
+        for (size_t i = 0; i < l.n; i++)
+                alive |= strcmp(l.v[i].id, id) == 0;
+        free(l.v);
+        return alive;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+        struct box_info *boxes = NULL;
+        const char *target = NULL;
+        bool force = false;
+        size_t n = 0;
+        int r, ret = EXIT_OK;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--force") == 0)
+                        force = true;
+                else if (!target && argv[i][0] != '-')
+                        target = argv[i];
+                else
+                        return usage_of("stop", stderr, EXIT_USAGE);
+        }
+        if (!target)
+                return usage_of("stop", stderr, EXIT_USAGE);
+        r = resolve_boxes("stop", target, &boxes, &n);
+        if (r != EXIT_OK)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                struct msg *m = malloc(sizeof(*m));
+
+                if (!m)
+                        return EXIT_INVALID;
+                msg_init(m, MSG_STOP);
+                r = proto_put_box_id(m, boxes[i].id);
+                if (r == 0 && force)
+                        r = proto_put_flags(m, F_FORCE);
+                if (r == 0)
+                        r = helper_request(m, m, NULL);
+                if (r == 0 && msg_type(m) != MSG_OK)
+                        r = -ENOENT;
+                free(m);
+                if (r < 0) {
+                        fprintf(stderr, "nsbox stop: box %s: %s\n", boxes[i].id, strerror(-r));
+                        ret = EXIT_INVALID;
+                }
+        }
+        /* Wait for the end, so that what follows sees the box gone. */
+        for (size_t i = 0; i < n; i++) {
+                unsigned long long deadline = now_usec() + STOP_WAIT_MS * 1000ULL;
+
+                while (box_alive(boxes[i].id) && now_usec() < deadline)
+                        usleep(20 * 1000);
+                if (box_alive(boxes[i].id)) {
+                        fprintf(stderr, "nsbox stop: box %s is still there after %d s\n", boxes[i].id,
+                                STOP_WAIT_MS / 1000);
+                        ret = EXIT_INVALID;
+                } else
+                        printf("stopped box %s (%s)\n", boxes[i].id, boxes[i].user);
+        }
+        free(boxes);
+        return ret;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nsbox, the admin CLI: shared pieces. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "proto.h"
+
+/* Exit codes of every command. */
+enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
+
+struct command {
+        const char *name;
+        const char *synopsis;
+        const char *help;
+        int (*run)(int argc, char **argv);
+};
+
+/* Print the command's usage to f and return code. */
+int command_usage(const struct command *c, FILE *f, int code);
+int usage_of(const char *name, FILE *f, int code);
+/* True when argv asks for --help or -h (anywhere before "--"). */
+bool wants_help(int argc, char **argv);
+
+/* One request to the helper's root-only socket.  -ENOENT/-ECONNREFUSED when
+ * no helper runs (there are no boxes then). */
+int helper_request(const struct msg *req, struct msg *reply, int *ret_fd);
+
+/* The live boxes matching BOX (an id) or USER (a user name).  Prints a
+ * one-line error and returns EXIT_INVALID when nothing matches. */
+int resolve_boxes(const char *cmd, const char *target, struct box_info **ret, size_t *ret_n);
+
+/* Print s as a JSON string. */
+void json_str(FILE *f, const char *s);
+
+int cmd_check(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_enter(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_root(int argc, char **argv);
