@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "policy.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <iniparser/iniparser.h>
@@ -607,6 +608,92 @@ static int add_key(struct policy *p, struct section *sec, const char *shown, con
         return section_set(sec, (enum key_id)k, value, p->files[p->n_files - 1]);
 }
 
+/* What iniparser does not report: binary data (it reads C strings, so a
+ * NUL would silently cut a line), and a key set twice in one section (it
+ * keeps the last without a word, which could silently weaken a policy).
+ * So the file is read once more, by us. */
+static int scan_text(struct policy *p, int fd, const char *shown)
+{
+        struct seen {
+                char *section, *key;
+                unsigned line;
+        } *seen = NULL;
+        size_t n_seen = 0;
+        _cleanup_free_ char *section = NULL, *line = NULL;
+        size_t cap = 0;
+        unsigned lineno = 0;
+        FILE *f;
+        int dfd, r = 0;
+
+        dfd = dup(fd);
+        if (dfd < 0)
+                return negative_errno();
+        if (lseek(dfd, 0, SEEK_SET) < 0) {
+                close(dfd);
+                return negative_errno();
+        }
+        f = fdopen(dfd, "re");
+        if (!f) {
+                close(dfd);
+                return -ENOMEM;
+        }
+        section = strdup("");
+        for (ssize_t len; r >= 0 && section && (len = getline(&line, &cap, f)) > 0;) {
+                char *b = line, *e;
+
+                lineno++;
+                /* iniparser reads lines as C strings: a NUL or other binary
+                 * byte would silently cut or bend what it sees. */
+                for (ssize_t i = 0; i < len; i++) {
+                        unsigned char ch = (unsigned char)line[i];
+                        if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f) {
+                                r = push_error(p, "%s: line %u holds binary data (byte 0x%02x); a policy is text", shown,
+                                               lineno, ch);
+                                goto done;
+                        }
+                }
+                while (*b == ' ' || *b == '\t')
+                        b++;
+                if (*b == '[' && (e = strchr(b, ']'))) {
+                        free(section);
+                        section = strndup(b + 1, (size_t)(e - b - 1));
+                        for (char *c = section; c && *c; c++)
+                                *c = (char)tolower((unsigned char)*c);
+                        continue;
+                }
+                if (*b == '#' || *b == ';' || !(e = strchr(b, '=')))
+                        continue;
+                while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+                        e--;
+                *e = '\0';
+                for (char *c = b; *c; c++)
+                        *c = (char)tolower((unsigned char)*c);
+                for (size_t i = 0; i < n_seen; i++)
+                        if (strcmp(seen[i].section, section) == 0 && strcmp(seen[i].key, b) == 0) {
+                                r = push_error(p, "%s: [%s] %s: set twice (lines %u and %u); keep one", shown,
+                                               section, b, seen[i].line, lineno);
+                                break;
+                        }
+                {
+                        struct seen *ns = realloc(seen, (n_seen + 1) * sizeof(*seen));
+                        if (!ns) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        seen = ns;
+                        seen[n_seen++] = (struct seen){ strdup(section), strdup(b), lineno };
+                }
+        }
+done:
+        fclose(f);
+        for (size_t i = 0; i < n_seen; i++) {
+                free(seen[i].section);
+                free(seen[i].key);
+        }
+        free(seen);
+        return r;
+}
+
 int policy_load_fd(struct policy *p, int fd, const char *shown)
 {
         char path[64];
@@ -616,6 +703,17 @@ int policy_load_fd(struct policy *p, int fd, const char *shown)
         r = strv_push(&p->files, &p->n_files, shown);
         if (r < 0)
                 return r;
+        /* Our own read first: binary data is named as such rather than as
+         * whatever iniparser would make of it. */
+        {
+                size_t before = p->n_errors;
+
+                r = scan_text(p, fd, shown);
+                if (r < 0)
+                        return r;
+                if (p->n_errors > before && strstr(p->errors[p->n_errors - 1], "binary data"))
+                        return 0;
+        }
         snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
         ini_error[0] = '\0';
         iniparser_set_error_callback(ini_error_cb);
@@ -747,6 +845,10 @@ int policy_load(const char *path, struct policy *ret)
                 return r == -EINVAL ? -EINVAL : r;
         }
         r = policy_load_fd(&p, fd, path);
+        /* A main file with no section at all is most likely truncated. */
+        if (r >= 0 && p.n_sections == 0 && p.n_errors == 0)
+                r = push_error(&p, "%s: holds no section; an empty policy is probably a truncated file (write at "
+                                   "least [default])", path);
         if (r >= 0) {
                 if (xstrdup(&copy, path) < 0)
                         r = -ENOMEM;

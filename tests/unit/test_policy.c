@@ -108,6 +108,7 @@ static void test_errors_name_file_section_key(void **state)
         expect_error("[default]\nlinger = 10s\n", "is not a number of seconds");
         expect_error("[default]\nlinger = 99999999\n", "is not a number of seconds");
         expect_error("[global]\nexempt_users = ro/ot\n", "not a valid user or group name");
+        expect_error("[default]\nbox = yes\n# comment\nBox = no\n", "[default] box: set twice (lines 2 and 4)");
 }
 
 static void test_paths_are_checked(void **state)
