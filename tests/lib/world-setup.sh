@@ -67,6 +67,10 @@ erin:x:2005:
 boxed:x:2100:alice,bob
 admins:x:2101:carol
 G
+# Two hundred more, for the stress scenarios (no homes: they need none).
+for i in $(seq -w 1 200); do
+        echo "user$i:x:$((4000 + 10#$i)):2100::/home/user$i:/bin/bash" >> $W/etc/passwd
+done
 cut -d: -f1 $W/etc/passwd | sed 's/$/:*:19000:0:99999:7:::/' > $W/etc/shadow
 cut -d: -f1 $W/etc/group | sed 's/$/:*::/' > $W/etc/gshadow
 chmod 0640 $W/etc/shadow $W/etc/gshadow
