@@ -277,6 +277,8 @@ static void box_free(struct box *b)
         free(b);
 }
 
+static void on_sync(struct watch *w, uint32_t events);
+
 static void on_init_exit(struct watch *w, uint32_t events)
 {
         struct box *b = container_of(w, struct box, pidfd);
@@ -285,11 +287,26 @@ static void on_init_exit(struct watch *w, uint32_t events)
         (void)events;
         if (waitid(P_PIDFD, (id_t)b->pidfd.fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
                 return;
+        /* Both may be ready at once: read what the init said before it
+         * died, or its reason for failing would be lost. */
+        while (b->sync.fd >= 0 && b->state == BOX_STARTING && !b->failure.error) {
+                int fd = b->sync.fd;
+                on_sync(&b->sync, EPOLLIN);
+                if (b->sync.fd == fd && !b->failure.error && b->state == BOX_STARTING)
+                        break;  /* nothing more to read */
+        }
         /* A failed setup is logged once, by the module, which knows the
          * login it denied. */
         if (b->state != BOX_STARTING)
                 audit(LOG_INFO, "end", b, &b->who, "reason=%s status=%d",
                       b->end_reason ? b->end_reason : "init-exit", si.si_status);
+        else if (!b->failure.error) {
+                /* Died without saying why: tell the waiting logins how. */
+                b->failure.error = ECHILD;
+                snprintf(b->failure.step, sizeof(b->failure.step), "init");
+                snprintf(b->failure.object, sizeof(b->failure.object), "box %s init %s %d", b->id,
+                         si.si_code == CLD_EXITED ? "exited with status" : "was killed by signal", si.si_status);
+        }
         box_free(b);
 }
 
@@ -297,10 +314,16 @@ static void on_sync(struct watch *w, uint32_t events)
 {
         struct box *b = container_of(w, struct box, sync);
         struct msg *m;
+        int r;
 
         (void)events;
         m = malloc(sizeof(*m));
-        if (!m || msg_recv(w->fd, m, NULL) < 0) {
+        r = m ? msg_recv(w->fd, m, NULL) : -ENOMEM;
+        if (r == -EAGAIN) {
+                free(m);
+                return;
+        }
+        if (r < 0) {
                 /* EOF: init is exiting; its pidfd tells the rest. */
                 free(m);
                 unwatch(w);
@@ -459,6 +482,7 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         }
         time_step(b, "clone", t);
         close(sv[1]);
+        fcntl(sv[0], F_SETFL, O_NONBLOCK);
         if (pid < 0) {
                 r = negative_errno();
                 close(sv[0]);
