@@ -47,7 +47,7 @@ $(B)/nsbox: $(CLI_OBJ) $(B)/libnsbox.a
 # ---- tests --------------------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-TOOLS    := $(B)/tests/logsink $(B)/tests/pamthreads
+TOOLS    := $(B)/tests/logsink $(B)/tests/pamthreads $(B)/tests/pamloop
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libnsbox.a
 	@mkdir -p $(dir $@)

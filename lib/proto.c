@@ -18,7 +18,11 @@ static const struct nlmsghdr *chdr(const struct msg *m)
 
 void msg_init(struct msg *m, enum msg_type type)
 {
-        struct nlmsghdr *h = mnl_nlmsg_put_header(m->buf);
+        struct nlmsghdr *h;
+
+        /* Attribute padding must not carry stale memory over the socket. */
+        memset(m->buf, 0, sizeof(m->buf));
+        h = mnl_nlmsg_put_header(m->buf);
 
         h->nlmsg_type = (uint16_t)type;
         mnl_attr_put_u32(h, A_VERSION, NSBOX_PROTO_VERSION);

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A long-lived PAM application: N full cycles of pam_start, open_session,
+ * close_session, pam_end for one user in one process, as a daemon that
+ * opens many sessions would.  Prints its fd count and resident memory after
+ * the warm-up and at the end, so a test can see whether they grow.
+ *
+ *   pamloop SERVICE USER CYCLES */
+#include <dirent.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int silent_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+        (void)n, (void)msg, (void)data;
+        *resp = NULL;
+        return PAM_CONV_ERR;
+}
+
+static int count_fds(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while (readdir(d))
+                n++;
+        closedir(d);
+        return n - 3; /* ".", "..", and the directory itself */
+}
+
+static long rss_kib(void)
+{
+        char line[256];
+        long kib = -1;
+        FILE *f = fopen("/proc/self/status", "re");
+
+        while (f && fgets(line, sizeof(line), f))
+                if (strncmp(line, "VmRSS:", 6) == 0)
+                        kib = strtol(line + 6, NULL, 10);
+        if (f)
+                fclose(f);
+        return kib;
+}
+
+int main(int argc, char **argv)
+{
+        struct pam_conv conv = { silent_conv, NULL };
+        int cycles, warmup;
+
+        if (argc != 4)
+                return 2;
+        cycles = atoi(argv[3]);
+        warmup = cycles / 10;
+        for (int i = 0; i < cycles; i++) {
+                pam_handle_t *pamh = NULL;
+
+                if (pam_start(argv[1], argv[2], &conv, &pamh) != PAM_SUCCESS)
+                        return 3;
+                if (pam_open_session(pamh, 0) != PAM_SUCCESS) {
+                        fprintf(stderr, "cycle %d: open_session failed\n", i);
+                        return 4;
+                }
+                if (pam_close_session(pamh, 0) != PAM_SUCCESS) {
+                        fprintf(stderr, "cycle %d: close_session failed\n", i);
+                        return 5;
+                }
+                pam_end(pamh, PAM_SUCCESS);
+                if (i + 1 == warmup)
+                        printf("warm fds=%d rss_kib=%ld\n", count_fds(), rss_kib());
+        }
+        printf("end fds=%d rss_kib=%ld\n", count_fds(), rss_kib());
+        return 0;
+}
