@@ -2,7 +2,13 @@
 PREFIX     ?= /usr
 LIBEXECDIR ?= $(PREFIX)/libexec/nsbox
 HELPER_PATH ?= $(LIBEXECDIR)/nsbox-helper
+# A sanitizer build lives beside the plain one, so neither reuses the
+# other's objects.
+ifeq ($(SANITIZE),1)
+B := build/sanitize
+else
 B := build
+endif
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -11,8 +17,18 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-missing-fie
            -Ilib -DNSBOX_HELPER_PATH='"$(HELPER_PATH)"'
 LDFLAGS += -Wl,-z,relro,-z,now -Wl,--as-needed
 
+# SANITIZE=1: the helper, the CLI, the test tools and the unit tests get
+# AddressSanitizer and UndefinedBehaviorSanitizer.  The PAM module cannot
+# carry ASan: its runtime would have to be preloaded into sshd, su, login
+# and everything they start.  It gets UBSan in trap mode (no runtime); its
+# code is the same lib/ code the ASan unit tests, fuzzers and the
+# ASan-built libpam loop exercise, and valgrind runs on it too.
+MOD_CFLAGS := $(CFLAGS)
 ifeq ($(SANITIZE),1)
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -U_FORTIFY_SOURCE
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+             -U_FORTIFY_SOURCE -DNSBOX_SANITIZE=1
+MOD_CFLAGS += -fsanitize=undefined -fsanitize-undefined-trap-on-error -U_FORTIFY_SOURCE
+CFLAGS  += $(SAN_FLAGS)
 LDFLAGS += -fsanitize=address,undefined
 endif
 
@@ -30,13 +46,20 @@ $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The module's own objects (see MOD_CFLAGS).
+$(B)/mod/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(MOD_CFLAGS) -c -o $@ $<
+
 $(B)/libnsbox.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/pam_nsbox.so: $(B)/pam_nsbox/pam_nsbox.o $(B)/libnsbox.a pam_nsbox/pam_nsbox.map
-	$(CC) -shared $(LDFLAGS) -Wl,--version-script=pam_nsbox/pam_nsbox.map -o $@ $< $(B)/libnsbox.a \
-	    -lpam -liniparser -lmnl -lcap
+MOD_OBJ := $(B)/mod/pam_nsbox/pam_nsbox.o $(LIB_SRC:%.c=$(B)/mod/%.o)
+
+$(B)/pam_nsbox.so: $(MOD_OBJ) pam_nsbox/pam_nsbox.map
+	$(CC) -shared $(filter-out -fsanitize=address%,$(LDFLAGS)) $(if $(SAN_FLAGS),-fsanitize=undefined) \
+	    -Wl,--version-script=pam_nsbox/pam_nsbox.map -o $@ $(MOD_OBJ) -lpam -liniparser -lmnl -lcap
 
 $(B)/nsbox-helper: $(HELPER_OBJ) $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap -lnftables
@@ -58,12 +81,47 @@ $(B)/tests/%: tests/tools/%.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpam -lpthread
 
 check: all $(UNIT_BIN) $(TOOLS)
-	tests/run
+	NSBOX_BUILD=$(B) NSBOX_SANITIZE=$(SANITIZE) tests/run
 
 # A real ssh login into a box, in a throwaway test world (as root).
 demo: all $(TOOLS)
-	tests/world bash tests/lib/demo.sh
+	NSBOX_BUILD=$(B) tests/world bash tests/lib/demo.sh
 
-.PHONY: all check demo clean
+# ---- fuzzing (clang's libFuzzer) --------------------------------------------
+# make fuzz FUZZ_SECONDS=N runs every target for N seconds from a copy of its
+# committed seed corpus; a crash fails the run and leaves the input in
+# build/fuzz/.
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= clang
+FZ           := build/fuzz
+FUZZ_TARGETS := policy expand proto
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined -DNSBOX_HELPER_PATH='"/nonexistent"'
+
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(HDRS)
+	@mkdir -p $(FZ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -liniparser -lmnl -lcap
+
+$(FZ)/gen_seeds: tests/fuzz/gen_seeds.c $(LIB_SRC) $(HDRS)
+	@mkdir -p $(FZ)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Ilib -o $@ $< $(LIB_SRC) -liniparser -lmnl -lcap
+
+fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		rm -rf $(FZ)/corpus-$$t; mkdir -p $(FZ)/corpus-$$t; \
+		cp tests/fuzz/corpus/$$t/* $(FZ)/corpus-$$t/; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+		if ! (cd $(FZ) && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+			corpus-$$t > fuzz-$$t.log 2>&1); then \
+			tail -n 40 $(FZ)/fuzz-$$t.log; echo "fuzz $$t: crashed (input saved in $(FZ))"; exit 1; \
+		fi; \
+		grep -E 'stat::number_of_executed_units' $(FZ)/fuzz-$$t.log; \
+	done
+
+# Refresh the protocol seeds from the encoder (commit the result).
+fuzz-seeds: $(FZ)/gen_seeds
+	$(FZ)/gen_seeds tests/fuzz/corpus/proto
+
+.PHONY: all check demo clean fuzz fuzz-seeds
 clean:
 	rm -rf $(B)

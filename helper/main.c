@@ -32,6 +32,23 @@
 #define MAX_USER_CLIENTS 64     /* connections on the user socket, all users */
 #define MAX_USER_CLIENTS_PER_UID 4
 
+#ifdef NSBOX_SANITIZE
+/* Sanitizer builds are for the test world only.  The module starts us
+ * with an empty environment and stdio on /dev/null, so reports go where
+ * the test world collects them.  Leak checking needs a process it may
+ * trace, which a privileged helper is not. */
+const char *__asan_default_options(void);
+const char *__ubsan_default_options(void);
+const char *__asan_default_options(void)
+{
+        return "log_path=/run/world/out/asan-helper:detect_leaks=0:abort_on_error=1";
+}
+const char *__ubsan_default_options(void)
+{
+        return "log_path=/run/world/out/ubsan-helper:print_stacktrace=1:halt_on_error=1";
+}
+#endif
+
 static int epfd = -1;
 static unsigned n_clients;
 static struct client *user_clients[MAX_USER_CLIENTS];

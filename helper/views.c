@@ -21,7 +21,7 @@
 static int fail(struct step_error *err, const char *step, const char *object, int r)
 {
         err->step = step;
-        snprintf(err->object, sizeof(err->object), "%s", object);
+        snprintf(err->object, sizeof(err->object), "%.255s", object);
         err->error = -r;
         return r;
 }
@@ -88,6 +88,55 @@ static int new_fs(const char *type, const char *mode, unsigned attrs, int *ret)
 }
 
 #define PRIVATE_ATTRS (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+
+static bool below_home(const char *path, const char *home)
+{
+        size_t n = strlen(home);
+
+        return strncmp(path, home, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* A path the admin named outside the user's own home: every directory on
+ * the way must be root's and closed to others (a root-owned sticky one
+ * like /tmp aside), or whoever may write there could swap what gets
+ * mounted into other users' boxes.  On failure err->object says which. */
+static int check_ancestors(const struct box_spec *s, const char *step, const char *path, struct step_error *err)
+{
+        _cleanup_close_ int dir = -1;
+        char prefix[1100];
+        const char *p = path;
+
+        if (below_home(path, s->home))
+                return 0;
+        dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return fail(err, step, path, negative_errno());
+        while ((p = strchr(p + 1, '/'))) {
+                struct stat st;
+                int next, r;
+                size_t len = (size_t)(p - path);
+
+                if (len >= sizeof(prefix))
+                        return fail(err, step, path, -ENAMETOOLONG);
+                memcpy(prefix, path, len);
+                prefix[len] = '\0';
+                r = open_nofollow(AT_FDCWD, prefix, O_PATH | O_DIRECTORY, &next);
+                if (r < 0)
+                        return fail(err, step, prefix, r);
+                closep(&dir);
+                dir = next;
+                if (fstat(dir, &st) < 0)
+                        return fail(err, step, prefix, negative_errno());
+                if (st.st_uid != 0 || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))) {
+                        err->step = step;
+                        snprintf(err->object, sizeof(err->object), "%.120s (on the way to %.80s) is %s", prefix, path,
+                                 st.st_uid != 0 ? "not owned by root" : "writable by group or others");
+                        err->error = EPERM;
+                        return -EPERM;
+                }
+        }
+        return 0;
+}
 
 /* ---- the list of mounts to make ----------------------------------------- */
 
@@ -182,6 +231,8 @@ static int clone_socket_dir(int tmpfd, const char *name, int *ret)
         return clone_tree(fd, "", false, ret);
 }
 
+static const char *op_name(enum op_kind k);
+
 static int prepare_sources(struct plan *p, const struct box_spec *s, struct step_error *err)
 {
         int r;
@@ -189,12 +240,21 @@ static int prepare_sources(struct plan *p, const struct box_spec *s, struct step
         for (size_t i = 0; i < p->n; i++) {
                 struct op *o = &p->ops[i];
 
+                if (o->kind == OP_BIND || o->kind == OP_RO || o->kind == OP_INACCESSIBLE) {
+                        r = check_ancestors(s, op_name(o->kind), o->path, err);
+                        if (r < 0)
+                                return r;
+                }
+
                 if (o->kind == OP_BIND) {
                         const struct spec_bind *b = &s->binds[o->src];
                         _cleanup_close_ int fd = -1;
                         struct stat st;
 
                         o->src = -1;
+                        r = check_ancestors(s, "bind", b->src, err);
+                        if (r < 0)
+                                return r;
                         r = open_nofollow(AT_FDCWD, b->src, O_PATH, &fd);
                         if (r == -ENOENT && b->optional) {
                                 o->optional = true;

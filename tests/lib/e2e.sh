@@ -7,6 +7,11 @@ W=${NSBOX_WORLD:?run through tests/world}
 B=$W/build
 NSBOX=$B/nsbox
 
+# The system's python, which every user may run (a python under root's home
+# would make every check run as a test user fail for the wrong reason).
+PY=/usr/bin/python3
+[ -x $PY ] || PY=python3
+
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 skip() { echo "SKIP $1: $2"; }

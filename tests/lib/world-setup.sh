@@ -14,7 +14,7 @@ mkdir -p $W/src $W/build $W/bin $W/etc $W/out /run/sshd
 # reachable (read-only) at a fixed place, and run from there.
 mount --bind "$REPO" $W/src
 mount -o remount,bind,ro $W/src
-mount --bind "$REPO/build" $W/build
+mount --bind "$REPO/$NSBOX_BUILD" $W/build
 mount -o remount,bind,ro $W/build
 export NSBOX_REPO=$W/src
 cd $W/src
@@ -100,4 +100,20 @@ ip link set lo up
 hostname world
 
 export NSBOX_WORLD=$W
-exec "$@"
+if [ "${NSBOX_SANITIZE:-}" != 1 ]; then
+        exec "$@"
+fi
+
+# Sanitizer run (see the Makefile for what is built how): reports go to
+# files, and any file is a failure.
+chmod 1777 $W/out      # a box's init reports as its user
+export ASAN_OPTIONS=log_path=$W/out/asan:detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=log_path=$W/out/ubsan:print_stacktrace=1:halt_on_error=1
+"$@"
+rc=$?
+for f in $W/out/asan*.[0-9]* $W/out/ubsan*.[0-9]*; do
+        [ -e "$f" ] || continue
+        echo "FAIL sanitizer/$(basename $f): $(grep -m1 -E 'ERROR|runtime error' $f)"
+        sed 's/^/   /' $f | head -30
+done
+exit $rc

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Attack 18: SIGKILL to the login, the helper or PID 1 during setup.
+# Within a second nothing of the box remains.  (210 rounds at random moments
+# run in tests/e2e/80-stress.sh; here, one of each, aimed at setup.)
+source "$NSBOX_REPO/tests/lib/e2e.sh"
+setup_pam; setup_fixtures; setup_probe; write_policy
+for target in login helper init; do
+        su alice -c 'sleep 30' &
+        login=$!
+        # right inside the setup: once the helper has the request
+        wait_for 50 bash -c "pgrep -x nsbox-init >/dev/null || pgrep -x nsbox-helper >/dev/null"
+        case $target in
+        login) kill -KILL $login ;;
+        helper) pkill -KILL -x nsbox-helper ;;
+        init) pkill -KILL -x nsbox-init ;;
+        esac
+        kill -KILL $login 2>/dev/null; wait $login 2>/dev/null
+        check attack18/$target "after SIGKILL of the $target nothing of the box remains within a second" \
+                wait_for 10 bash -c "! pgrep -x nsbox-init >/dev/null && ! pgrep -u alice >/dev/null && [ -z \"\$(ls /run/nsbox 2>/dev/null | grep -vx 'helper.lock\|helper.sock\|user.sock')\" ]"
+done
