@@ -14,6 +14,18 @@ if [ -e /etc/subuid ]; then
 else
         skip attack16/subuid "this machine has no /etc/subuid to bind over"
 fi
+# The process table is full when the helper needs to fork for the box (the
+# world's PID namespace has its own pid_max): the login is refused with a
+# log line, and nothing is half built.
+su alice -c true     # the helper runs already
+rc=$($PY $NSBOX_REPO/tests/tools/exhaust.py su alice -c true)
+check attack16/no-pids "with no pid left, the login is refused (status $rc)" test "$rc" = 1
+check attack16/no-pids-logged "with a log line naming the step" \
+        grep -q 'event=denied user=alice .*step=\(userns\|create\|init\).*Resource temporarily unavailable' $W/out/syslog
+check attack16/no-pids-clean "and nothing half built: no box" wait_for 20 no_boxes
+check attack16/no-pids-no-init "and no init" wait_for 20 no_init
+check attack16/no-pids-recovers "afterwards logins work again" su alice -c true
+
 # RLIMIT_NPROC reached by the user: the box is built by root, so the login
 # is boxed or refused, never half built.
 out=$(prlimit --nproc=1 su alice -c 'echo in' 2>&1)
