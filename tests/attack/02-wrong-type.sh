@@ -22,3 +22,6 @@ out=$(timeout 20 su alice -c 'test -p ~/ro && echo fifo; grep " /home/alice/ro "
 check attack2/fifo-read-only "a FIFO as read_only path is mounted over read-only, without hanging ($out)" \
         test "$(echo $out)" = "fifo 1"
 check attack2/clean "nothing was left" wait_for 30 no_boxes
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

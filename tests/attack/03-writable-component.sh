@@ -22,3 +22,6 @@ check attack3/root-owned-ok "with the component closed again, the (root's) path 
         bash -c "chown -R root: /srv/shared && su bob -c 'cat /srv/dst/file' | grep -q alice-owned"
 check attack3/config-dir "a group-writable nsbox.d is refused too" \
         bash -c "chmod 0775 /etc/security/nsbox.d && ! $NSBOX check >/dev/null 2>&1; r=\$?; chmod 0755 /etc/security/nsbox.d; exit \$r"
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -12,3 +12,6 @@ h=$(pgrep -x nsbox-helper)
 check attack5/clean-env "the helper's environment is only a fixed PATH" \
         test "$(tr '\0' '\n' < /proc/$h/environ)" = "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 check attack5/no-programs "no program from the poisoned PATH ran" test ! -e $W/out/pwned
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -24,3 +24,6 @@ check attack8/own-ns "alice could mount only in namespaces of her own" grep -q m
 check attack8/box-root "and as box root" grep -q mounted-as-box-root $out
 check attack8/session-etc "her session still has the real /etc/shadow" grep -qx shadow-unreadable $out
 check attack8/no-root "su did not make her root" bash -c "grep -q su-refused $out && ! grep -q BECAME-ROOT $out"
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -18,3 +18,6 @@ check attack10/made "box root could make a setuid file" grep -q made $out
 check attack10/owner "it belongs to alice on the host (box root maps to her)" grep -q '^2001 6755' $out
 check attack10/no-gain "running it gives alice nothing" grep -qx 2001 $out
 check attack10/nosuid "every private tmpfs is nosuid" grep -qx 0 <(tail -n 1 $out)
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

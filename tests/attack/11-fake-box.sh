@@ -15,3 +15,6 @@ check attack11/real-box "the login got a real box (its init is nsbox-init)" grep
 init=$(box_field alice pid 2>/dev/null)
 check attack11/helper-root "the helper that answered is root's" test "$(stat -c %u /proc/$(pgrep -x nsbox-helper | head -1))" = 0
 kill $fake 2>/dev/null; wait $fake 2>/dev/null
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

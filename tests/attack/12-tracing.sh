@@ -20,3 +20,6 @@ sys.exit(0 if libc.ptrace(16, $init, 0, 0) == 0 else 1)"
 check attack12/init-fds "PID 1 holds only its link to the helper and its signalfd" \
         test "$(ls /proc/$init/fd | wc -l)" -le 5
 kill $held; wait $held 2>/dev/null
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

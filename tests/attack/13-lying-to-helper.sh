@@ -36,3 +36,6 @@ hog=$!
 sleep 0.5
 check attack13/no-lockout "logins still work while alice holds connections open" su bob -c true
 kill $hog; wait $hog 2>/dev/null
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -14,3 +14,6 @@ if [ $have_sshd = yes ]; then
 fi
 login_run alice "ls -l /proc/self/fd > /home/alice/fd.login"
 check attack14/login "nor login's" not leaky /home/alice/fd.login
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -12,3 +12,6 @@ check attack15/no-ctty "PID 1 has no controlling terminal" test "$(awk '{print $
 check attack15/no-tty-fd "and no fd to a terminal" bash -c "! ls -l /proc/$init/fd | grep -q '/dev/\(pts\|tty\)'"
 check attack15/own-session "PID 1 leads a session of its own" test "$(awk '{print $6}' /proc/$init/stat)" = "$init"
 wait $held 2>/dev/null
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -21,3 +21,6 @@ check attack17/full-run-logged "with a log line" grep -q 'event=denied user=alic
 check attack17/full-run-root "root still gets in" su root -c true
 umount /run/nsbox
 check attack17/recovers "with room again, logins work" su alice -c true
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -18,3 +18,6 @@ for target in login helper init; do
         check attack18/$target "after SIGKILL of the $target nothing of the box remains within a second" \
                 wait_for 10 bash -c "! pgrep -x nsbox-init >/dev/null && ! pgrep -u alice >/dev/null && [ -z \"\$(ls /run/nsbox 2>/dev/null | grep -vx 'helper.lock\|helper.sock\|user.sock')\" ]"
 done
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

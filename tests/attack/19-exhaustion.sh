@@ -17,3 +17,6 @@ check attack19/all-answered "each of 200 logins was boxed or cleanly refused ($b
         test $((boxed + refused)) = 200
 check attack19/distinct "no two boxes shared an id" test "$(cat $W/out/flood.* | grep -x '[0-9a-f]\{8\}' | sort -u | wc -l)" = $boxed
 check attack19/clean "all gone afterwards" wait_for 50 no_boxes
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -48,3 +48,6 @@ wait_for 20 bash -c '! pgrep -x nsbox-helper >/dev/null'
 check args/helper-untrusted "a world-writable helper is not run" not su alice -c true
 check args/helper-untrusted-log "and the log says why" grep -q "step=start-helper object=$W/bin/helper-copy is writable by group or others" $W/out/syslog
 check args/helper-untrusted-root "root still gets in" su root -c true
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

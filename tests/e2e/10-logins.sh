@@ -108,3 +108,6 @@ check login/close-returns-mnt "after close, /home shows every home again" test "
 # The module really ran for the service asked for (not libpam's "other").
 check login/module-ran "each service's session was joined (so the module ran for it)" \
         bash -c "for s in nsbox-pamtester su runuser login sshd; do grep -q \"event=join .* service=\$s \" $W/out/syslog || exit 1; done"
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -128,3 +128,6 @@ write_policy "$good"
 out=$W/out/nested
 su alice -c "su alice -c true; echo rc=\$?" > $out 2>&1 </dev/null
 check policy/nested "su inside a box cannot build a box from the box's view" grep -q 'rc=1' $out
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -81,3 +81,6 @@ check identity/log-clean "no control character reached the project's log lines" 
         bash -c "! grep -E 'pam_nsbox|nsbox-helper' $LOG | grep -qP '\x01'"
 check identity/no-box "no box was made for any of them" no_boxes
 check identity/helper-alive "the helper is still the same" test "$(pgrep -x nsbox-helper)" = "$helper"
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

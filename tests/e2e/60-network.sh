@@ -207,3 +207,6 @@ check net/check-dns-warning "nsbox check warns when boxes cannot reach a loopbac
 umount /etc/resolv.conf
 check net/links-final "at the end the host's interfaces are the test's own only" \
         wait_for 20 bash -c "! ip -br link | grep -q '^nsb'"
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0

@@ -46,3 +46,6 @@ elif command -v valgrind >/dev/null; then
 else
         skip leaks/valgrind "valgrind is not installed"
 fi
+
+# The last check decides nothing about the exit status; a death before here does.
+exit 0
