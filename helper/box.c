@@ -83,6 +83,14 @@ unsigned box_count(void)
         return n_boxes;
 }
 
+bool box_owns_mntns(dev_t dev, ino_t ino)
+{
+        for (struct box *b = boxes; b; b = b->next)
+                if (b->mntns_ino == ino && b->mntns_dev == dev)
+                        return true;
+        return false;
+}
+
 static void unwatch(struct watch *w)
 {
         loop_del(w);

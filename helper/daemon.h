@@ -40,3 +40,4 @@ void box_enter(struct client *c, const char *id);
 void box_stop_request(struct client *c, const char *id, bool force);
 void box_stop_all(void);
 unsigned box_count(void);
+bool box_owns_mntns(dev_t dev, ino_t ino);

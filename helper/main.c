@@ -107,24 +107,22 @@ void client_fail(struct client *c, int error, const char *step, const char *obje
         free(m);
 }
 
-/* Is the peer in our own mount and PID namespaces?  A login started from
- * inside a box (su in a session) is not, and is refused: a box is built from
- * the host's view, never from another box's. */
-static bool peer_in_our_namespaces(const struct client *c)
+/* Is the peer a login from outside every box?  A login started from inside
+ * a box (su in a session) is refused: a box is built from the host's view,
+ * never from another box's.  The peer must share our PID namespace (a box
+ * has its own) and be in no box's mount namespace; its mount namespace may
+ * otherwise differ from ours (a service started with a private /tmp, say). */
+static bool peer_outside_boxes(const struct client *c)
 {
-        static const char *const kinds[] = { "mnt", "pid" };
+        char path[64];
+        struct stat a, b;
 
-        for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-                char path[64];
-                struct stat a, b;
-
-                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)c->pid, kinds[i]);
-                if (stat(path, &a) < 0)
-                        return false;
-                snprintf(path, sizeof(path), "/proc/self/ns/%s", kinds[i]);
-                if (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
-                        return false;
-        }
+        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->pid);
+        if (stat(path, &a) < 0 || stat("/proc/self/ns/pid", &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+                return false;
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c->pid);
+        if (stat(path, &a) < 0 || box_owns_mntns(a.st_dev, a.st_ino))
+                return false;
         /* The pid was read through the pidfd's process: make sure it still is. */
         return pidfd_send_signal(c->pidfd, 0, NULL, 0) == 0;
 }
@@ -149,7 +147,7 @@ static void client_request(struct client *c, struct msg *m)
                 if (r < 0)
                         return client_fail(c, -r, "request", "open");
                 r = box_spec_validate(&spec, &why);
-                if (r < 0 || shutting_down || !peer_in_our_namespaces(c)) {
+                if (r < 0 || shutting_down || !peer_outside_boxes(c)) {
                         client_fail(c, r < 0 ? -r : shutting_down ? ESHUTDOWN : EPERM,
                                     r < 0 ? "request" : shutting_down ? "helper" : "nested-login",
                                     r < 0 ? why : shutting_down ? "shutting down" : "login from inside a box");

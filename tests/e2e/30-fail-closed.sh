@@ -128,6 +128,11 @@ write_policy "$good"
 out=$W/out/nested
 su alice -c "su alice -c true; echo rc=\$?" > $out 2>&1 </dev/null
 check policy/nested "su inside a box cannot build a box from the box's view" grep -q 'rc=1' $out
+# A login from a service in a private mount namespace of its own (not a
+# box) is boxed as usual.
+out=$W/out/private-mnt
+unshare -m --propagation private su alice -c 'echo id=$NSBOX_ID' > $out 2>&1
+check policy/private-mount-ns "a login from a private mount namespace is boxed" grep -q 'id=[0-9a-f]\{8\}' $out
 
 # The last check decides nothing about the exit status; a death before here does.
 exit 0
