@@ -441,12 +441,6 @@ int cmd_show(int argc, char **argv)
 
 /* ---- enter ---------------------------------------------------------------- */
 
-static int ns_flags(unsigned ns)
-{
-        return CLONE_NEWNS | ((ns & NS_PID) ? CLONE_NEWPID : 0) | ((ns & NS_UTS) ? CLONE_NEWUTS : 0) |
-               ((ns & NS_IPC) ? CLONE_NEWIPC : 0) | ((ns & NS_NET) ? CLONE_NEWNET : 0);
-}
-
 int cmd_enter(int argc, char **argv)
 {
         struct box_info *boxes = NULL;
@@ -504,7 +498,7 @@ int cmd_enter(int argc, char **argv)
         free(m);
         /* The helper hands over the init's pidfd: it names that very box,
          * whatever happened to PIDs meanwhile. */
-        if (r < 0 || setns(pidfd, ns_flags(boxes[0].namespaces)) < 0) {
+        if (r < 0 || setns(pidfd, namespaces_clone_flags(boxes[0].namespaces)) < 0) {
                 fprintf(stderr, "nsbox enter: box %s: %s\n", boxes[0].id, strerror(r < 0 ? -r : errno));
                 free(boxes);
                 return EXIT_INVALID;

@@ -479,8 +479,7 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         /* The session's namespaces are made here, by root in the initial user
          * namespace, so that they are owned by it and not by the box's own
          * user namespace (where the user is root). */
-        args.flags = CLONE_PIDFD | CLONE_NEWNS | ((spec->namespaces & NS_PID) ? CLONE_NEWPID : 0) |
-                     ((spec->namespaces & NS_UTS) ? CLONE_NEWUTS : 0) | ((spec->namespaces & NS_IPC) ? CLONE_NEWIPC : 0) | ((spec->namespaces & NS_NET) ? CLONE_NEWNET : 0);
+        args.flags = CLONE_PIDFD | (uint64_t)namespaces_clone_flags(spec->namespaces);
         args.pidfd = (uint64_t)(uintptr_t)&pidfd;
         t = now_usec();
         pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "spec.h"
 
+#include <sched.h>
 #include <sys/socket.h>
 
 #include "ident.h"
@@ -100,6 +101,14 @@ int namespaces_format(unsigned ns, char **ret)
                         strcat(buf, ns_names[j].name);
                 }
         return xstrdup(ret, buf);
+}
+
+int namespaces_clone_flags(unsigned ns)
+{
+        /* The user namespace is never among them: the session stays in the
+         * initial one, and the box's is joined by its init alone. */
+        return CLONE_NEWNS | ((ns & NS_PID) ? CLONE_NEWPID : 0) | ((ns & NS_UTS) ? CLONE_NEWUTS : 0) |
+               ((ns & NS_IPC) ? CLONE_NEWIPC : 0) | ((ns & NS_NET) ? CLONE_NEWNET : 0);
 }
 
 const char *share_to_string(enum share s)

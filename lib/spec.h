@@ -84,6 +84,8 @@ int spec_bind_push(struct box_spec *s, const char *src, const char *dst, bool ro
 
 /* Names as written in the policy: "mount pid uts ipc". */
 unsigned namespace_flag(const char *name);   /* 0 when unknown */
+/* CLONE_NEW* flags for the namespaces a session joins (or a box is made with). */
+int namespaces_clone_flags(unsigned ns);
 int namespaces_format(unsigned ns, char **ret);
 const char *share_to_string(enum share s);
 const char *propagation_to_string(enum propagation p);

@@ -208,12 +208,6 @@ static void cleanup_state(pam_handle_t *pamh, void *data, int error_status)
         state_free(data);
 }
 
-static int ns_flags(unsigned ns)
-{
-        return CLONE_NEWNS | ((ns & NS_PID) ? CLONE_NEWPID : 0) | ((ns & NS_UTS) ? CLONE_NEWUTS : 0) |
-               ((ns & NS_IPC) ? CLONE_NEWIPC : 0) | ((ns & NS_NET) ? CLONE_NEWNET : 0);
-}
-
 static int save_namespaces(struct session_state *st)
 {
         st->saved_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
@@ -254,7 +248,7 @@ static int join_box(int pidfd, unsigned ns)
          * namespace; unsharing it affects only this thread. */
         if (unshare(CLONE_FS) < 0)
                 return negative_errno();
-        if (setns(pidfd, ns_flags(ns)) < 0)
+        if (setns(pidfd, namespaces_clone_flags(ns)) < 0)
                 return negative_errno();
         /* Joining a mount namespace moves us to its root: go back to where
          * the application was, if that place exists in the box. */
