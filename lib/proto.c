@@ -158,6 +158,18 @@ int proto_put_cookie(struct msg *m, const uint8_t cookie[NSBOX_COOKIE_LEN])
         return 0;
 }
 
+/* Close a nested attribute: kept whole, or dropped whole on error. */
+static int nest_close(struct msg *m, struct nlattr *nest, int r)
+{
+        if (r) {
+                mnl_attr_nest_cancel(hdr(m), nest);
+                return r;
+        }
+        mnl_attr_nest_end(hdr(m), nest);
+        m->len = hdr(m)->nlmsg_len;
+        return 0;
+}
+
 int proto_put_boxinfo(struct msg *m, const struct box_info *bi)
 {
         struct nlattr *nest = mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), A_BOXINFO);
@@ -177,13 +189,7 @@ int proto_put_boxinfo(struct msg *m, const struct box_info *bi)
         for (size_t i = 0; !r && i < 2; i++)
                 if (bi->addresses[i][0])
                         r = put_str(m, A_ADDRESS, bi->addresses[i]);
-        if (r) {
-                mnl_attr_nest_cancel(hdr(m), nest);
-                return r;
-        }
-        mnl_attr_nest_end(hdr(m), nest);
-        m->len = hdr(m)->nlmsg_len;
-        return 0;
+        return nest_close(m, nest, r);
 }
 
 int proto_put_box_id(struct msg *m, const char *id)
@@ -215,13 +221,7 @@ int proto_put_session(struct msg *m, const struct session_entry *se)
         r = r ?: put_u32(m, A_PID, se->pid);
         if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CREATED, se->created))
                 r = -E2BIG;
-        if (r) {
-                mnl_attr_nest_cancel(hdr(m), nest);
-                return r;
-        }
-        mnl_attr_nest_end(hdr(m), nest);
-        m->len = hdr(m)->nlmsg_len;
-        return 0;
+        return nest_close(m, nest, r);
 }
 
 int proto_put_timing(struct msg *m, const struct step_time *st)
@@ -235,13 +235,7 @@ int proto_put_timing(struct msg *m, const struct step_time *st)
         r = r ?: put_str(m, A_OBJECT, st->object);
         if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_USEC, st->usec))
                 r = -E2BIG;
-        if (r) {
-                mnl_attr_nest_cancel(hdr(m), nest);
-                return r;
-        }
-        mnl_attr_nest_end(hdr(m), nest);
-        m->len = hdr(m)->nlmsg_len;
-        return 0;
+        return nest_close(m, nest, r);
 }
 
 /* ---- parsing ------------------------------------------------------------ */
