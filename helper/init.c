@@ -76,6 +76,14 @@ static int drop_privileges(const struct box_spec *s, int userns_fd, struct step_
                 err->step = "setgroups";
                 return negative_errno();
         }
+        /* Emptying the bounding set needs CAP_SETPCAP: without a user
+         * namespace that is now, while we are still root; with one, it is
+         * after joining it (joining gives a full set there). */
+        if (userns_fd < 0) {
+                r = drop_bounding_set(err);
+                if (r < 0)
+                        return r;
+        }
         if (userns_fd >= 0) {
                 /* Joining resets our capabilities and bounding set to full,
                  * inside that namespace only; they are dropped below. */
@@ -95,9 +103,11 @@ static int drop_privileges(const struct box_spec *s, int userns_fd, struct step_
                 return r;
         /* Empty the bounding set so nothing run from here can ever gain a
          * capability back, then the sets themselves. */
-        r = drop_bounding_set(err);
-        if (r < 0)
-                return r;
+        if (userns_fd >= 0) {
+                r = drop_bounding_set(err);
+                if (r < 0)
+                        return r;
+        }
         none = cap_init();
         if (!none || cap_set_proc(none) < 0) {
                 err->step = "clear-capabilities";

@@ -64,6 +64,25 @@ check userns/setgroups-deny "setgroups is deny without a subgid range" test "$(c
 kill $held; wait $held 2>/dev/null
 wait_for 30 no_boxes
 
+# Without a user namespace the box init is simply alice on the host, with
+# no capability either.
+write_policy "$base
+[user:alice]
+namespaces = mount pid uts ipc"
+hold alice
+held=$!
+pid=$(init_of alice)
+check userns/none-login "a box without a user namespace works" test -n "$pid"
+check userns/none-init-uid "its init runs as alice" bash -c "grep -Eq '^Uid:\s+2001\s+2001\s+2001\s+2001' /proc/$pid/status"
+check userns/none-init-caps "with no capability and an empty bounding set" \
+        bash -c "grep -q '^CapEff:\s*0000000000000000' /proc/$pid/status && grep -q '^CapBnd:\s*0000000000000000' /proc/$pid/status"
+check userns/none-same-userns "in the initial user namespace" test "$(readlink /proc/$pid/ns/user)" = "$(readlink /proc/self/ns/user)"
+kill $held; wait $held 2>/dev/null
+wait_for 30 no_boxes
+write_policy "$base
+[user:alice]
+user_root = yes"
+
 # Locked views, from the session.
 out=$W/out/locked
 su alice -c '
