@@ -122,6 +122,11 @@ fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 fuzz-seeds: $(FZ)/gen_seeds
 	$(FZ)/gen_seeds tests/fuzz/corpus/proto
 
-.PHONY: all check demo clean fuzz fuzz-seeds
+# Login latency against pam_namespace, unshare(1) and bubblewrap; scale,
+# footprint, teardown (as root; about 5 minutes).
+bench: all $(TOOLS)
+	NSBOX_BUILD=$(B) tests/world bash tests/bench/bench.sh
+
+.PHONY: all check demo clean fuzz fuzz-seeds bench
 clean:
 	rm -rf $(B)

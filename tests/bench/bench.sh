@@ -1,0 +1,156 @@
+#!/bin/bash
+# make bench: login latency of pam_nsbox against pam_permit, pam_namespace,
+# unshare(1) and bubblewrap, side by side on this machine; the breakdown of a
+# full box; scale with 0..500 live boxes; footprint; teardown; a callgrind
+# instruction count.  Ratios, not absolute times, are what holds.
+source "$NSBOX_REPO/tests/lib/e2e.sh"
+N=${BENCH_N:-200}
+T="$PY $NSBOX_REPO/tests/bench/timeit.py"
+setup_all
+sed -i 's/ debug$//' /etc/pam.d/*
+echo "== pam_nsbox bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, kernel $(uname -r), N=$N"
+
+# The stacks.  (b) pam_namespace with a polyinstantiated /tmp.
+mkdir -p /tmp-inst && chmod 000 /tmp-inst
+cp -a /etc/security/namespace.conf $W/ns.conf.saved 2>/dev/null
+echo "/tmp /tmp-inst/ user root" > /etc/security/namespace.conf
+stack() {       # stack NAME SESSION-LINES
+        printf 'auth sufficient pam_rootok.so\nauth required pam_permit.so\naccount required pam_permit.so\n%b\n' "$2" > /etc/pam.d/$1
+}
+cat > $W/mount-only.conf <<P
+[default]
+namespaces = mount
+private_tmp = yes
+hide_homes = yes
+P
+cat > $W/full.conf <<P
+[global]
+pool6 = fd00:213::/64
+[default]
+namespaces = mount pid uts ipc user
+network = veth
+private_tmp = yes
+hide_homes = yes
+bind = /srv/src:/srv/dst:ro
+P
+sed 's/^hide_homes = yes/hide_homes = yes\nshare = user/' $W/full.conf > $W/shared.conf
+chmod 0644 $W/*.conf
+nsbox="$B/pam_nsbox.so helper=$B/nsbox-helper"
+stack b-a "session required pam_permit.so"
+stack b-b "session required pam_namespace.so"
+stack b-c "session required $nsbox config=$W/mount-only.conf"
+stack b-d "session required $nsbox config=$W/full.conf"
+stack b-e "session required $nsbox config=$W/shared.conf"
+stack b-dd "session required $nsbox config=$W/full.conf debug"
+pamtester b-a alice open_session close_session >/dev/null   # start the helper
+
+measure() {     # measure LABEL CMD...
+        local r
+        r=$($T $N "${@:2}") || echo "   ($1: some runs failed: $r)"
+        set -- "$1" $r
+        eval "med_$1=$2 p95_$1=$3"
+        printf '%-4s %-58s %9s ms %9s ms\n' "$1" "$LABEL" "$2" "$3"
+}
+printf '\n%-4s %-58s %12s %12s\n' "" "pamtester open+close" "median" "p95"
+LABEL="pam_permit only (baseline)"; measure a pamtester b-a alice open_session close_session
+LABEL="pam_namespace, polyinstantiated /tmp"; measure b pamtester b-b alice open_session close_session
+LABEL="pam_nsbox mount-only: private_tmp, hide_homes"; measure c pamtester b-c alice open_session close_session
+LABEL="pam_nsbox full: 6 namespaces, veth v4+v6, views, bind"; measure d pamtester b-d alice open_session close_session
+cp /etc/pam.d/b-e /etc/pam.d/su
+su bob -c 'sleep 600' & held=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+LABEL="pam_nsbox joining a live share = user box"; measure e pamtester b-e bob open_session close_session
+kill $held; wait $held 2>/dev/null
+cp /etc/pam.d/b-d /etc/pam.d/su     # the scale phase below holds full boxes
+LABEL="unshare -Urmpf --net --uts --ipc true (reference)"; measure f1 unshare --user --map-root-user --mount --pid --fork --net --uts --ipc true
+if command -v bwrap >/dev/null; then
+        LABEL="bwrap --unshare-all true (reference)"; measure f2 bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev true
+else
+        echo "     bwrap: SKIP (bubblewrap is not installed)"
+fi
+
+ratio() { $PY -c "print(f'{$1/$2:.2f}')"; }
+verdict() { $PY -c "print('met' if $1 <= $2 else 'NOT met')"; }
+echo
+echo "targets (medians)"
+r=$(ratio $med_d $med_b); echo "  full box (d) <= 1.5 x pam_namespace (b): ${r}x  $(verdict $r 1.5)  (stretch 1.0x: $(verdict $r 1.0))"
+r=$(ratio $med_c $med_b); echo "  mount-only (c) <= 1.0 x pam_namespace (b): ${r}x  $(verdict $r 1.0)"
+r=$(ratio $med_e $med_a); echo "  joining (e) <= 1.2 x baseline (a): ${r}x  $(verdict $r 1.2)"
+
+# What a user feels: ssh.
+if [ $have_sshd = yes ]; then
+        echo; echo "ssh alice@127.0.0.1 true"
+        printf '#!/bin/sh\nexec ssh -F /dev/null -i %s -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -p 2222 alice@127.0.0.1 true\n' $W/ssh/client > $W/bin/sshlogin
+        chmod +x $W/bin/sshlogin
+        for s in a c d; do
+                cp /etc/pam.d/b-$s /etc/pam.d/sshd
+                r=$($T 30 $W/bin/sshlogin)
+                printf '  (%s) median %s ms, p95 %s ms\n' $s $(echo $r | cut -d' ' -f1) $(echo $r | cut -d' ' -f2)
+        done
+fi
+
+# The breakdown of one full box.
+echo; echo "breakdown of one full box (d), from debug"
+: > $W/out/syslog.mark; mark=$(wc -l < $W/out/syslog)
+pamtester b-dd alice open_session close_session >/dev/null
+tail -n +$((mark + 1)) $W/out/syslog | sed -n 's/.*event=step .*step=\([^ ]*\) object=\([^ ]*\) usec=\([0-9]*\).*/\3 \1 \2/p;s/.*pam_nsbox.*event=step .*step=\([^ ]*\) usec=\([0-9]*\).*/\2 module:\1 -/p' | sort -rn | awk '{printf "  %8d us  %-16s %s\n", $1, $2, $3}'
+
+# Teardown: from the return of close_session until the box is gone.
+echo; echo "teardown after the last close_session"
+td=$($PY - <<PYEOF
+import subprocess, time, json
+worst = []
+for i in range(20):
+    subprocess.call(["pamtester", "b-d", "alice", "open_session", "close_session"], stdout=subprocess.DEVNULL)
+    t = time.perf_counter()
+    while json.loads(subprocess.check_output(["$NSBOX", "list", "--json"])):
+        time.sleep(0.001)
+    worst.append((time.perf_counter() - t) * 1000)
+worst.sort()
+print(f"{worst[len(worst)//2]:.1f} {worst[-1]:.1f}")
+PYEOF
+)
+echo "  median $(echo $td | cut -d' ' -f1) ms, worst $(echo $td | cut -d' ' -f2) ms  (target <= 200 ms: $(verdict ${td##* } 200))"
+
+# Scale and footprint: 500 live full boxes, made 8 at a time.
+echo; echo "scale: creating one more full box with K live boxes"
+helper=$(pgrep -x nsbox-helper)
+pss() { awk '/^Pss:/ {s += $2} END {print s}' /proc/$1/smaps_rollup; }
+helper0=$(pss $helper)
+held=()
+level() {
+        printf '  %3d live: %s ms median\n' $1 "$($T 20 pamtester b-d alice open_session close_session | cut -d' ' -f1)"
+}
+level 0
+made=0
+for target in 100 250 500; do
+        while [ $made -lt $target ]; do
+                for k in $(seq 8); do
+                        [ $made -lt $target ] || break
+                        made=$((made + 1))
+                        u=$(printf 'user%03d' $(( (made - 1) % 200 + 1 )))
+                        su $u -c 'sleep 900' >/dev/null 2>&1 &
+                        held+=($!)
+                done
+                wait_for 100 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') -ge $made ]"
+        done
+        level $target
+done
+ok=$($NSBOX list --json | grep -c '"id"')
+echo "  all $made boxes made: $ok live"
+helper500=$(pss $helper)
+init_pss=$(for p in $($NSBOX list --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p' | head -50); do pss $p; done | awk '{s += $1} END {printf "%d", s / NR}')
+per=$(( init_pss + (helper500 - helper0) / made ))
+echo; echo "footprint of an idle box: PID 1 ${init_pss} KiB PSS + the helper's part $(( (helper500 - helper0) / made )) KiB = ${per} KiB (target <= 512 KiB: $(verdict $per 512))"
+kill "${held[@]}" 2>/dev/null; wait "${held[@]}" 2>/dev/null
+wait_for 300 no_boxes
+echo "  after they end: $($NSBOX list --json | grep -c '"id"') boxes, $(ip -br link | grep -c '^nsb') host ends, nft table: $(nft list tables 2>/dev/null | grep -c nsbox)"
+
+# A stable figure: instructions of one open+close in the module's own code.
+if command -v valgrind >/dev/null; then
+        echo; echo "callgrind, one open+close of a full box (module code only)"
+        pam_service b-cg
+        cp /etc/pam.d/b-d /etc/pam.d/b-cg
+        valgrind --tool=callgrind --callgrind-out-file=$W/out/cg.out $B/tests/pamloop b-cg alice 1 >/dev/null 2>&1
+        callgrind_annotate --inclusive=yes $W/out/cg.out 2>/dev/null | grep -E 'pam_sm_(open|close)_session' | sed 's/^/  /'
+fi
