@@ -87,6 +87,23 @@ int resolve_boxes(const char *cmd, const char *target, struct box_info **ret, si
         return EXIT_OK;
 }
 
+/* One request about one box; m holds the reply.  -ENOENT when the helper
+ * answers with an error (the box is gone). */
+static int box_request(int type, const char *id, uint32_t flags, struct msg *m, int *ret_fd)
+{
+        int r;
+
+        msg_init(m, type);
+        r = proto_put_box_id(m, id);
+        if (r == 0 && flags)
+                r = proto_put_flags(m, flags);
+        if (r == 0)
+                r = helper_request(m, m, ret_fd);
+        if (r == 0 && msg_type(m) == MSG_ERROR)
+                r = -ENOENT;
+        return r;
+}
+
 static void ns_text(unsigned ns, char *buf, size_t size)
 {
         _cleanup_free_ char *s = NULL;
@@ -416,12 +433,7 @@ int cmd_show(int argc, char **argv)
 
                 if (!m)
                         return EXIT_INVALID;
-                msg_init(m, MSG_SHOW);
-                r = proto_put_box_id(m, boxes[i].id);
-                if (r == 0)
-                        r = helper_request(m, m, NULL);
-                if (r == 0 && msg_type(m) == MSG_ERROR)
-                        r = -ENOENT;
+                r = box_request(MSG_SHOW, boxes[i].id, 0, m, NULL);
                 if (r == 0)
                         r = proto_parse_show(m, &sr);
                 free(m);
@@ -489,10 +501,7 @@ int cmd_enter(int argc, char **argv)
         m = malloc(sizeof(*m));
         if (!m)
                 return EXIT_INVALID;
-        msg_init(m, MSG_ENTER);
-        r = proto_put_box_id(m, boxes[0].id);
-        if (r == 0)
-                r = helper_request(m, m, &pidfd);
+        r = box_request(MSG_ENTER, boxes[0].id, 0, m, &pidfd);
         if (r == 0 && (msg_type(m) != MSG_OK || pidfd < 0))
                 r = -ENOENT;
         free(m);
@@ -577,12 +586,7 @@ int cmd_stop(int argc, char **argv)
 
                 if (!m)
                         return EXIT_INVALID;
-                msg_init(m, MSG_STOP);
-                r = proto_put_box_id(m, boxes[i].id);
-                if (r == 0 && force)
-                        r = proto_put_flags(m, F_FORCE);
-                if (r == 0)
-                        r = helper_request(m, m, NULL);
+                r = box_request(MSG_STOP, boxes[i].id, force ? F_FORCE : 0, m, NULL);
                 if (r == 0 && msg_type(m) != MSG_OK)
                         r = -ENOENT;
                 free(m);

@@ -395,6 +395,15 @@ out:
         return r;
 }
 
+/* A join that cannot be completed: back to the original namespaces, and
+ * the session's claim on the box given up. */
+static void undo_join(struct session_state *st, const uint8_t cookie[NSBOX_COOKIE_LEN])
+{
+        (void)restore_namespaces(st);
+        state_free(st);
+        send_close(cookie);
+}
+
 static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident *id, const struct box_spec *spec)
 {
         struct box_reply br = {};
@@ -423,18 +432,14 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
         if (r == 0)
                 r = join_box(pidfd, br.namespaces);
         if (r < 0) {
-                (void)restore_namespaces(st);
-                state_free(st);
-                send_close(br.cookie);
+                undo_join(st, br.cookie);
                 return deny(pamh, id->name, id->uid, "box=%s step=join object=init: %s", br.id, strerror(-r));
         }
         debug_step(pamh, a, id->name, br.id, "join", t);
         t = now_usec();
         r = apply_privileges(spec);
         if (r < 0) {
-                (void)restore_namespaces(st);
-                state_free(st);
-                send_close(br.cookie);
+                undo_join(st, br.cookie);
                 return deny(pamh, id->name, id->uid, "box=%s step=privileges object=%s: %s", br.id,
                             spec->no_new_privs ? "no_new_privs/capability_bounding" : "capability_bounding",
                             strerror(-r));
@@ -442,9 +447,7 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
         if (spec->no_new_privs || spec->cap_bounding)
                 debug_step(pamh, a, id->name, br.id, "privileges", t);
         if (pam_set_data(pamh, DATA_NAME, st, cleanup_state) != PAM_SUCCESS) {
-                (void)restore_namespaces(st);
-                state_free(st);
-                send_close(br.cookie);
+                undo_join(st, br.cookie);
                 return deny(pamh, id->name, id->uid, "box=%s step=pam_set_data: failed", br.id);
         }
         snprintf(env, sizeof(env), "NSBOX_ID=%s", br.id);
