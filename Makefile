@@ -40,7 +40,7 @@ CLI_SRC    := $(wildcard cli/*.c)
 CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
 HDRS       := $(wildcard lib/*.h helper/*.h cli/*.h)
 
-all: $(B)/pam_nsbox.so $(B)/nsbox-helper $(B)/nsbox
+all: $(B)/pam_nsbox.so $(B)/nsbox-helper $(B)/nsbox-init $(B)/nsbox
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -63,6 +63,11 @@ $(B)/pam_nsbox.so: $(MOD_OBJ) pam_nsbox/pam_nsbox.map
 
 $(B)/nsbox-helper: $(HELPER_OBJ) $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap -lnftables
+
+# The box's PID 1 lives as long as the box: a small program of its own,
+# libcap linked in statically so that an idle box maps little.
+$(B)/nsbox-init: $(B)/helper/init/nsbox-init.o $(B)/libnsbox.a
+	$(CC) $(LDFLAGS) -pie -o $@ $< $(B)/libnsbox.a -lmnl -Wl,-Bstatic -lcap -Wl,-Bdynamic
 
 $(B)/nsbox: $(CLI_OBJ) $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $(CLI_OBJ) $(B)/libnsbox.a -liniparser -lmnl -lcap

@@ -80,7 +80,9 @@ static unsigned n_boxes;
 
 unsigned box_count(void)
 {
-        return n_boxes;
+        /* An ended box whose veth pair the kernel has yet to remove still
+         * holds its lease: the helper stays until it is gone. */
+        return n_boxes + net_drain_count();
 }
 
 bool box_owns_mntns(dev_t dev, ino_t ino)
@@ -154,6 +156,16 @@ static int log_timing(const struct step_time *st, void *userdata)
 
         syslog(LOG_DEBUG, "event=step box=%s user=%s step=%s object=%s usec=%llu", b->id, b->spec.user, st->step,
                st->object, (unsigned long long)st->usec);
+        return 0;
+}
+
+/* The init's own steps, kept until the box is ready. */
+static int keep_timing(const struct step_time *st, void *userdata)
+{
+        struct box *b = userdata;
+
+        if (b->n_times < MAX_TIMINGS)
+                b->times[b->n_times++] = *st;
         return 0;
 }
 
@@ -370,6 +382,8 @@ static void on_sync(struct watch *w, uint32_t events)
                         reply_box(b, c);
                 }
                 box_unclaimed(b);
+        } else if (b->state == BOX_STARTING && msg_type(m) == MSG_PROGRESS) {
+                (void)proto_parse_timings(m, keep_timing, b);
         } else if (b->state == BOX_STARTING && msg_type(m) == MSG_ERROR) {
                 if (proto_parse_error(m, &b->failure) < 0)
                         b->failure.error = EIO;
@@ -403,7 +417,10 @@ static int new_id(char ret[NSBOX_ID_LEN + 1])
                 snprintf(ret, NSBOX_ID_LEN + 1, "%08x", v);
                 for (struct box *b = boxes; b; b = b->next)
                         taken |= strcmp(b->id, ret) == 0;
-                if (!taken)
+                /* The host end of an ended box may still carry the name. */
+                char host_if[16];
+                snprintf(host_if, sizeof(host_if), "nsb%s", ret);
+                if (!taken && !net_draining(NULL, host_if))
                         return 0;
         }
         return -EEXIST;
@@ -415,6 +432,8 @@ static bool block_taken(const struct addr *base, void *userdata)
         struct cidr block = { .base = *base, .prefix = (base->family == AF_INET ? 32 : 128) - BLOCK_SHIFT };
 
         (void)userdata;
+        if (net_draining(&block, NULL))
+                return true;
         for (struct box *b = boxes; b; b = b->next) {
                 const struct box_net *n = &b->net;
 
@@ -485,7 +504,7 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
         if (pid == 0) {
                 close(sv[0]);
-                box_init_run(spec, sv[1], b->userns);
+                box_init_run(spec, sv[1], b->userns, init_exe_fd);
         }
         time_step(b, "clone", t);
         close(sv[1]);

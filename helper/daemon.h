@@ -30,6 +30,9 @@ struct client {
 void client_reply(struct client *c, const struct msg *m, int fd);
 void client_fail(struct client *c, int error, const char *step, const char *object);
 
+/* main.c: nsbox-init, opened once from beside the helper's own binary. */
+extern int init_exe_fd;
+
 /* box.c */
 void box_open(struct client *c, struct box_spec *spec, struct session_info *si);
 void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN]);

@@ -26,6 +26,8 @@ void timing_add(const char *step, const char *object, unsigned long long usec);
 /* userns.c: a user namespace owned by the user, with the box's maps. */
 int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err);
 
-/* init.c: the box's PID 1.  Sets up the box, joins userns_fd (or -1),
- * reports on sync_fd, then reaps orphans until told to stop.  Never returns. */
-_Noreturn void box_init_run(const struct box_spec *s, int sync_fd, int userns_fd);
+/* init.c: the start of the box's PID 1.  Sets up the box, then executes
+ * init_exe (nsbox-init) with sync_fd and userns_fd (or -1), which drops
+ * privileges, reports on sync_fd, then reaps orphans until told to stop.
+ * Never returns. */
+_Noreturn void box_init_run(const struct box_spec *s, int sync_fd, int userns_fd, int init_exe);

@@ -8,6 +8,7 @@
  * (PDEATHSIG), so killing the helper ends every box, and the kernel cleans up
  * what a box held.  It exits by itself after a while without boxes. */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
@@ -21,6 +22,7 @@
 #include <syslog.h>
 
 #include "daemon.h"
+#include "paths.h"
 #include "util.h"
 
 #ifndef SO_PEERPIDFD
@@ -394,6 +396,33 @@ static void sanitize_process(void)
         prctl(PR_SET_NAME, "nsbox-helper", 0, 0, 0);
 }
 
+int init_exe_fd = -1;
+
+/* nsbox-init lives beside the helper's own binary, held to the same
+ * trust: root-owned all the way, writable by root only. */
+static int open_init_exe(void)
+{
+        char self[PATH_MAX];
+        _cleanup_free_ char *path = NULL, *why = NULL;
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        char *slash;
+        int r;
+
+        if (n <= 0)
+                return -errno;
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (!slash)
+                return -ENOENT;
+        *slash = '\0';
+        if (xasprintf(&path, "%s/nsbox-init", self) < 0)
+                return -ENOMEM;
+        r = open_trusted(path, O_PATH | O_CLOEXEC, &init_exe_fd, &why);
+        if (r < 0)
+                syslog(LOG_ERR, "cannot use %s: %s", path, why ? why : strerror(-r));
+        return r;
+}
+
 static void signal_ready(void)
 {
         struct stat st;
@@ -424,6 +453,10 @@ int main(int argc, char **argv)
         close_range(4, ~0U, 0);
         openlog("nsbox-helper", LOG_PID, LOG_AUTHPRIV);
 
+        if (open_init_exe() < 0) {
+                signal_ready();
+                return 1;
+        }
         r = setup_sockets(&lw.fd, &uw.fd, &lock);
         if (r != 0) {
                 if (r < 0)

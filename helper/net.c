@@ -6,6 +6,7 @@
  * netlink socket belongs to the namespace it was opened in), for which the
  * single-threaded helper steps into that namespace and straight back. */
 #include <fcntl.h>
+#include <net/if.h> /* before linux/if.h: libc-compat sorts them out */
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
@@ -13,10 +14,13 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sched.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <syslog.h>
 #include <time.h>
 
+#include "daemon.h"
 #include "net.h"
 #include "util.h"
 
@@ -341,11 +345,152 @@ out:
         return r;
 }
 
-void net_teardown(struct box_net *n)
+/* Ended boxes whose host end still exists.  Their leases stay taken, and
+ * their names reserved, until the kernel has removed the pair: it does so by
+ * itself when the box's net namespace dies (in a kernel worker, batched),
+ * which spares the loop the ~30 ms a synchronous RTM_DELLINK waits for RCU.
+ * We listen to link events and, should the namespace be held alive from
+ * outside, delete the host end ourselves after a grace period. */
+#define DRAIN_GRACE_MS 2000
+
+struct drain {
+        struct box_net net;
+        unsigned long long deadline;    /* now_usec() */
+        struct drain *next;
+};
+
+static struct drain *drains;
+static unsigned n_drains;
+static struct mnl_socket *monitor;
+static struct watch monitor_w = { .fd = -1 }, drain_timer = { .fd = -1 };
+
+static void delete_link(const char *name)
 {
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct mnl_socket *nl;
         struct nlmsghdr *nlh;
+
+        if (nl_open(&nl) < 0)
+                return;
+        nlh = link_msg(buf, RTM_DELLINK, 0, 0);
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+        (void)nl_talk(nl, nlh, NULL, NULL);
+        mnl_socket_close(nl);
+}
+
+static void drain_stop_watching(void)
+{
+        if (monitor) {
+                loop_del(&monitor_w);
+                mnl_socket_close(monitor);
+                monitor = NULL;
+                monitor_w.fd = -1;
+        }
+        if (drain_timer.fd >= 0) {
+                loop_del(&drain_timer);
+                closep(&drain_timer.fd);
+        }
+}
+
+/* Drop the entries whose host end is gone; delete those past their grace. */
+static void drain_check(void)
+{
+        unsigned long long now = now_usec(), next = 0;
+
+        for (struct drain **p = &drains; *p;) {
+                struct drain *d = *p;
+
+                if (if_nametoindex(d->net.host_if) != 0 && d->deadline <= now) {
+                        syslog(LOG_WARNING, "box net namespace outlived its box; deleting %s", d->net.host_if);
+                        delete_link(d->net.host_if);
+                }
+                if (if_nametoindex(d->net.host_if) == 0) {
+                        *p = d->next;
+                        n_drains--;
+                        free(d);
+                        continue;
+                }
+                if (!next || d->deadline < next)
+                        next = d->deadline;
+                p = &d->next;
+        }
+        if (!drains) {
+                drain_stop_watching();
+                return;
+        }
+        struct itimerspec its = { .it_value = { .tv_sec = (time_t)(next / 1000000),
+                                                .tv_nsec = (long)(next % 1000000) * 1000 } };
+        (void)timerfd_settime(drain_timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void on_monitor(struct watch *w, uint32_t events)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+
+        (void)w;
+        (void)events;
+        /* The events only say "look again"; an overflow (ENOBUFS) says the
+         * same.  Read everything there is, then look. */
+        while (recv(monitor_w.fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
+                ;
+        drain_check();
+}
+
+static void on_drain_timer(struct watch *w, uint32_t events)
+{
+        uint64_t n;
+
+        (void)events;
+        (void)!read(w->fd, &n, sizeof(n));
+        drain_check();
+}
+
+static int drain_watch(void)
+{
+        if (!monitor) {
+                monitor = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (!monitor)
+                        return negative_errno();
+                monitor_w = (struct watch){ .fd = mnl_socket_get_fd(monitor), .cb = on_monitor };
+                if (mnl_socket_bind(monitor, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0 || loop_add(&monitor_w, EPOLLIN) < 0)
+                        goto fail;
+        }
+        if (drain_timer.fd < 0) {
+                /* CLOCK_MONOTONIC, as now_usec() */
+                drain_timer = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
+                                              .cb = on_drain_timer };
+                if (drain_timer.fd < 0 || loop_add(&drain_timer, EPOLLIN) < 0)
+                        goto fail;
+        }
+        return 0;
+fail:;
+        int r = negative_errno();
+        drain_stop_watching();
+        return r;
+}
+
+bool net_draining(const struct cidr *block, const char *host_if)
+{
+        for (struct drain *d = drains; d; d = d->next) {
+                const struct box_net *n = &d->net;
+
+                if (host_if && strcmp(n->host_if, host_if) == 0)
+                        return true;
+                if (block && ((n->has4 && (cidr_contains(block, &n->host4) || cidr_contains(block, &n->box4))) ||
+                              (n->has6 && (cidr_contains(block, &n->host6) || cidr_contains(block, &n->box6)))))
+                        return true;
+        }
+        return false;
+}
+
+unsigned net_drain_count(void)
+{
+        return n_drains;
+}
+
+void net_teardown(struct box_net *n)
+{
+        struct drain *d;
 
         if (n->in_nft)
                 nft_box_del(n);
@@ -353,12 +498,17 @@ void net_teardown(struct box_net *n)
         if (!n->link_made)
                 return;
         n->link_made = false;
-        /* The pair would go with the box's namespace, but that dies
-         * asynchronously; deleting our end now frees both at once. */
-        if (nl_open(&nl) < 0)
+        d = calloc(1, sizeof(*d));
+        if (!d || drain_watch() < 0) {
+                /* Cannot wait for the kernel: delete it now, the slow way. */
+                free(d);
+                delete_link(n->host_if);
                 return;
-        nlh = link_msg(buf, RTM_DELLINK, 0, 0);
-        mnl_attr_put_strz(nlh, IFLA_IFNAME, n->host_if);
-        (void)nl_talk(nl, nlh, NULL, NULL);
-        mnl_socket_close(nl);
+        }
+        d->net = *n;
+        d->deadline = now_usec() + DRAIN_GRACE_MS * 1000ULL;
+        d->next = drains;
+        drains = d;
+        n_drains++;
+        drain_check();
 }

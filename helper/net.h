@@ -25,8 +25,13 @@ int net_lease(const struct box_spec *s, bool (*taken)(const struct addr *block, 
 /* Configure the box's network.  netns_fd is the box's net namespace. */
 int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box_net *n, struct step_error *err);
 
-/* Remove the host end (and so the pair) and the nftables elements. */
+/* Take the box out of nftables, and keep its lease until the kernel has
+ * removed its veth pair (with the box's net namespace). */
 void net_teardown(struct box_net *n);
+
+/* Does an ended box whose pair still exists hold this block or this name? */
+bool net_draining(const struct cidr *block, const char *host_if);
+unsigned net_drain_count(void);
 
 /* nft.c */
 int nft_box_add(const struct box_spec *s, const struct box_net *n, struct step_error *err);

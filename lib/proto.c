@@ -886,7 +886,7 @@ int proto_parse_timings(const struct msg *m, int (*cb)(const struct step_time *s
 {
         struct timings_ctx c = { cb, userdata };
 
-        return parse_msg(m, MSG_OK, timings_cb, &c);
+        return parse_msg(m, msg_type(m) == MSG_PROGRESS ? MSG_PROGRESS : MSG_OK, timings_cb, &c);
 }
 
 void session_info_done(struct session_info *si)
@@ -968,4 +968,22 @@ int msg_recv(int sock, struct msg *m, int *ret_fd)
         if (ret_fd)
                 *ret_fd = fd;
         return 0;
+}
+
+int proto_send_error(int sock, int error, const char *step, const char *object)
+{
+        struct error_reply er = { .error = error > 0 ? error : EIO };
+        struct msg *m = malloc(sizeof(*m));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        snprintf(er.step, sizeof(er.step), "%s", step && *step ? step : "setup");
+        snprintf(er.object, sizeof(er.object), "%s", object ? object : "");
+        msg_init(m, MSG_ERROR);
+        r = proto_put_error(m, &er);
+        if (r >= 0)
+                r = msg_send(sock, m, -1);
+        free(m);
+        return r;
 }

@@ -33,6 +33,7 @@ enum msg_type {
         MSG_LIST_REPLY,         /* A_BOXINFO... */
         MSG_USERNS,             /* + the user namespace fd */
         MSG_SHOW_REPLY,         /* A_BOXINFO, the spec's attributes, A_SESSION... */
+        MSG_PROGRESS,           /* from a box's init before it is ready: A_TIMING... */
 };
 
 enum attr_type {
@@ -184,7 +185,7 @@ struct show_reply {
 };
 int proto_parse_show(const struct msg *m, struct show_reply *ret);
 void show_reply_done(struct show_reply *r);
-/* MSG_OK from a box's init: how long each setup step took. */
+/* MSG_PROGRESS or MSG_OK from a box's init: how long each setup step took. */
 int proto_parse_timings(const struct msg *m, int (*cb)(const struct step_time *st, void *userdata), void *userdata);
 
 void session_info_done(struct session_info *si);
@@ -193,5 +194,8 @@ void session_info_done(struct session_info *si);
  * Receiving rejects truncated messages and more than one fd. */
 int msg_send(int sock, const struct msg *m, int fd);
 int msg_recv(int sock, struct msg *m, int *ret_fd);
+
+/* Build and send one MSG_ERROR (error is a positive errno). */
+int proto_send_error(int sock, int error, const char *step, const char *object);
 
 _Static_assert(_A_MAX <= 64, "attribute bitmasks are 64 bits wide");

@@ -71,6 +71,7 @@ fi
 
 ratio() { $PY -c "print(f'{$1/$2:.2f}')"; }
 verdict() { $PY -c "print('met' if $1 <= $2 else 'NOT met')"; }
+verdict_eq() { [ "$1" = "$2" ] && echo met || echo "NOT met"; }
 echo
 echo "targets (medians)"
 r=$(ratio $med_d $med_b); echo "  full box (d) <= 1.5 x pam_namespace (b): ${r}x  $(verdict $r 1.5)  (stretch 1.0x: $(verdict $r 1.0))"
@@ -95,15 +96,21 @@ echo; echo "breakdown of one full box (d), from debug"
 pamtester b-dd alice open_session close_session >/dev/null
 tail -n +$((mark + 1)) $W/out/syslog | sed -n 's/.*event=step .*step=\([^ ]*\) object=\([^ ]*\) usec=\([0-9]*\).*/\3 \1 \2/p;s/.*pam_nsbox.*event=step .*step=\([^ ]*\) usec=\([0-9]*\).*/\2 module:\1 -/p' | sort -rn | awk '{printf "  %8d us  %-16s %s\n", $1, $2, $3}'
 
-# Teardown: from the return of close_session until the box is gone.
-echo; echo "teardown after the last close_session"
+# Teardown: from the return of close_session until the box is gone: its
+# processes (nsbox list empties when its PID 1 has been reaped, which the
+# kernel does only after every process of the PID namespace is gone), its
+# host interface, and its lease (a new box gets the same first block).
+echo; echo "teardown after the last close_session: processes, interface, lease"
 td=$($PY - <<PYEOF
-import subprocess, time, json
+import subprocess, time, json, socket
 worst = []
+def gone():
+    return (not json.loads(subprocess.check_output(["$NSBOX", "list", "--json"])) and
+            not any(n.startswith("nsb") for _, n in socket.if_nameindex()))
 for i in range(20):
     subprocess.call(["pamtester", "b-d", "alice", "open_session", "close_session"], stdout=subprocess.DEVNULL)
     t = time.perf_counter()
-    while json.loads(subprocess.check_output(["$NSBOX", "list", "--json"])):
+    while not gone():
         time.sleep(0.001)
     worst.append((time.perf_counter() - t) * 1000)
 worst.sort()
@@ -114,6 +121,8 @@ echo "  median $(echo $td | cut -d' ' -f1) ms, worst $(echo $td | cut -d' ' -f2)
 
 # Scale and footprint: 500 live full boxes, made 8 at a time.
 echo; echo "scale: creating one more full box with K live boxes"
+host_view() { sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | awk '{print $3, $4}' | sort; ip -br link | awk '{print $1}'; nft list ruleset; }
+host_before=$(host_view)
 helper=$(pgrep -x nsbox-helper)
 pss() { awk '/^Pss:/ {s += $2} END {print s}' /proc/$1/smaps_rollup; }
 helper0=$(pss $helper)
@@ -137,14 +146,21 @@ for target in 100 250 500; do
         level $target
 done
 ok=$($NSBOX list --json | grep -c '"id"')
-echo "  all $made boxes made: $ok live"
+echo "  all $made boxes made: $ok live ($(verdict_eq $ok $made))"
 helper500=$(pss $helper)
 init_pss=$(for p in $($NSBOX list --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p' | head -50); do pss $p; done | awk '{s += $1} END {printf "%d", s / NR}')
 per=$(( init_pss + (helper500 - helper0) / made ))
 echo; echo "footprint of an idle box: PID 1 ${init_pss} KiB PSS + the helper's part $(( (helper500 - helper0) / made )) KiB = ${per} KiB (target <= 512 KiB: $(verdict $per 512))"
 kill "${held[@]}" 2>/dev/null; wait "${held[@]}" 2>/dev/null
 wait_for 300 no_boxes
+wait_for 100 bash -c "! ip -br link | grep -q '^nsb'"
 echo "  after they end: $($NSBOX list --json | grep -c '"id"') boxes, $(ip -br link | grep -c '^nsb') host ends, nft table: $(nft list tables 2>/dev/null | grep -c nsbox)"
+if [ "$(host_view)" = "$host_before" ]; then
+        echo "  the mount table, interface list and nftables ruleset are as before: met"
+else
+        echo "  the mount table, interface list or nftables ruleset changed: NOT met"
+        diff <(echo "$host_before") <(host_view) | head -20 | sed 's/^/    /'
+fi
 
 # A stable figure: instructions of one open+close in the module's own code.
 if command -v valgrind >/dev/null; then

@@ -97,6 +97,31 @@ check net/sigkill-ruleset "and the ruleset" wait_for 20 bash -c "[ \"\$(nft list
 su alice -c 'ip -br -4 addr show eth0' > $out
 check net/sigkill-lease "and the lease is free again: the next box gets the first block" grep -q '10.213.0.2/30' $out
 
+# A box's net namespace held alive from outside (here by root; a user can
+# do it with an fd of their own box): the pair outlives the box, so its lease
+# stays taken until the helper, after a grace period, deletes the host end.
+wait_for 50 bash -c "! ip -br link | grep -q '^nsb'"
+su alice -c 'sleep 30' &
+held=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+hostif=nsb$(box_field alice id)
+held_addr=$(box_field alice addresses)
+nsenter --net=/proc/$(box_field alice pid)/ns/net sleep 30 &
+keeper=$!
+sleep 0.2
+kill -KILL $held
+wait $held 2>/dev/null
+wait_for 30 no_boxes
+check net/held-netns-link "a net namespace held from outside keeps the host end after the box ended" ip link show $hostif
+su alice -c 'ip -br -4 addr show eth0' > $out
+check net/held-netns-lease "meanwhile its lease is not handed out again" not grep -q " $held_addr/30" $out
+check net/held-netns-deleted "after the grace period the helper deletes the host end" \
+        wait_for 50 bash -c "! ip link show $hostif 2>/dev/null"
+check net/held-netns-logged "and says so" grep -q "outlived its box; deleting $hostif" $W/out/syslog
+su alice -c 'ip -br -4 addr show eth0' > $out
+check net/held-netns-freed "then the lease is free again" grep -q " $held_addr/30" $out
+kill $keeper; wait $keeper 2>/dev/null
+
 # SIGKILL of the helper: every box ends, and the kernel drops the table the
 # helper owned and the veth pairs with their namespaces.
 su alice -c 'sleep 30' &
