@@ -153,7 +153,7 @@ int main(int argc, char **argv)
         bool userns;
         int sfd;
 
-        if (getpid() != 1 || argc != 3 || fcntl(SYNC_FD, F_GETFD) < 0 || parse_uint(argv[1], UINT32_MAX - 1, &uid) < 0 ||
+        if (argc != 3 || fcntl(SYNC_FD, F_GETFD) < 0 || parse_uint(argv[1], UINT32_MAX - 1, &uid) < 0 ||
             parse_uint(argv[2], UINT32_MAX - 1, &gid) < 0) {
                 fprintf(stderr, "nsbox-init is started by nsbox-helper only.\n");
                 return 2;

@@ -109,5 +109,20 @@ check login/close-returns-mnt "after close, /home shows every home again" test "
 check login/module-ran "each service's session was joined (so the module ran for it)" \
         bash -c "for s in nsbox-pamtester su runuser login sshd; do grep -q \"event=join .* service=\$s \" $W/out/syslog || exit 1; done"
 
+# The smallest box: a mount namespace only (the view, no PID namespace).
+# Its nsbox-init is not PID 1 there, and still holds the box.
+write_policy "[default]
+namespaces = mount
+private_tmp = yes
+hide_homes = yes"
+out=$W/out/mount-only.probe
+su alice -c "$W/bin/probe; cat /proc/self/status | grep -E '^(NSpid|CapEff)'" > $out 2>&1
+check login/mount-only "a mount-only box is made and joined" test -n "$(value nsbox_id $out)"
+check login/mount-only-view "with its private /tmp and hidden homes" \
+        bash -c "[ \"$(value tmp_marker $out)\" = no ] && [ \"$(value homes $out)\" = 'alice ' ]"
+check login/mount-only-pid "and the host's PID namespace" not grep -q '^NSpid:.*[0-9][[:space:]][0-9]' $out
+check login/mount-only-gone "which ends with the login" wait_for 40 no_boxes
+write_policy
+
 # The last check decides nothing about the exit status; a death before here does.
 exit 0
