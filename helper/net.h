@@ -16,6 +16,7 @@ struct box_net {
         unsigned prefix4, prefix6;      /* the box's prefix lengths */
         bool link_made;
         bool in_nft;
+        bool nft_isolated, nft_nat;     /* the sets it is in */
 };
 
 /* Addresses for a new box: the lowest free block of each pool. */
@@ -34,5 +35,5 @@ bool net_draining(const struct cidr *block, const char *host_if);
 unsigned net_drain_count(void);
 
 /* nft.c */
-int nft_box_add(const struct box_spec *s, const struct box_net *n, struct step_error *err);
+int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *err);
 void nft_box_del(const struct box_net *n);

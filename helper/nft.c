@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The project's own nftables table, through libnftables.
  *
- * One table, "inet nsbox", exists while at least one veth box does.  It is
- * created with the owner flag, so the kernel removes it when our netlink
+ * One table, "inet nsbox", exists while at least one veth box does, and for
+ * TABLE_LINGER_SEC after the last one ended: making and dropping the table
+ * costs the kernel a few RCU grace periods each, which back-to-back logins
+ * of one user must not pay every time.  It is created with the owner flag, so the kernel removes it when our netlink
  * socket closes — when the helper dies, even by SIGKILL.  Boxes are added
  * and removed as set elements; the host's own tables are never touched.
  *
@@ -11,13 +13,19 @@
  *   src4/6    (host end . address) each isolated box may send from
  *   nat4/6    box addresses to masquerade (nat = yes) */
 #include <nftables/libnftables.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <syslog.h>
 
+#include "daemon.h"
 #include "net.h"
 #include "util.h"
 
+#define TABLE_LINGER_SEC 2
+
 static struct nft_ctx *nft;
 static unsigned n_members;
+static struct watch linger = { .fd = -1 };
 
 static const char table_def[] =
         "add table inet nsbox { flags owner; }\n"
@@ -65,8 +73,12 @@ static int run(const char *cmd, struct step_error *err)
         return 0;
 }
 
-static void drop_table_if_unused(void)
+static void drop_table(void)
 {
+        if (linger.fd >= 0) {
+                loop_del(&linger);
+                closep(&linger.fd);
+        }
         if (n_members > 0 || !nft)
                 return;
         (void)run("delete table inet nsbox\n", NULL);
@@ -74,6 +86,32 @@ static void drop_table_if_unused(void)
         nft_ctx_free(nft);
         nft = NULL;
 }
+
+static void on_linger(struct watch *w, uint32_t events)
+{
+        (void)w;
+        (void)events;
+        drop_table();
+}
+
+/* Drop the table once it has had no member for TABLE_LINGER_SEC; at once
+ * when no timer can be had, or when the table is half made. */
+static void drop_table_if_unused(bool now)
+{
+        struct itimerspec its = { .it_value = { .tv_sec = TABLE_LINGER_SEC } };
+
+        if (n_members > 0 || !nft)
+                return;
+        if (!now && linger.fd < 0) {
+                linger = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
+                                         .cb = on_linger };
+                if (linger.fd >= 0 && loop_add(&linger, EPOLLIN) < 0)
+                        closep(&linger.fd);
+        }
+        if (now || linger.fd < 0 || timerfd_settime(linger.fd, 0, &its, NULL) < 0)
+                drop_table();
+}
+
 
 /* Forwarding is a host-wide switch: turn it on only when a policy asks for
  * it (nat = yes, or isolate = no: boxes that may reach each other are
@@ -94,7 +132,7 @@ static int enable_forwarding(const char *path, const char *what, const char *why
         return 0;
 }
 
-int nft_box_add(const struct box_spec *s, const struct box_net *n, struct step_error *err)
+int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *err)
 {
         char b4[64], b6[64], cmd[1024];
         size_t len = 0;
@@ -112,10 +150,14 @@ int nft_box_add(const struct box_spec *s, const struct box_net *n, struct step_e
                         return r;
                 }
         }
-        if (n_members == 0) {
+        if (linger.fd >= 0) {
+                /* The table lingered: it is in use again. */
+                loop_del(&linger);
+                closep(&linger.fd);
+        } else if (n_members == 0) {
                 r = run(table_def, err);
                 if (r < 0) {
-                        drop_table_if_unused();
+                        drop_table_if_unused(true);
                         return r;
                 }
         }
@@ -138,44 +180,48 @@ int nft_box_add(const struct box_spec *s, const struct box_net *n, struct step_e
         }
         if (len >= sizeof(cmd))
                 return -E2BIG;
+        n->nft_isolated = s->isolate;
+        n->nft_nat = s->nat;
         n_members++;
         r = run(cmd, err);
         if (r < 0) {
                 n_members--;
-                drop_table_if_unused();
+                drop_table_if_unused(false);
         }
         return r;
 }
 
-static void del_element(const char *set, const char *elem)
-{
-        char cmd[256];
-
-        /* Each element on its own: a box is not in every set, and one that is
-         * missing must not keep the others. */
-        snprintf(cmd, sizeof(cmd), "delete element inet nsbox %s { %s }\n", set, elem);
-        (void)nft_run_cmd_from_buffer(nft, cmd);
-}
-
 void nft_box_del(const struct box_net *n)
 {
-        char b4[64], b6[64], e[160];
+        char b4[64], b6[64], cmd[1024];
+        size_t len = 0;
 
-        if (n_members > 1) {
-                addr_format(&n->box4, b4, sizeof(b4));
-                addr_format(&n->box6, b6, sizeof(b6));
-                snprintf(e, sizeof(e), "\"%s\"", n->host_if);
-                del_element("ifaces", e);
-                del_element("isolated", e);
-                snprintf(e, sizeof(e), "\"%s\" . %s", n->host_if, b4);
-                del_element("src4", e);
-                del_element("nat4", b4);
-                if (n->has6) {
-                        snprintf(e, sizeof(e), "\"%s\" . %s", n->host_if, b6);
-                        del_element("src6", e);
-                        del_element("nat6", b6);
-                }
+        /* Exactly what nft_box_add put in, in one transaction: the table may
+         * linger and be used again, by boxes that get these addresses. */
+        addr_format(&n->box4, b4, sizeof(b4));
+        addr_format(&n->box6, b6, sizeof(b6));
+        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "delete element inet nsbox ifaces { \"%s\" }\n", n->host_if);
+        if (n->nft_isolated) {
+                len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
+                                        "delete element inet nsbox isolated { \"%s\" }\n"
+                                        "delete element inet nsbox src4 { \"%s\" . %s }\n",
+                                        n->host_if, n->host_if, b4);
+                if (n->has6)
+                        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
+                                                "delete element inet nsbox src6 { \"%s\" . %s }\n", n->host_if, b6);
+        }
+        if (n->nft_nat) {
+                len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "delete element inet nsbox nat4 { %s }\n", b4);
+                if (n->has6)
+                        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "delete element inet nsbox nat6 { %s }\n", b6);
         }
         n_members--;
-        drop_table_if_unused();
+        if (len >= sizeof(cmd) || run(cmd, NULL) < 0) {
+                /* The table cannot be trusted to hold only live boxes: drop
+                 * it now if it is unused, and say so either way. */
+                syslog(LOG_ERR, "nftables: could not remove %s from table inet nsbox", n->host_if);
+                drop_table_if_unused(true);
+                return;
+        }
+        drop_table_if_unused(false);
 }

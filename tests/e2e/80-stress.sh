@@ -14,11 +14,21 @@ mounts_before=$(sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | sort)
 links_before=$(ip -br link | awk '{print $1}' | sort)
 ruleset_before=$(nft list ruleset)
 
+# The ruleset is as before, but for the project's table while it lingers
+# (two seconds after the last box) with no element of any box left in it.
+ruleset_clean() {
+        local now
+        now=$(nft list ruleset)
+        [ "$now" = "$ruleset_before" ] && return 0
+        ! nft list table inet nsbox 2>/dev/null | grep -q 'elements' &&
+                [ "$(echo "$now" | awk '/^table inet nsbox/ {skip = 1} !skip {print} skip && /^}/ {skip = 0}')" = "$ruleset_before" ]
+}
+
 nothing_left() {
         # no box, no init, no host end, no table, no process of the users,
         # no mount, nothing but the helper's own files in /run/nsbox
         no_boxes && no_init && [ "$(ip -br link | awk '{print $1}' | sort)" = "$links_before" ] &&
-                [ "$(nft list ruleset)" = "$ruleset_before" ] && ! pgrep -u alice,bob >/dev/null &&
+                ruleset_clean && ! pgrep -u alice,bob >/dev/null &&
                 ! pgrep -f '^sleep 3[0-9]$' >/dev/null &&
                 [ "$(sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | sort)" = "$mounts_before" ] &&
                 [ -z "$(ls /run/nsbox 2>/dev/null | grep -vx 'helper.lock\|helper.sock\|user.sock')" ]
@@ -93,6 +103,8 @@ for i in $(seq 210); do
         fi
 done 2>/dev/null
 check stress/sigkill "after each of 210 SIGKILLs, within a second, no orphan of a box remained, and nothing once the login ended ($fails failures)" test $fails = 0
+check stress/ruleset-final "and a moment later the project's table is gone too" \
+        wait_for 60 bash -c "[ \"\$(nft list ruleset)\" = \"$ruleset_before\" ]"
 write_policy "$base"
 su alice -c true
 check stress/after-chaos "a login afterwards still works" test $? = 0
