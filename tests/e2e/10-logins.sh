@@ -116,12 +116,17 @@ namespaces = mount
 private_tmp = yes
 hide_homes = yes"
 out=$W/out/mount-only.probe
+setpriv --reuid=alice --regid=alice --clear-groups sleep 60 &
+outside=$!
 su alice -c "$W/bin/probe; cat /proc/self/status | grep -E '^(NSpid|CapEff)'" > $out 2>&1
 check login/mount-only "a mount-only box is made and joined" test -n "$(value nsbox_id $out)"
 check login/mount-only-view "with its private /tmp and hidden homes" \
         bash -c "[ \"$(value tmp_marker $out)\" = no ] && [ \"$(value homes $out)\" = 'alice ' ]"
 check login/mount-only-pid "and the host's PID namespace" not grep -q '^NSpid:.*[0-9][[:space:]][0-9]' $out
 check login/mount-only-gone "which ends with the login" wait_for 40 no_boxes
+sleep 0.2
+check login/mount-only-spares-others "and its end signals none of alice's processes outside it" kill -0 $outside
+kill $outside; wait $outside 2>/dev/null
 write_policy
 
 # The last check decides nothing about the exit status; a death before here does.
