@@ -420,28 +420,25 @@ static int new_id(char ret[NSBOX_ID_LEN + 1])
                 /* The host end of an ended box may still carry the name. */
                 char host_if[16];
                 snprintf(host_if, sizeof(host_if), "nsb%s", ret);
-                if (!taken && !net_draining(NULL, host_if))
+                if (!taken && !net_draining(host_if))
                         return 0;
         }
         return -EEXIST;
 }
 
-/* Is any address of this block (a /30 or /126) leased by a live box? */
-static bool block_taken(const struct addr *base, void *userdata)
+/* Every address leased by a live box, for a new lease. */
+static int leased_addresses(struct addr **ret, size_t *ret_n)
 {
-        struct cidr block = { .base = *base, .prefix = (base->family == AF_INET ? 32 : 128) - BLOCK_SHIFT };
+        struct addr *all = calloc(4 * (size_t)n_boxes + 1, sizeof(*all));
+        size_t k = 0;
 
-        (void)userdata;
-        if (net_draining(&block, NULL))
-                return true;
-        for (struct box *b = boxes; b; b = b->next) {
-                const struct box_net *n = &b->net;
-
-                if ((n->has4 && (cidr_contains(&block, &n->host4) || cidr_contains(&block, &n->box4))) ||
-                    (n->has6 && (cidr_contains(&block, &n->host6) || cidr_contains(&block, &n->box6))))
-                        return true;
-        }
-        return false;
+        if (!all)
+                return -ENOMEM;
+        for (struct box *b = boxes; b; b = b->next)
+                k += net_addresses(&b->net, all + k);
+        *ret = all;
+        *ret_n = k;
+        return 0;
 }
 
 static int box_network(struct box *b, struct step_error *err)
@@ -475,8 +472,14 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         r = new_id(b->id);
         /* The lease is taken before anything else: unique because this loop
          * is the only one handing them out. */
-        if (r >= 0)
-                r = net_lease(spec, block_taken, NULL, &b->net, err);
+        if (r >= 0 && spec->network == NET_VETH) {
+                _cleanup_free_ struct addr *used = NULL;
+                size_t n_used = 0;
+
+                r = leased_addresses(&used, &n_used);
+                if (r >= 0)
+                        r = net_lease(spec, used, n_used, &b->net, err);
+        }
         time_step(b, "lease", t);
         t = now_usec();
         if (r >= 0 && (spec->namespaces & NS_USER)) {

@@ -212,20 +212,50 @@ static int ifindex_of(struct mnl_socket *nl, const char *name, int *ret)
         return 0;
 }
 
-int net_lease(const struct box_spec *s, bool (*taken)(const struct addr *block, void *), void *userdata,
-              struct box_net *ret, struct step_error *err)
+/* Ended boxes whose host end still exists.  Their leases stay taken, and
+ * their names reserved, until the kernel has removed the pair: it does so by
+ * itself when the box's net namespace dies (in a kernel worker, batched),
+ * which spares the loop the ~30 ms a synchronous RTM_DELLINK waits for RCU.
+ * We listen to link events and, should the namespace be held alive from
+ * outside, delete the host end ourselves after a grace period. */
+#define DRAIN_GRACE_MS 2000
+
+struct drain {
+        struct box_net net;
+        unsigned long long deadline;    /* now_usec() */
+        struct drain *next;
+};
+
+static struct drain *drains;
+static unsigned n_drains;
+static struct mnl_socket *monitor;
+static struct watch monitor_w = { .fd = -1 }, drain_timer = { .fd = -1 };
+
+int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, struct box_net *ret,
+              struct step_error *err)
 {
+        _cleanup_free_ struct addr *all = NULL;
         struct box_net n = {};
         struct cidr pool;
         struct addr gw;
+        size_t k = 0;
         uint64_t idx;
         int r;
 
         if (s->network != NET_VETH)
                 return 0;
+        /* Ended boxes whose pair the kernel has yet to remove hold theirs. */
+        all = calloc(n_used + 4 * n_drains + 1, sizeof(*all));
+        if (!all)
+                return fail(err, "lease", "addresses", -ENOMEM);
+        memcpy(all, used, n_used * sizeof(*all));
+        k = n_used;
+        for (struct drain *d = drains; d; d = d->next)
+                k += net_addresses(&d->net, all + k);
+
         if (cidr_parse(s->pool4, &pool) < 0)
                 return fail(err, "lease", s->pool4, -EINVAL);
-        r = pool_alloc(&pool, s->gateway4 && addr_parse(s->gateway4, &gw) == 0 ? &gw : NULL, taken, userdata, &idx);
+        r = pool_alloc(&pool, s->gateway4 && addr_parse(s->gateway4, &gw) == 0 ? &gw : NULL, all, k, &idx);
         if (r < 0)
                 return fail(err, "lease", s->pool4, r);
         pool_addr(&pool, idx, 1, &n.host4);
@@ -237,8 +267,7 @@ int net_lease(const struct box_spec *s, bool (*taken)(const struct addr *block, 
         if (s->pool6) {
                 if (cidr_parse(s->pool6, &pool) < 0)
                         return fail(err, "lease", s->pool6, -EINVAL);
-                r = pool_alloc(&pool, s->gateway6 && addr_parse(s->gateway6, &gw) == 0 ? &gw : NULL, taken, userdata,
-                               &idx);
+                r = pool_alloc(&pool, s->gateway6 && addr_parse(s->gateway6, &gw) == 0 ? &gw : NULL, all, k, &idx);
                 if (r < 0)
                         return fail(err, "lease", s->pool6, r);
                 pool_addr(&pool, idx, 1, &n.host6);
@@ -248,6 +277,21 @@ int net_lease(const struct box_spec *s, bool (*taken)(const struct addr *block, 
         }
         *ret = n;
         return 0;
+}
+
+size_t net_addresses(const struct box_net *n, struct addr out[4])
+{
+        size_t k = 0;
+
+        if (n->has4) {
+                out[k++] = n->host4;
+                out[k++] = n->box4;
+        }
+        if (n->has6) {
+                out[k++] = n->host6;
+                out[k++] = n->box6;
+        }
+        return k;
 }
 
 static int setup_host_end(struct mnl_socket *nl, const struct box_spec *s, const struct box_net *n,
@@ -344,25 +388,6 @@ out:
         mnl_socket_close(box);
         return r;
 }
-
-/* Ended boxes whose host end still exists.  Their leases stay taken, and
- * their names reserved, until the kernel has removed the pair: it does so by
- * itself when the box's net namespace dies (in a kernel worker, batched),
- * which spares the loop the ~30 ms a synchronous RTM_DELLINK waits for RCU.
- * We listen to link events and, should the namespace be held alive from
- * outside, delete the host end ourselves after a grace period. */
-#define DRAIN_GRACE_MS 2000
-
-struct drain {
-        struct box_net net;
-        unsigned long long deadline;    /* now_usec() */
-        struct drain *next;
-};
-
-static struct drain *drains;
-static unsigned n_drains;
-static struct mnl_socket *monitor;
-static struct watch monitor_w = { .fd = -1 }, drain_timer = { .fd = -1 };
 
 static void delete_link(const char *name)
 {
@@ -469,17 +494,11 @@ fail:;
         return r;
 }
 
-bool net_draining(const struct cidr *block, const char *host_if)
+bool net_draining(const char *host_if)
 {
-        for (struct drain *d = drains; d; d = d->next) {
-                const struct box_net *n = &d->net;
-
-                if (host_if && strcmp(n->host_if, host_if) == 0)
+        for (struct drain *d = drains; d; d = d->next)
+                if (strcmp(d->net.host_if, host_if) == 0)
                         return true;
-                if (block && ((n->has4 && (cidr_contains(block, &n->host4) || cidr_contains(block, &n->box4))) ||
-                              (n->has6 && (cidr_contains(block, &n->host6) || cidr_contains(block, &n->box6)))))
-                        return true;
-        }
         return false;
 }
 

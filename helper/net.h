@@ -19,9 +19,13 @@ struct box_net {
         bool nft_isolated, nft_nat;     /* the sets it is in */
 };
 
-/* Addresses for a new box: the lowest free block of each pool. */
-int net_lease(const struct box_spec *s, bool (*taken)(const struct addr *block, void *), void *userdata,
-              struct box_net *ret, struct step_error *err);
+/* Addresses for a new box: the lowest block of each pool that holds none
+ * of the used addresses (those of the live boxes) nor any of an ended box
+ * whose pair still exists. */
+int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, struct box_net *ret,
+              struct step_error *err);
+/* The addresses a box holds (up to 4). */
+size_t net_addresses(const struct box_net *n, struct addr out[4]);
 
 /* Configure the box's network.  netns_fd is the box's net namespace. */
 int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box_net *n, struct step_error *err);
@@ -30,8 +34,8 @@ int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box
  * removed its veth pair (with the box's net namespace). */
 void net_teardown(struct box_net *n);
 
-/* Does an ended box whose pair still exists hold this block or this name? */
-bool net_draining(const struct cidr *block, const char *host_if);
+/* Does an ended box whose pair still exists hold this name? */
+bool net_draining(const char *host_if);
 unsigned net_drain_count(void);
 
 /* nft.c */

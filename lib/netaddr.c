@@ -118,23 +118,64 @@ int pool_addr(const struct cidr *pool, uint64_t index, unsigned off, struct addr
         return 0;
 }
 
-int pool_alloc(const struct cidr *pool, const struct addr *avoid,
-               bool (*taken)(const struct addr *block_base, void *userdata), void *userdata, uint64_t *ret_index)
+/* The block of the pool that holds a, if a is in one of its first
+ * pool_blocks() blocks. */
+static bool block_of(const struct cidr *pool, const struct addr *a, uint64_t *ret)
 {
-        uint64_t n = pool_blocks(pool);
+        size_t len = addr_len(pool->base.family);
+        uint64_t off = 0;
+        int borrow = 0;
 
-        for (uint64_t i = 0; i < n; i++) {
-                struct addr base;
-                struct cidr block;
+        if (!cidr_contains(pool, a))
+                return false;
+        /* a - base, big-endian; only the low 8 bytes may differ for an
+         * index that fits. */
+        for (int i = (int)len - 1; i >= 0; i--) {
+                int d = (int)a->a[i] - (int)pool->base.a[i] - borrow;
 
-                pool_addr(pool, i, 0, &base);
-                block = (struct cidr){ .base = base, .prefix = (unsigned)addr_len(base.family) * 8 - BLOCK_SHIFT };
-                if (avoid && cidr_contains(&block, avoid))
-                        continue;
-                if (!taken(&base, userdata)) {
-                        *ret_index = i;
-                        return 0;
-                }
+                borrow = d < 0;
+                d += borrow ? 256 : 0;
+                if (i < (int)len - 8) {
+                        if (d != 0)
+                                return false;
+                } else
+                        off |= (uint64_t)d << (8 * (len - 1 - (size_t)i));
         }
-        return -ENOSPC;
+        off >>= BLOCK_SHIFT;
+        if (off >= pool_blocks(pool))
+                return false;
+        *ret = off;
+        return true;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+        uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+        return a < b ? -1 : a > b;
+}
+
+int pool_alloc(const struct cidr *pool, const struct addr *avoid, const struct addr *used, size_t n_used,
+               uint64_t *ret_index)
+{
+        _cleanup_free_ uint64_t *taken = calloc(n_used + 1, sizeof(uint64_t));
+        uint64_t n = pool_blocks(pool), next = 0;
+        size_t k = 0;
+
+        if (!taken)
+                return -ENOMEM;
+        if (avoid && block_of(pool, avoid, &taken[k]))
+                k++;
+        for (size_t i = 0; i < n_used; i++)
+                if (used[i].family == pool->base.family && block_of(pool, &used[i], &taken[k]))
+                        k++;
+        /* The lowest index missing from the sorted taken list. */
+        qsort(taken, k, sizeof(*taken), cmp_u64);
+        for (size_t i = 0; i < k && taken[i] <= next; i++)
+                if (taken[i] == next)
+                        next++;
+        if (next >= n)
+                return -ENOSPC;
+        *ret_index = next;
+        return 0;
 }

@@ -30,7 +30,8 @@ uint64_t pool_blocks(const struct cidr *pool);
 /* The address at offset `off` (0..3) of block `index`. */
 int pool_addr(const struct cidr *pool, uint64_t index, unsigned off, struct addr *ret);
 
-/* The lowest block for which taken() says no, skipping blocks that hold
- * `avoid` (a gateway inside the pool), if given.  -ENOSPC when full. */
-int pool_alloc(const struct cidr *pool, const struct addr *avoid,
-               bool (*taken)(const struct addr *block_base, void *userdata), void *userdata, uint64_t *ret_index);
+/* The lowest block that holds none of the n_used addresses (those of live
+ * leases, of any pool and family) and not `avoid` (a gateway inside the
+ * pool), if given.  O(n log n).  -ENOSPC when full. */
+int pool_alloc(const struct cidr *pool, const struct addr *avoid, const struct addr *used, size_t n_used,
+               uint64_t *ret_index);

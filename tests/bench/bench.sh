@@ -91,10 +91,13 @@ if [ $have_sshd = yes ]; then
 fi
 
 # The breakdown of one full box.
+breakdown() {
+        local mark=$(wc -l < $W/out/syslog)
+        pamtester b-dd alice open_session close_session >/dev/null
+        tail -n +$((mark + 1)) $W/out/syslog | sed -n 's/.*event=step .*step=\([^ ]*\) object=\([^ ]*\) usec=\([0-9]*\).*/\3 \1 \2/p;s/.*pam_nsbox.*event=step .*step=\([^ ]*\) usec=\([0-9]*\).*/\2 module:\1 -/p' | sort -rn | awk '{printf "  %8d us  %-16s %s\n", $1, $2, $3}'
+}
 echo; echo "breakdown of one full box (d), from debug"
-: > $W/out/syslog.mark; mark=$(wc -l < $W/out/syslog)
-pamtester b-dd alice open_session close_session >/dev/null
-tail -n +$((mark + 1)) $W/out/syslog | sed -n 's/.*event=step .*step=\([^ ]*\) object=\([^ ]*\) usec=\([0-9]*\).*/\3 \1 \2/p;s/.*pam_nsbox.*event=step .*step=\([^ ]*\) usec=\([0-9]*\).*/\2 module:\1 -/p' | sort -rn | awk '{printf "  %8d us  %-16s %s\n", $1, $2, $3}'
+breakdown
 
 # Teardown: from the return of close_session until the box is gone: its
 # processes (nsbox list empties when its PID 1 has been reaped, which the
@@ -145,6 +148,8 @@ for target in 100 250 500; do
         done
         level $target
 done
+echo "  breakdown of one more full box with $made live boxes"
+breakdown | head -6 | sed 's/^/  /'
 ok=$($NSBOX list --json | grep -c '"id"')
 echo "  all $made boxes made: $ok live ($(verdict_eq $ok $made))"
 helper500=$(pss $helper)
@@ -154,6 +159,7 @@ echo; echo "footprint of an idle box: PID 1 ${init_pss} KiB PSS + the helper's p
 kill "${held[@]}" 2>/dev/null; wait "${held[@]}" 2>/dev/null
 wait_for 300 no_boxes
 wait_for 100 bash -c "! ip -br link | grep -q '^nsb'"
+wait_for 50 bash -c "! nft list tables | grep -q nsbox"   # the table lingers 2 s
 echo "  after they end: $($NSBOX list --json | grep -c '"id"') boxes, $(ip -br link | grep -c '^nsb') host ends, nft table: $(nft list tables 2>/dev/null | grep -c nsbox)"
 if [ "$(host_view)" = "$host_before" ]; then
         echo "  the mount table, interface list and nftables ruleset are as before: met"

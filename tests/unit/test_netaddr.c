@@ -61,46 +61,83 @@ static void test_blocks(void **state)
         assert_true(cidr_contains(&c, &a));
 }
 
-struct taken_set {
-        struct addr used[8];
-        size_t n;
-};
-
-static bool taken(const struct addr *base, void *userdata)
-{
-        struct taken_set *t = userdata;
-
-        for (size_t i = 0; i < t->n; i++)
-                if (addr_equal(&t->used[i], base))
-                        return true;
-        return false;
-}
-
 static void test_alloc(void **state)
 {
-        struct taken_set t = {};
+        struct addr used[8], gw;
+        size_t n = 0;
         struct cidr c;
-        struct addr gw;
         uint64_t idx;
         (void)state;
 
         assert_int_equal(cidr_parse("10.213.0.0/28", &c), 0);  /* 4 blocks */
-        assert_int_equal(pool_alloc(&c, NULL, taken, &t, &idx), 0);
+        assert_int_equal(pool_alloc(&c, NULL, used, n, &idx), 0);
         assert_int_equal(idx, 0);
-        pool_addr(&c, 0, 0, &t.used[t.n++]);
-        pool_addr(&c, 1, 0, &t.used[t.n++]);
-        assert_int_equal(pool_alloc(&c, NULL, taken, &t, &idx), 0);
+        pool_addr(&c, 0, 1, &used[n++]);
+        pool_addr(&c, 0, 2, &used[n++]);
+        pool_addr(&c, 1, 2, &used[n++]);
+        assert_int_equal(pool_alloc(&c, NULL, used, n, &idx), 0);
         assert_int_equal(idx, 2);
         /* A gateway in block 2 makes it unusable. */
         assert_int_equal(addr_parse("10.213.0.9", &gw), 0);
-        assert_int_equal(pool_alloc(&c, &gw, taken, &t, &idx), 0);
+        assert_int_equal(pool_alloc(&c, &gw, used, n, &idx), 0);
         assert_int_equal(idx, 3);
-        pool_addr(&c, 3, 0, &t.used[t.n++]);
-        assert_int_equal(pool_alloc(&c, &gw, taken, &t, &idx), -ENOSPC);
+        pool_addr(&c, 3, 1, &used[n++]);
+        assert_int_equal(pool_alloc(&c, &gw, used, n, &idx), -ENOSPC);
         /* A freed block is handed out again. */
-        t.n = 1;
-        assert_int_equal(pool_alloc(&c, NULL, taken, &t, &idx), 0);
+        assert_int_equal(pool_alloc(&c, NULL, used, 2, &idx), 0);
         assert_int_equal(idx, 1);
+        /* Addresses outside the pool, or of the other family, take nothing;
+         * one of an older, differently aligned pool takes its block here. */
+        n = 0;
+        assert_int_equal(addr_parse("10.214.0.1", &used[n++]), 0);
+        assert_int_equal(addr_parse("fd00::1", &used[n++]), 0);
+        assert_int_equal(addr_parse("10.213.0.3", &used[n++]), 0);
+        assert_int_equal(pool_alloc(&c, NULL, used, n, &idx), 0);
+        assert_int_equal(idx, 1);
+}
+
+static void test_alloc_v6(void **state)
+{
+        struct addr used[4];
+        struct cidr c;
+        uint64_t idx;
+        (void)state;
+
+        /* A /48: more than 2^64 addresses; the first 2^32 blocks are used. */
+        assert_int_equal(cidr_parse("fd00:213::/48", &c), 0);
+        assert_int_equal(addr_parse("fd00:213::1", &used[0]), 0);
+        assert_int_equal(addr_parse("fd00:213::5", &used[1]), 0);
+        assert_int_equal(addr_parse("fd00:213:0:1::1", &used[2]), 0);   /* beyond 2^32 blocks */
+        assert_int_equal(addr_parse("fd00:213::a", &used[3]), 0);
+        assert_int_equal(pool_alloc(&c, NULL, used, 4, &idx), 0);
+        assert_int_equal(idx, 3);
+}
+
+/* Many leases, freed at random: always the lowest free block. */
+static void test_alloc_many(void **state)
+{
+        enum { N = 2000 };
+        static struct addr used[N];
+        static bool busy[N + 1];
+        struct cidr c;
+        uint64_t idx;
+        size_t n = 0;
+        (void)state;
+
+        assert_int_equal(cidr_parse("10.0.0.0/8", &c), 0);
+        srand(7);
+        for (size_t i = 0; i < N; i++) {
+                uint64_t b = (uint64_t)rand() % N;
+                if (busy[b])
+                        continue;
+                busy[b] = true;
+                pool_addr(&c, b, 2, &used[n++]);
+        }
+        uint64_t lowest = 0;
+        while (busy[lowest])
+                lowest++;
+        assert_int_equal(pool_alloc(&c, NULL, used, n, &idx), 0);
+        assert_int_equal(idx, lowest);
 }
 
 int main(void)
@@ -109,6 +146,8 @@ int main(void)
                 cmocka_unit_test(test_parse),
                 cmocka_unit_test(test_blocks),
                 cmocka_unit_test(test_alloc),
+                cmocka_unit_test(test_alloc_v6),
+                cmocka_unit_test(test_alloc_many),
         };
         return cmocka_run_group_tests_name("netaddr", tests, NULL, NULL);
 }
