@@ -124,6 +124,7 @@ echo "  median $(echo $td | cut -d' ' -f1) ms, worst $(echo $td | cut -d' ' -f2)
 
 # Scale and footprint: 500 live full boxes, made 8 at a time.
 echo; echo "scale: creating one more full box with K live boxes"
+wait_for 50 bash -c "! nft list tables | grep -q nsbox"   # what came before has lingered out
 host_view() { sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | awk '{print $3, $4}' | sort; ip -br link | awk '{print $1}'; nft list ruleset; }
 host_before=$(host_view)
 helper=$(pgrep -x nsbox-helper)
@@ -131,7 +132,10 @@ pss() { awk '/^Pss:/ {s += $2} END {print s}' /proc/$1/smaps_rollup; }
 helper0=$(pss $helper)
 held=()
 level() {
-        printf '  %3d live: %s ms median\n' $1 "$($T 20 pamtester b-d alice open_session close_session | cut -d' ' -f1)"
+        local m
+        m=$($T 20 pamtester b-d alice open_session close_session | cut -d' ' -f1)
+        eval "lvl_$1=$m"
+        printf '  %3d live: %s ms median\n' $1 $m
 }
 level 0
 made=0
@@ -152,6 +156,7 @@ echo "  breakdown of one more full box with $made live boxes"
 breakdown | head -6 | sed 's/^/  /'
 ok=$($NSBOX list --json | grep -c '"id"')
 echo "  all $made boxes made: $ok live ($(verdict_eq $ok $made))"
+r=$(ratio $lvl_500 $lvl_0); echo "  one more box with 500 live <= 1.3 x with none: ${r}x  $(verdict $r 1.3)"
 helper500=$(pss $helper)
 init_pss=$(for p in $($NSBOX list --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p' | head -50); do pss $p; done | awk '{s += $1} END {printf "%d", s / NR}')
 per=$(( init_pss + (helper500 - helper0) / made ))
