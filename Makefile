@@ -1,6 +1,14 @@
 # pam_nsbox — build, test, install.
-PREFIX     ?= /usr
-LIBEXECDIR ?= $(PREFIX)/libexec/nsbox
+#
+#   make install [DESTDIR=...] [PREFIX=/usr]    make uninstall (the same arguments)
+PREFIX      ?= /usr
+SBINDIR     ?= $(PREFIX)/sbin
+LIBEXECDIR  ?= $(PREFIX)/libexec/nsbox
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+PAMCONFDIR  ?= $(PREFIX)/share/pam-configs
+# Where libpam looks for modules: beside libpam itself (pkg-config knows).
+PAMDIR      ?= $(shell pkg-config --variable=libdir pam 2>/dev/null)/security
 HELPER_PATH ?= $(LIBEXECDIR)/nsbox-helper
 # A sanitizer build lives beside the plain one, so neither reuses the
 # other's objects.
@@ -42,11 +50,18 @@ HDRS       := $(wildcard lib/*.h helper/*.h cli/*.h)
 
 all: $(B)/pam_nsbox.so $(B)/nsbox-helper $(B)/nsbox-init $(B)/nsbox
 
+# The helper's path is compiled into the module: a different PREFIX or
+# HELPER_PATH rebuilds what uses it.
+$(B)/config.stamp: FORCE
+	@mkdir -p $(B)
+	@echo '$(HELPER_PATH)' | cmp -s - $@ || echo '$(HELPER_PATH)' > $@
+
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # The module's own objects (see MOD_CFLAGS).
+$(B)/mod/pam_nsbox/pam_nsbox.o: $(B)/config.stamp
 $(B)/mod/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(MOD_CFLAGS) -c -o $@ $<
@@ -85,11 +100,20 @@ $(B)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpam -lpthread
 
-check: all $(UNIT_BIN) $(TOOLS)
+# make check and make demo first install the Debian packages they need
+# when some are missing (tests/deps.sh), then build.
+check:
+	@tests/deps.sh check
+	@$(MAKE) --no-print-directory all test-programs
 	NSBOX_BUILD=$(B) NSBOX_SANITIZE=$(SANITIZE) tests/run
 
-# A real ssh login into a box, in a throwaway test world (as root).
-demo: all $(TOOLS)
+test-programs: $(UNIT_BIN) $(TOOLS)
+
+# A boxed login of a throwaway user, in a test world (as root): a shell in
+# the box with a terminal, a short tour without one.
+demo:
+	@tests/deps.sh demo
+	@$(MAKE) --no-print-directory all test-programs
 	NSBOX_BUILD=$(B) tests/world bash tests/lib/demo.sh
 
 # ---- fuzzing (clang's libFuzzer) --------------------------------------------
@@ -132,6 +156,43 @@ fuzz-seeds: $(FZ)/gen_seeds
 bench: all $(TOOLS)
 	NSBOX_BUILD=$(B) tests/world bash tests/bench/bench.sh
 
-.PHONY: all check demo clean fuzz fuzz-seeds bench
+# ---- install ----------------------------------------------------------------
+MAN8 := man/pam_nsbox.8 man/nsbox.8
+MAN5 := man/nsbox.conf.5
+
+install: all
+	@case "$(PAMDIR)" in /security) echo "install: cannot find the PAM module directory (pkg-config pam); set PAMDIR" >&2; exit 1;; esac
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PAMCONFDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/security/nsbox.d
+	install -m 0644 $(B)/pam_nsbox.so $(DESTDIR)$(PAMDIR)/pam_nsbox.so
+	install -m 0755 $(B)/nsbox-helper $(B)/nsbox-init $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(B)/nsbox $(DESTDIR)$(SBINDIR)/nsbox
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 conf/pam-configs/nsbox $(DESTDIR)$(PAMCONFDIR)/nsbox
+	@# An admin's policy is never replaced.
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf"; \
+	else \
+		install -m 0644 conf/nsbox.conf $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf; \
+	fi
+
+# Exactly what install put there: the policy only while it is still the
+# example, nsbox.d only while it is empty.
+uninstall:
+	rm -f $(DESTDIR)$(PAMDIR)/pam_nsbox.so $(DESTDIR)$(LIBEXECDIR)/nsbox-helper \
+	    $(DESTDIR)$(LIBEXECDIR)/nsbox-init $(DESTDIR)$(SBINDIR)/nsbox $(DESTDIR)$(PAMCONFDIR)/nsbox \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	if cmp -s conf/nsbox.conf $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf: it was changed"; \
+	fi
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/security/nsbox.d 2>/dev/null
+
+.PHONY: all check test-programs demo clean fuzz fuzz-seeds bench install uninstall FORCE
 clean:
 	rm -rf $(B)
