@@ -132,11 +132,42 @@ static int enable_forwarding(const char *path, const char *what, const char *why
         return 0;
 }
 
+/* The "add" or "delete" commands for a box's set elements: its host end in
+ * ifaces; with isolation, in isolated and with its addresses in src4/src6;
+ * with nat, its addresses in nat4/nat6. */
+static int elements_cmd(const char *verb, const struct box_net *n, char *cmd, size_t size)
+{
+        char b4[64], b6[64];
+        size_t len = 0;
+
+        addr_format(&n->box4, b4, sizeof(b4));
+        addr_format(&n->box6, b6, sizeof(b6));
+#define PUT(...) len += (size_t)snprintf(cmd + len, len < size ? size - len : 0, __VA_ARGS__)
+        PUT("%s element inet nsbox ifaces { \"%s\" }\n", verb, n->host_if);
+        if (n->nft_isolated) {
+                PUT("%s element inet nsbox isolated { \"%s\" }\n", verb, n->host_if);
+                PUT("%s element inet nsbox src4 { \"%s\" . %s }\n", verb, n->host_if, b4);
+                if (n->has6)
+                        PUT("%s element inet nsbox src6 { \"%s\" . %s }\n", verb, n->host_if, b6);
+        }
+        if (n->nft_nat) {
+                PUT("%s element inet nsbox nat4 { %s }\n", verb, b4);
+                if (n->has6)
+                        PUT("%s element inet nsbox nat6 { %s }\n", verb, b6);
+        }
+#undef PUT
+        return len < size ? 0 : -E2BIG;
+}
+
 int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *err)
 {
-        char b4[64], b6[64], cmd[1024];
-        size_t len = 0;
+        char cmd[1024];
         int r;
+
+        n->nft_isolated = s->isolate;
+        n->nft_nat = s->nat;
+        if (elements_cmd("add", n, cmd, sizeof(cmd)) < 0)
+                return -E2BIG;
 
         if ((s->nat || !s->isolate) && !s->bridge) {
                 const char *why = s->nat ? "nat" : "isolate = no";
@@ -161,27 +192,6 @@ int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *
                         return r;
                 }
         }
-        addr_format(&n->box4, b4, sizeof(b4));
-        addr_format(&n->box6, b6, sizeof(b6));
-        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "add element inet nsbox ifaces { \"%s\" }\n", n->host_if);
-        if (s->isolate) {
-                len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
-                                        "add element inet nsbox isolated { \"%s\" }\n"
-                                        "add element inet nsbox src4 { \"%s\" . %s }\n",
-                                        n->host_if, n->host_if, b4);
-                if (n->has6)
-                        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
-                                                "add element inet nsbox src6 { \"%s\" . %s }\n", n->host_if, b6);
-        }
-        if (s->nat) {
-                len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "add element inet nsbox nat4 { %s }\n", b4);
-                if (n->has6)
-                        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "add element inet nsbox nat6 { %s }\n", b6);
-        }
-        if (len >= sizeof(cmd))
-                return -E2BIG;
-        n->nft_isolated = s->isolate;
-        n->nft_nat = s->nat;
         n_members++;
         r = run(cmd, err);
         if (r < 0) {
@@ -193,30 +203,12 @@ int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *
 
 void nft_box_del(const struct box_net *n)
 {
-        char b4[64], b6[64], cmd[1024];
-        size_t len = 0;
+        char cmd[1024];
 
         /* Exactly what nft_box_add put in, in one transaction: the table may
          * linger and be used again, by boxes that get these addresses. */
-        addr_format(&n->box4, b4, sizeof(b4));
-        addr_format(&n->box6, b6, sizeof(b6));
-        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "delete element inet nsbox ifaces { \"%s\" }\n", n->host_if);
-        if (n->nft_isolated) {
-                len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
-                                        "delete element inet nsbox isolated { \"%s\" }\n"
-                                        "delete element inet nsbox src4 { \"%s\" . %s }\n",
-                                        n->host_if, n->host_if, b4);
-                if (n->has6)
-                        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
-                                                "delete element inet nsbox src6 { \"%s\" . %s }\n", n->host_if, b6);
-        }
-        if (n->nft_nat) {
-                len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "delete element inet nsbox nat4 { %s }\n", b4);
-                if (n->has6)
-                        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "delete element inet nsbox nat6 { %s }\n", b6);
-        }
         n_members--;
-        if (len >= sizeof(cmd) || run(cmd, NULL) < 0) {
+        if (elements_cmd("delete", n, cmd, sizeof(cmd)) < 0 || run(cmd, NULL) < 0) {
                 /* The table cannot be trusted to hold only live boxes: drop
                  * it now if it is unused, and say so either way. */
                 syslog(LOG_ERR, "nftables: could not remove %s from table inet nsbox", n->host_if);
