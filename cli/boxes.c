@@ -214,6 +214,12 @@ static size_t spec_kvs(const struct box_spec *s, struct kv *v)
         add_kv(v, &n, "linger", "%u", s->linger);
         add_kv(v, &n, "propagation", "%s", propagation_to_string(s->propagation));
         add_kv(v, &n, "private_tmp", "%s", s->private_tmp ? "yes" : "no");
+        add_kv(v, &n, "x11", "%s", x11_to_string(s->x11));
+        if (s->display >= 0)
+                add_kv(v, &n, "display", ":%d", s->display);
+        t = paths_text(s->tmp_keep, s->n_tmp_keep);
+        add_kv(v, &n, "tmp_keep", "%s", t ? t : "");
+        free(t);
         add_kv(v, &n, "hide_homes", "%s", s->hide_homes ? "yes" : "no");
         t = paths_text(s->read_only, s->n_read_only);
         add_kv(v, &n, "read_only", "%s", t ? t : "");

@@ -195,6 +195,8 @@ int cmd_explain(int argc, char **argv)
         for (size_t i = 0; i < spec.n_inaccessible; i++)
                 printf("# inaccessible -> %s%s\n", spec.inaccessible[i].path,
                        spec.inaccessible[i].optional ? " (optional)" : "");
+        for (size_t i = 0; i < spec.n_tmp_keep; i++)
+                printf("# tmp_keep     -> %s%s\n", spec.tmp_keep[i].path, spec.tmp_keep[i].optional ? " (optional)" : "");
         for (size_t i = 0; i < spec.n_binds; i++)
                 printf("# bind         -> %s on %s%s%s\n", spec.binds[i].src, spec.binds[i].dst,
                        spec.binds[i].ro ? " read-only" : "", spec.binds[i].optional ? " (optional)" : "");

@@ -9,6 +9,7 @@
  * user's home are taken from the original view before anything changes. */
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <syslog.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -149,7 +150,14 @@ struct op {
         bool ro;
         int src;                /* a detached clone, for binds and the home */
         bool src_dir;
-        int x11, ice;           /* for /tmp: clones of the host's socket dirs */
+        int x11;                /* for /tmp: the host's X socket dir (x11 = all) or the display's socket */
+};
+
+/* A host path a private /tmp keeps (tmp_keep), cloned before anything changes. */
+struct keep {
+        const char *path;
+        int src;
+        bool dir;
 };
 
 struct plan {
@@ -157,6 +165,8 @@ struct plan {
         size_t n;
         int home;               /* clone of the user's home, or -1 */
         int store;              /* a tmpfs holding an empty mode-0 file, made on demand */
+        struct keep keeps[64];
+        size_t n_keeps;
 };
 
 static int add_op(struct plan *p, enum op_kind kind, const char *path, bool optional, bool ro)
@@ -164,7 +174,7 @@ static int add_op(struct plan *p, enum op_kind kind, const char *path, bool opti
         if (p->n >= ARRAY_SIZE(p->ops))
                 return -E2BIG;
         p->ops[p->n++] = (struct op){ .kind = kind, .path = path, .optional = optional, .ro = ro,
-                                      .src = -1, .x11 = -1, .ice = -1 };
+                                      .src = -1, .x11 = -1 };
         return 0;
 }
 
@@ -231,11 +241,108 @@ static int clone_socket_dir(int tmpfd, const char *name, int *ret)
         return clone_tree(fd, "", false, ret);
 }
 
+/* The login's own X socket, /tmp/.X11-unix/X<N>, when it is a socket owned
+ * by root (an X server a display manager started) or by the user (a
+ * rootless one), in a root-owned directory.  Another user's socket, or one
+ * planted by someone else, is never shown. */
+static int clone_display_socket(int tmpfd, const struct box_spec *s, int *ret)
+{
+        _cleanup_close_ int dir = -1, fd = -1;
+        struct stat st;
+        char name[16];
+        int r;
+
+        r = open_nofollow(tmpfd, ".X11-unix", O_PATH | O_DIRECTORY, &dir);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        if (fstat(dir, &st) < 0)
+                return negative_errno();
+        if (st.st_uid != 0)
+                return 0;
+        snprintf(name, sizeof(name), "X%d", s->display);
+        r = open_nofollow(dir, name, O_PATH, &fd);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISSOCK(st.st_mode) || (st.st_uid != 0 && st.st_uid != s->uid))
+                return 0;
+        return clone_tree(fd, "", false, ret);
+}
+
+/* A tmp_keep path: kept when it exists and everything from /tmp (or
+ * /var/tmp) down to it belongs to root or the user, with no directory on
+ * the way that others may write unless it is root's and sticky.  What
+ * someone else owns there may have been planted to catch the user, and is
+ * left out with a log line; a missing path fails the login unless it is
+ * optional. */
+static int clone_keep(const struct box_spec *s, const struct spec_path *k, struct keep *ret, struct step_error *err)
+{
+        _cleanup_close_ int dir = -1;
+        const char *rel, *p;
+        struct stat st;
+        int r;
+
+        rel = strncmp(k->path, "/tmp/", 5) == 0 ? k->path + 5 : k->path + 9;
+        r = open_nofollow(AT_FDCWD, rel == k->path + 5 ? "/tmp" : "/var/tmp", O_PATH | O_DIRECTORY, &dir);
+        for (p = rel; r >= 0;) {
+                const char *slash = strchr(p, '/');
+                char comp[256];
+                int next;
+
+                snprintf(comp, sizeof(comp), "%.*s", (int)(slash ? (size_t)(slash - p) : strlen(p)), p);
+                r = open_nofollow(dir, comp, O_PATH, &next);
+                if (r == -ELOOP) {
+                        syslog(LOG_WARNING, "event=tmp-keep-skipped user=%s path=%s: %s is a symbolic link", s->user,
+                               k->path, comp);
+                        return 0;
+                }
+                if (r < 0)
+                        break;
+                closep(&dir);
+                dir = next;
+                if (fstat(dir, &st) < 0) {
+                        r = negative_errno();
+                        break;
+                }
+                if ((st.st_uid != 0 && st.st_uid != s->uid) ||
+                    (slash && (st.st_mode & 022) && !(st.st_uid == 0 && (st.st_mode & S_ISVTX)))) {
+                        syslog(LOG_WARNING, "event=tmp-keep-skipped user=%s path=%s: %s is %s", s->user, k->path,
+                               comp, (st.st_uid != 0 && st.st_uid != s->uid) ? "owned by someone else"
+                                                                              : "writable by others");
+                        return 0;
+                }
+                if (!slash)
+                        break;
+                p = slash + 1;
+        }
+        if (r == -ENOENT && k->optional)
+                return 0;
+        if (r < 0)
+                return fail(err, "tmp_keep", k->path, r);
+        r = clone_tree(dir, "", true, &ret->src);
+        if (r < 0)
+                return fail(err, "tmp_keep", k->path, r);
+        ret->path = k->path;
+        ret->dir = S_ISDIR(st.st_mode);
+        return 1;
+}
+
 static const char *op_name(enum op_kind k);
 
 static int prepare_sources(struct plan *p, const struct box_spec *s, struct step_error *err)
 {
         int r;
+
+        for (size_t i = 0; i < s->n_tmp_keep && s->private_tmp; i++) {
+                if (p->n_keeps >= ARRAY_SIZE(p->keeps))
+                        return fail(err, "tmp_keep", s->tmp_keep[i].path, -E2BIG);
+                p->keeps[p->n_keeps].src = -1;
+                r = clone_keep(s, &s->tmp_keep[i], &p->keeps[p->n_keeps], err);
+                if (r < 0)
+                        return r;
+                p->n_keeps += r;
+        }
 
         for (size_t i = 0; i < p->n; i++) {
                 struct op *o = &p->ops[i];
@@ -277,10 +384,10 @@ static int prepare_sources(struct plan *p, const struct box_spec *s, struct step
                         _cleanup_close_ int tmpfd = -1;
 
                         r = open_nofollow(AT_FDCWD, "/tmp", O_PATH | O_DIRECTORY, &tmpfd);
-                        if (r == 0)
+                        if (r == 0 && s->x11 == X11_ALL)
                                 r = clone_socket_dir(tmpfd, ".X11-unix", &o->x11);
-                        if (r == 0)
-                                r = clone_socket_dir(tmpfd, ".ICE-unix", &o->ice);
+                        else if (r == 0 && s->x11 == X11_DISPLAY && s->display >= 0)
+                                r = clone_display_socket(tmpfd, s, &o->x11);
                         if (r < 0 && r != -ENOENT)
                                 return fail(err, "private_tmp", "/tmp", r);
                 } else if (o->kind == OP_HOMES) {
@@ -335,9 +442,61 @@ static int attach_at(int dirfd, const char *name, int src)
         return attach(src, t);
 }
 
-static int apply_tmp(struct op *o, struct step_error *err)
+/* A root-owned, world-writable sticky directory, as X11 and ICE want. */
+static int sticky_dir(int dirfd, const char *name)
+{
+        if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        if (fchmodat(dirfd, name, 01777, AT_SYMLINK_NOFOLLOW) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* An empty file or directory to mount on, and the mount. */
+static int attach_node(int dirfd, const char *name, bool dir, int src)
+{
+        _cleanup_close_ int t = -1;
+        int r;
+
+        if (dir)
+                return attach_at(dirfd, name, src);
+        t = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (t < 0 && errno != EEXIST)
+                return negative_errno();
+        closep(&t);
+        r = open_nofollow(dirfd, name, O_PATH, &t);
+        return r < 0 ? r : attach(src, t);
+}
+
+/* Put a kept host path at the same place in the fresh tmp (root is the tmp's
+ * directory fd), making the directories on the way. */
+static int attach_keep(int root, const char *rel, const struct keep *k)
+{
+        _cleanup_close_ int dir = fcntl(root, F_DUPFD_CLOEXEC, 3);
+        const char *slash;
+        int r = dir < 0 ? negative_errno() : 0;
+
+        while (r >= 0 && (slash = strchr(rel, '/'))) {
+                char comp[256];
+                int next;
+
+                snprintf(comp, sizeof(comp), "%.*s", (int)(slash - rel), rel);
+                if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+                r = open_nofollow(dir, comp, O_RDONLY | O_DIRECTORY, &next);
+                if (r >= 0) {
+                        closep(&dir);
+                        dir = next;
+                        rel = slash + 1;
+                }
+        }
+        return r < 0 ? r : attach_node(dir, rel, k->dir, k->src);
+}
+
+static int apply_tmp(struct plan *p, const struct box_spec *s, struct op *o, struct step_error *err)
 {
         _cleanup_close_ int dir = -1;
+        size_t len = strlen(o->path);
         int r;
 
         r = mount_fresh(o->path, "tmpfs", "1777", PRIVATE_ATTRS, NULL);
@@ -345,14 +504,40 @@ static int apply_tmp(struct op *o, struct step_error *err)
                 return 0;
         if (r < 0)
                 return fail(err, "private_tmp", o->path, r);
-        if (o->x11 < 0 && o->ice < 0)
-                return 0;
         r = open_nofollow(AT_FDCWD, o->path, O_RDONLY | O_DIRECTORY, &dir);
-        if (r >= 0 && o->x11 >= 0)
-                r = attach_at(dir, ".X11-unix", o->x11);
-        if (r >= 0 && o->ice >= 0)
-                r = attach_at(dir, ".ICE-unix", o->ice);
-        return r < 0 ? fail(err, "private_tmp", o->path, r) : 0;
+        if (r >= 0 && strcmp(o->path, "/tmp") == 0) {
+                /* X11 and ICE socket directories of the box's own; the X
+                 * sockets the policy shows in the first (x11), none of the
+                 * host's ICE sockets, which belong to other sessions. */
+                if (s->x11 == X11_ALL && o->x11 >= 0)
+                        r = attach_at(dir, ".X11-unix", o->x11);
+                else {
+                        r = sticky_dir(dir, ".X11-unix");
+                        if (r >= 0 && o->x11 >= 0) {
+                                _cleanup_close_ int x = -1;
+                                char name[16];
+
+                                snprintf(name, sizeof(name), "X%d", s->display);
+                                r = open_nofollow(dir, ".X11-unix", O_RDONLY | O_DIRECTORY, &x);
+                                if (r >= 0)
+                                        r = attach_node(x, name, false, o->x11);
+                        }
+                }
+                if (r >= 0)
+                        r = sticky_dir(dir, ".ICE-unix");
+        }
+        if (r < 0)
+                return fail(err, "private_tmp", o->path, r);
+        for (size_t i = 0; i < p->n_keeps; i++) {
+                const struct keep *k = &p->keeps[i];
+
+                if (strncmp(k->path, o->path, len) != 0 || k->path[len] != '/')
+                        continue;
+                r = attach_keep(dir, k->path + len + 1, k);
+                if (r < 0)
+                        return fail(err, "tmp_keep", k->path, r);
+        }
+        return 0;
 }
 
 /* Make the path below the fresh /home and put the user's home on it. */
@@ -539,8 +724,9 @@ static void plan_done(struct plan *p)
         for (size_t i = 0; i < p->n; i++) {
                 closep(&p->ops[i].src);
                 closep(&p->ops[i].x11);
-                closep(&p->ops[i].ice);
         }
+        for (size_t i = 0; i < p->n_keeps; i++)
+                closep(&p->keeps[i].src);
         closep(&p->home);
         closep(&p->store);
 }
@@ -639,7 +825,7 @@ int views_apply(const struct box_spec *s, struct step_error *err)
                         r = apply_resolv(p, s, err);
                         break;
                 case OP_TMP:
-                        r = apply_tmp(o, err);
+                        r = apply_tmp(p, s, o, err);
                         break;
                 case OP_HOMES:
                         r = apply_homes(p, s, err);

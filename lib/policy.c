@@ -24,6 +24,8 @@ static int check_share(const char *v, char **why);
 static int check_linger(const char *v, char **why);
 static int check_propagation(const char *v, char **why);
 static int check_paths(const char *v, char **why);
+static int check_tmp_keep(const char *v, char **why);
+static int check_x11(const char *v, char **why);
 static int check_binds(const char *v, char **why);
 static int check_hostname(const char *v, char **why);
 static int check_caps(const char *v, char **why);
@@ -50,6 +52,8 @@ static const struct key_def {
         [K_LINGER] = { "linger", false, "0", check_linger },
         [K_PROPAGATION] = { "propagation", false, "slave", check_propagation },
         [K_PRIVATE_TMP] = { "private_tmp", false, "no", check_bool },
+        [K_X11] = { "x11", false, "display", check_x11 },
+        [K_TMP_KEEP] = { "tmp_keep", false, "", check_tmp_keep },
         [K_HIDE_HOMES] = { "hide_homes", false, "no", check_bool },
         [K_READ_ONLY] = { "read_only", false, "", check_paths },
         [K_INACCESSIBLE] = { "inaccessible", false, "", check_paths },
@@ -253,6 +257,36 @@ static int expand_path(const char *tmpl, const struct ident *id, char **ret, cha
         }
         *ret = TAKE_PTR(p);
         return 0;
+}
+
+static int check_x11(const char *v, char **why)
+{
+        if (strcmp(v, "display") != 0 && strcmp(v, "all") != 0 && strcmp(v, "none") != 0) {
+                xasprintf(why, "'%s' is not an x11 choice; write display (the login's own X socket), all or none",
+                          v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Paths below /tmp or /var/tmp, kept in a private one. */
+static int check_tmp_keep(const char *v, char **why)
+{
+        char **w = NULL;
+        size_t n = 0;
+        int r = split_words(v, &w, &n);
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *p = NULL;
+
+                r = expand_path(w[i][0] == '-' ? w[i] + 1 : w[i], &sample_ident, &p, why);
+                if (r >= 0 && !tmp_keep_path_valid(p)) {
+                        xasprintf(why, "'%s' is not below /tmp or /var/tmp", w[i]);
+                        r = -EINVAL;
+                }
+        }
+        strv_free(w);
+        return r;
 }
 
 static int check_paths(const char *v, char **why)
@@ -1110,12 +1144,22 @@ int policy_build_spec(const struct resolved *res, const struct ident *id, struct
         s.linger = (unsigned)linger;
         s.private_tmp = parse_bool(res->value[K_PRIVATE_TMP]) == 1;
         s.hide_homes = parse_bool(res->value[K_HIDE_HOMES]) == 1;
+        s.x11 = strcmp(res->value[K_X11], "all") == 0 ? X11_ALL : strcmp(res->value[K_X11], "none") == 0 ? X11_NONE
+                                                                                                          : X11_DISPLAY;
+        s.display = -1;         /* the module's to say */
         if (xstrdup(&s.user, id->name) < 0 || xstrdup(&s.home, id->home) < 0)
                 r = -ENOMEM;
         if (r >= 0)
                 r = build_paths(res->value[K_READ_ONLY], id, &s.read_only, &s.n_read_only, ret_why);
         if (r >= 0)
                 r = build_paths(res->value[K_INACCESSIBLE], id, &s.inaccessible, &s.n_inaccessible, ret_why);
+        if (r >= 0 && s.private_tmp)
+                r = build_paths(res->value[K_TMP_KEEP], id, &s.tmp_keep, &s.n_tmp_keep, ret_why);
+        for (size_t i = 0; r >= 0 && i < s.n_tmp_keep; i++)
+                if (!tmp_keep_path_valid(s.tmp_keep[i].path)) {
+                        xasprintf(ret_why, "tmp_keep path '%s' is not below /tmp or /var/tmp", s.tmp_keep[i].path);
+                        r = -EINVAL;
+                }
         if (r >= 0)
                 r = for_each_bind(res->value[K_BIND], id, &s, ret_why);
         if (r >= 0 && res->value[K_HOSTNAME][0]) {

@@ -18,6 +18,8 @@ enum key_id {
         K_LINGER,
         K_PROPAGATION,
         K_PRIVATE_TMP,
+        K_X11,
+        K_TMP_KEEP,
         K_HIDE_HOMES,
         K_READ_ONLY,
         K_INACCESSIBLE,

@@ -75,6 +75,11 @@ int proto_put_spec(struct msg *m, const struct box_spec *s)
                                  (s->cap_bounding ? F_CAP_BOUNDING : 0) | (s->nat ? F_NAT : 0) |
                                  (s->isolate ? F_ISOLATE : 0) | (s->debug ? F_DEBUG : 0));
         r = r ?: put_u32(m, A_NETWORK, s->network);
+        r = r ?: put_u32(m, A_X11, s->x11);
+        if (!r && s->display >= 0)
+                r = put_u32(m, A_DISPLAY, (uint32_t)s->display);
+        for (size_t i = 0; !r && i < s->n_tmp_keep; i++)
+                r = put_opt_path(m, A_TMP_KEEP, &s->tmp_keep[i]);
         if (!r && s->bridge)
                 r = put_str(m, A_BRIDGE, s->bridge);
         if (!r && s->gateway4)
@@ -258,6 +263,7 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_GATEWAY4] = MNL_TYPE_NUL_STRING,                               [A_GATEWAY6] = MNL_TYPE_NUL_STRING,
         [A_DNS] = MNL_TYPE_NUL_STRING,  [A_POOL4] = MNL_TYPE_NUL_STRING,  [A_POOL6] = MNL_TYPE_NUL_STRING,
         [A_ADDRESS] = MNL_TYPE_NUL_STRING,                                [A_SESSION] = MNL_TYPE_NESTED,
+        [A_X11] = MNL_TYPE_U32,         [A_DISPLAY] = MNL_TYPE_U32,       [A_TMP_KEEP] = MNL_TYPE_NUL_STRING,
         [A_TIMING] = MNL_TYPE_NESTED,   [A_USEC] = MNL_TYPE_U64,
 };
 
@@ -381,7 +387,7 @@ static int spec_attr(struct open_ctx *c, const struct nlattr *a)
         int r = 0;
 
         /* Scalars may appear once; repeated attributes are lists. */
-        if (t != A_READ_ONLY && t != A_INACCESSIBLE && t != A_BIND && t != A_DNS) {
+        if (t != A_READ_ONLY && t != A_INACCESSIBLE && t != A_BIND && t != A_DNS && t != A_TMP_KEEP) {
                 if (c->seen & (1ULL << t))
                         return MNL_CB_ERROR;
                 c->seen |= 1ULL << t;
@@ -459,12 +465,23 @@ static int spec_attr(struct open_ctx *c, const struct nlattr *a)
                 break;
         case A_READ_ONLY:
         case A_INACCESSIBLE:
+        case A_TMP_KEEP:
                 str = mnl_attr_get_str(a);
                 if (t == A_READ_ONLY)
                         r = spec_path_push(&c->s->read_only, &c->s->n_read_only, str + (str[0] == '-'), str[0] == '-');
-                else
+                else if (t == A_INACCESSIBLE)
                         r = spec_path_push(&c->s->inaccessible, &c->s->n_inaccessible, str + (str[0] == '-'),
                                            str[0] == '-');
+                else
+                        r = spec_path_push(&c->s->tmp_keep, &c->s->n_tmp_keep, str + (str[0] == '-'), str[0] == '-');
+                break;
+        case A_X11:
+                c->s->x11 = mnl_attr_get_u32(a);
+                break;
+        case A_DISPLAY:
+                if (mnl_attr_get_u32(a) > 65535)
+                        return -EBADMSG;
+                c->s->display = (int)mnl_attr_get_u32(a);
                 break;
         case A_BIND: {
                 struct bind_ctx b = {};
@@ -521,9 +538,10 @@ int proto_parse_open(const struct msg *m, struct box_spec *ret_spec, struct sess
                                   (1ULL << A_NAMESPACES) | (1ULL << A_SHARE) | (1ULL << A_LINGER) | (1ULL << A_PROPAGATION) |
                                   (1ULL << A_FLAGS) | (1ULL << A_SUBUID_START) | (1ULL << A_SUBUID_COUNT) |
                                   (1ULL << A_SUBGID_START) | (1ULL << A_SUBGID_COUNT) | (1ULL << A_CAP_KEEP) |
-                                  (1ULL << A_NETWORK);
+                                  (1ULL << A_NETWORK) | (1ULL << A_X11);
         int r;
 
+        s.display = -1;
         r = parse_msg(m, MSG_OPEN, open_cb, &c);
         if (r == 0 && (c.seen & required) != required)
                 r = -EBADMSG;
@@ -831,6 +849,7 @@ int proto_parse_show(const struct msg *m, struct show_reply *ret)
         int e;
 
         c.spec.s = &r.spec;
+        r.spec.display = -1;
         e = parse_msg(m, MSG_SHOW_REPLY, show_cb, &c);
         if (e < 0) {
                 show_reply_done(&r);

@@ -82,6 +82,9 @@ enum attr_type {
         A_SESSION,              /* nested: A_SERVICE, A_TTY, A_RHOST, A_PID, A_CREATED */
         A_TIMING,               /* nested: A_STEP, A_OBJECT, A_USEC */
         A_USEC,                 /* u64 */
+        A_X11,                  /* u32: enum x11 */
+        A_DISPLAY,              /* u32: the login's X display number; absent: none */
+        A_TMP_KEEP,             /* strz, repeated; leading '-' = optional */
         _A_MAX,
 };
 

@@ -40,6 +40,7 @@ void box_spec_done(struct box_spec *s)
         strv_free(s->dns);
         spec_paths_free(s->read_only, s->n_read_only);
         spec_paths_free(s->inaccessible, s->n_inaccessible);
+        spec_paths_free(s->tmp_keep, s->n_tmp_keep);
         for (size_t i = 0; i < s->n_binds; i++) {
                 free(s->binds[i].src);
                 free(s->binds[i].dst);
@@ -124,6 +125,16 @@ const char *propagation_to_string(enum propagation p)
 const char *network_to_string(enum network n)
 {
         return n == NET_VETH ? "veth" : n == NET_LOOPBACK ? "loopback" : "none";
+}
+
+const char *x11_to_string(enum x11 x)
+{
+        return x == X11_ALL ? "all" : x == X11_NONE ? "none" : "display";
+}
+
+bool tmp_keep_path_valid(const char *path)
+{
+        return path_is_clean(path) && (strncmp(path, "/tmp/", 5) == 0 || strncmp(path, "/var/tmp/", 9) == 0);
 }
 
 bool ifname_valid(const char *s)
@@ -218,6 +229,11 @@ int box_spec_validate(const struct box_spec *s, const char **ret_why)
         for (size_t i = 0; i < s->n_binds; i++)
                 if (!path_is_clean(s->binds[i].src) || !path_is_clean(s->binds[i].dst))
                         return *ret_why = "bind path", -EINVAL;
+        for (size_t i = 0; i < s->n_tmp_keep; i++)
+                if (!tmp_keep_path_valid(s->tmp_keep[i].path))
+                        return *ret_why = "tmp_keep path", -EINVAL;
+        if (s->x11 > X11_NONE || s->display < -1 || s->display > 65535)
+                return *ret_why = "x11 or display", -EINVAL;
         if (s->hostname && (!(s->namespaces & NS_UTS) || !hostname_valid(s->hostname)))
                 return *ret_why = "hostname", -EINVAL;
         if (!(s->namespaces & NS_USER) && (s->subuid_count || s->subgid_count || s->user_root))

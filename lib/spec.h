@@ -20,6 +20,9 @@ enum {
 enum share { SHARE_SESSION, SHARE_USER };
 enum propagation { PROP_SLAVE, PROP_PRIVATE };
 enum network { NET_NONE, NET_LOOPBACK, NET_VETH };
+/* Which X11 sockets a private /tmp shows: the login's own display's, the
+ * host's whole /tmp/.X11-unix, or none. */
+enum x11 { X11_DISPLAY, X11_ALL, X11_NONE };
 
 struct spec_path {
         char *path;
@@ -43,6 +46,10 @@ struct box_spec {
         unsigned linger;
         enum propagation propagation;
         bool private_tmp;
+        enum x11 x11;
+        int display;            /* the login's X display number (PAM_XDISPLAY), or -1 */
+        struct spec_path *tmp_keep;     /* host paths below /tmp, /var/tmp kept in a private one */
+        size_t n_tmp_keep;
         bool hide_homes;
         struct spec_path *read_only;
         size_t n_read_only;
@@ -90,6 +97,9 @@ int namespaces_format(unsigned ns, char **ret);
 const char *share_to_string(enum share s);
 const char *propagation_to_string(enum propagation p);
 const char *network_to_string(enum network n);
+const char *x11_to_string(enum x11 x);
+/* Is this a path a private /tmp may keep: strictly below /tmp or /var/tmp? */
+bool tmp_keep_path_valid(const char *path);
 bool ifname_valid(const char *s);
 
 /* Checks the helper repeats on what it receives: every path clean and

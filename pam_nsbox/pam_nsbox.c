@@ -309,6 +309,28 @@ static void send_close(const uint8_t cookie[NSBOX_COOKIE_LEN])
 
 /* ---- the session hooks --------------------------------------------------- */
 
+/* The login's local X display number: PAM_XDISPLAY, or a display
+ * manager's PAM_TTY of the form ":N" (also ":N.S"); -1 for none.  A remote
+ * display (host:N) has no socket here. */
+static int x_display(pam_handle_t *pamh)
+{
+        const void *v = NULL;
+        const char *d = NULL;
+        unsigned long n;
+        char num[16];
+
+        if (pam_get_item(pamh, PAM_XDISPLAY, &v) == PAM_SUCCESS && v && *(const char *)v)
+                d = v;
+        else if (pam_get_item(pamh, PAM_TTY, &v) == PAM_SUCCESS && v && *(const char *)v == ':')
+                d = v;
+        if (!d || d[0] != ':')
+                return -1;
+        snprintf(num, sizeof(num), "%.*s", (int)strcspn(d + 1, "."), d + 1);
+        if (parse_uint(num, 65535, &n) < 0)
+                return -1;
+        return (int)n;
+}
+
 static const char *item(pam_handle_t *pamh, int type)
 {
         const void *v = NULL;
@@ -529,6 +551,7 @@ NSBOX_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, co
                 goto out;
         }
         spec.debug = a.debug;
+        spec.display = x_display(pamh);
         ret = open_box(pamh, &a, &id, &spec);
 out:
         box_spec_done(&spec);

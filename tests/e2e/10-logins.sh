@@ -48,10 +48,11 @@ for how in pamtester su runuser login ssh; do
                 test "$(value tmp_mode "$out")$(value tmp_write "$out")" = 1777yes
         check $t/private-shm "with an ipc namespace, /dev/shm is the box's own and usable" \
                 test "$(value shm_marker "$out")$(value shm_write "$out")" = noyes
-        check $t/x11-reachable "the host's X11 socket directory is reachable in the private /tmp" \
-                test "$(value x11 "$out")" = X0
+        check $t/x11-own-dir "the private /tmp has an X11 socket directory of its own, root's and sticky" \
+                test "$(value x11_dir "$out")" = root:1777
+        check $t/x11-none "showing no X server's socket to a login without a display" test -z "$(value x11 "$out")"
         check $t/ice-planted-hidden "a user-owned ICE directory is not carried into other boxes" \
-                test -z "$(value ice "$out")"
+                test -z "$(value ice "$out")" -a "$(value ice_dir "$out")" = root:1777
         check $t/hide-homes "/home shows only alice, not '$(value homes "$out")'" \
                 test "$(value homes "$out")" = "alice "
         check $t/read-only "/srv/ro cannot be written" test "$(value ro_write "$out")" = no

@@ -32,27 +32,8 @@ done
 check package/conffile "the policy is a conffile" bash -c "dpkg-deb --ctrl-tarfile $deb | tar -xO ./conffiles | grep -qx /etc/security/nsbox.conf"
 
 # --- a private system to install into ---
-# Debian's own PAM configuration, as it is under the world's test services.
-mkdir -p $W/hostroot
-mount --bind / $W/hostroot
-rm -f /etc/pam.d/*
-cp -a $W/hostroot/etc/pam.d/. /etc/pam.d/
+private_system
 rm -f /etc/security/nsbox.conf
-# dpkg wants the system's own users and groups (its statoverrides name
-# them): the host's entries, then the world's test users.
-for f in passwd group shadow gshadow; do
-        [ -e $W/hostroot/etc/$f ] || continue
-        awk -F: 'NR == FNR {seen[$1] = 1; print; next} !($1 in seen)' $W/hostroot/etc/$f /etc/$f > $W/out/$f.merged
-        cat $W/out/$f.merged > /etc/$f
-done
-umount $W/hostroot
-mkdir -p $W/ov
-mount -t tmpfs -o mode=0755 world-overlays $W/ov
-for d in usr var/lib var/log var/cache; do
-        n=${d//\//_}
-        mkdir -p $W/ov/$n/up $W/ov/$n/work
-        mount -t overlay overlay -o lowerdir=/$d,upperdir=$W/ov/$n/up,workdir=$W/ov/$n/work /$d
-done
 
 # --- install ---
 dpkg -i "$deb" > $W/out/dpkg-i.log 2>&1

@@ -82,10 +82,16 @@ setup_fixtures() {
         chmod 0644 /srv/secret/data
         echo bound-content > /srv/src/file
         echo world-marker > /tmp/world-marker
-        # The X11 socket directory belongs to root and stays reachable in a
-        # private /tmp; an ICE directory planted by a user does not.
+        # X servers' sockets in root's /tmp/.X11-unix: displays :0 and :1
+        # (root's, as a display manager starts them) and :7, planted by bob.
+        # A private /tmp shows a login only its own display's socket.  An
+        # ICE directory with a user's planted socket is never carried.
         mkdir -p -m 1777 /tmp/.X11-unix /tmp/.ICE-unix
-        touch /tmp/.X11-unix/X0 /tmp/.ICE-unix/planted
+        for d in 0 1 7; do
+                $PY -c "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" /tmp/.X11-unix/X$d
+        done
+        chown bob /tmp/.X11-unix/X7
+        touch /tmp/.ICE-unix/planted
         chown bob /tmp/.ICE-unix
         echo world-marker > /var/tmp/world-marker
         echo world-marker > /dev/shm/world-marker
@@ -111,8 +117,11 @@ echo "vartmp_marker=$(test -e /var/tmp/world-marker && echo yes || echo no)"
 echo "shm_marker=$(test -e /dev/shm/world-marker && echo yes || echo no)"
 echo "shm_write=$(echo x > /dev/shm/probe.$$ 2>/dev/null && echo yes || echo no)"
 echo "tmp_mode=$(stat -c %a /tmp)"
-echo "x11=$(ls /tmp/.X11-unix 2>/dev/null)"
+echo "x11=$(ls /tmp/.X11-unix 2>/dev/null | tr '\n' ' ')"
+echo "x11_dir=$(stat -c %U:%a /tmp/.X11-unix 2>/dev/null)"
+echo "x11_types=$(stat -c %F /tmp/.X11-unix/* 2>/dev/null | sort -u | tr '\n' ' ')"
 echo "ice=$(ls /tmp/.ICE-unix 2>/dev/null)"
+echo "ice_dir=$(stat -c %U:%a /tmp/.ICE-unix 2>/dev/null)"
 echo "tmp_write=$(echo x > /tmp/probe.$$ 2>/dev/null && echo yes || echo no)"
 echo "homes=$(ls /home | tr '\n' ' ')"
 echo "home_write=$(touch $HOME/probe.$$ 2>/dev/null && rm -f $HOME/probe.$$ && echo yes || echo no)"
@@ -217,6 +226,29 @@ import json, sys
 b = [b for b in json.load(sys.stdin) if b['user'] == '$1'][0]
 v = b['$2']
 print(v[0] if isinstance(v, list) else v)"
+}
+
+# private_system: turn the world into a system packages can be installed
+# into and Debian's own services run in: /usr and /var under overlays (the
+# machine's files stay as they are), Debian's own /etc/pam.d, and the
+# machine's system users and groups followed by the world's test users.
+private_system() {
+        mkdir -p $W/hostroot $W/ov
+        mount --bind / $W/hostroot      # not recursive: what lies under the world's mounts
+        rm -f /etc/pam.d/*
+        cp -a $W/hostroot/etc/pam.d/. /etc/pam.d/
+        for f in passwd group shadow gshadow; do
+                [ -e $W/hostroot/etc/$f ] || continue
+                awk -F: 'NR == FNR {seen[$1] = 1; print; next} !($1 in seen)' $W/hostroot/etc/$f /etc/$f > $W/out/$f.merged
+                cat $W/out/$f.merged > /etc/$f
+        done
+        umount $W/hostroot
+        mount -t tmpfs -o mode=0755 world-overlays $W/ov
+        for d in usr var/lib var/log var/cache; do
+                local n=${d//\//_}
+                mkdir -p $W/ov/$n/up $W/ov/$n/work
+                mount -t overlay overlay -o lowerdir=/$d,upperdir=$W/ov/$n/up,workdir=$W/ov/$n/work /$d
+        done
 }
 
 # not CMD...: succeeds when CMD fails (and CMD may be a shell function).

@@ -323,6 +323,53 @@ static void test_build_spec(void **state)
         policy_done(&p);
 }
 
+static void test_desktop_keys(void **state)
+{
+        struct policy p;
+        struct resolved r;
+        struct box_spec s;
+        struct ident id = alice();
+        char *why = NULL;
+        (void)state;
+
+        /* The default shows the login's own display; tmp_keep expands. */
+        assert_int_equal(load("[default]\nprivate_tmp = yes\ntmp_keep = /tmp/krb5cc_${UID} -/var/tmp/x\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), 0);
+        assert_int_equal(s.x11, X11_DISPLAY);
+        assert_int_equal(s.display, -1);
+        assert_int_equal(s.n_tmp_keep, 2);
+        assert_string_equal(s.tmp_keep[0].path, "/tmp/krb5cc_2001");
+        assert_true(s.tmp_keep[1].optional);
+        assert_int_equal(box_spec_validate(&s, &(const char *){ NULL }), 0);
+        /* The helper refuses a path outside /tmp and /var/tmp all the same. */
+        const char *what = NULL;
+        assert_int_equal(spec_path_push(&s.tmp_keep, &s.n_tmp_keep, "/etc/shadow", false), 0);
+        assert_true(box_spec_validate(&s, &what) < 0);
+        assert_string_equal(what, "tmp_keep path");
+        box_spec_done(&s);
+        policy_done(&p);
+
+        /* Without a private /tmp there is nothing to keep. */
+        assert_int_equal(load("[default]\nx11 = all\ntmp_keep = /tmp/a\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), 0);
+        assert_int_equal(s.x11, X11_ALL);
+        assert_int_equal(s.n_tmp_keep, 0);
+        box_spec_done(&s);
+        policy_done(&p);
+
+        /* Not below /tmp or /var/tmp, /tmp itself, or a bad choice: invalid. */
+        const char *bad[] = { "[default]\ntmp_keep = /etc/passwd\n", "[default]\ntmp_keep = /tmp\n",
+                              "[default]\ntmp_keep = /var/tmpx/a\n", "[default]\ntmp_keep = /tmp/../etc\n",
+                              "[default]\nx11 = yes\n" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_true(load(bad[i], &p) < 0);
+                assert_true(p.n_errors > 0);
+                policy_done(&p);
+        }
+}
+
 static void test_privilege_keys(void **state)
 {
         struct policy p;
@@ -468,6 +515,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_exempt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_expansion, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_build_spec, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_desktop_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_privilege_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_subids, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_network_keys, setup, teardown),

@@ -11,7 +11,8 @@
 static void sample_spec(struct box_spec *s)
 {
         *s = (struct box_spec){ .uid = 2001, .gid = 2001, .namespaces = NS_ALL, .share = SHARE_USER, .linger = 7,
-                                .propagation = PROP_PRIVATE, .private_tmp = true, .hide_homes = true };
+                                .propagation = PROP_PRIVATE, .private_tmp = true, .hide_homes = true,
+                                .x11 = X11_NONE, .display = 3 };
         assert_int_equal(xstrdup(&s->user, "alice"), 0);
         assert_int_equal(xstrdup(&s->home, "/home/alice"), 0);
         assert_int_equal(xstrdup(&s->hostname, "box-alice"), 0);
@@ -20,6 +21,7 @@ static void sample_spec(struct box_spec *s)
         assert_int_equal(spec_path_push(&s->inaccessible, &s->n_inaccessible, "/secret", false), 0);
         assert_int_equal(spec_bind_push(s, "/a", "/b", true, false), 0);
         assert_int_equal(spec_bind_push(s, "/c", "/d", false, true), 0);
+        assert_int_equal(spec_path_push(&s->tmp_keep, &s->n_tmp_keep, "/tmp/.font-unix", true), 0);
 }
 
 static void test_open_roundtrip(void **state)
@@ -48,8 +50,33 @@ static void test_open_roundtrip(void **state)
         assert_true(r.binds[0].ro && !r.binds[0].optional);
         assert_true(!r.binds[1].ro && r.binds[1].optional);
         assert_string_equal(r.hostname, "box-alice");
+        assert_int_equal(r.x11, X11_NONE);
+        assert_int_equal(r.display, 3);
+        assert_int_equal(r.n_tmp_keep, 1);
+        assert_true(r.tmp_keep[0].optional);
+        assert_string_equal(r.tmp_keep[0].path, "/tmp/.font-unix");
         assert_string_equal(rsi.service, "sshd");
         assert_string_equal(rsi.rhost, "127.0.0.1");
+        box_spec_done(&s);
+        box_spec_done(&r);
+        session_info_done(&rsi);
+        free(m);
+}
+
+/* No display is sent as no attribute, and read back as -1. */
+static void test_no_display(void **state)
+{
+        struct box_spec s, r = {};
+        struct session_info rsi = {};
+        struct msg *m = malloc(sizeof(*m));
+        (void)state;
+
+        sample_spec(&s);
+        s.display = -1;
+        msg_init(m, MSG_OPEN);
+        assert_int_equal(proto_put_open(m, &s, NULL), 0);
+        assert_int_equal(proto_parse_open(m, &r, &rsi), 0);
+        assert_int_equal(r.display, -1);
         box_spec_done(&s);
         box_spec_done(&r);
         session_info_done(&rsi);
@@ -180,6 +207,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_open_roundtrip),
+                cmocka_unit_test(test_no_display),
                 cmocka_unit_test(test_rejects_malformed),
                 cmocka_unit_test(test_required_and_duplicate),
                 cmocka_unit_test(test_box_error_list),
