@@ -4,7 +4,10 @@
 #   tests/deps.sh --list GROUP...     print them
 #   tests/deps.sh GROUP...            install the missing ones (as root, with apt)
 #
-# Groups: build (make), check (make check), demo (make demo), fuzz (make fuzz).
+# Groups: build (make), check (make check), demo (make demo), fuzz (make fuzz),
+# desktop (the LightDM scenario of make check).  make check does not install
+# the desktop group by itself: on a machine with systemd, installing LightDM
+# makes it the display manager at the next boot.  .ci/run installs it.
 set -eu
 declare -A pkgs=(
         [build]="gcc make libc6-dev pkg-config libpam0g-dev libcap-dev libiniparser-dev libmnl-dev libnftables-dev"
@@ -12,6 +15,7 @@ declare -A pkgs=(
                  iproute2 nftables python3 groff-base mandoc man-db debhelper dpkg-dev"
         [demo]="openssh-server openssh-client util-linux procps iproute2 nftables"
         [fuzz]="clang libclang-rt-14-dev"
+        [desktop]="lightdm xvfb x11-utils dbus dbus-x11"
 )
 list=no
 [ "${1:-}" = --list ] && { list=yes; shift; }

@@ -26,7 +26,8 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 pamdir=$(pkg-config --variable=libdir pam 2>/dev/null || echo /lib/x86_64-linux-gnu)/security
 for f in .$pamdir/pam_nsbox.so ./usr/libexec/nsbox/nsbox-helper ./usr/libexec/nsbox/nsbox-init ./usr/sbin/nsbox \
         ./usr/share/pam-configs/nsbox ./etc/security/nsbox.conf ./etc/security/nsbox.d/ \
-        ./usr/share/man/man8/pam_nsbox.8.gz ./usr/share/man/man8/nsbox.8.gz ./usr/share/man/man5/nsbox.conf.5.gz; do
+        ./usr/share/man/man8/pam_nsbox.8.gz ./usr/share/man/man8/nsbox.8.gz ./usr/share/man/man5/nsbox.conf.5.gz \
+        ./usr/share/doc/libpam-nsbox/examples/nsbox-desktop.conf; do
         check package/contains${f#.} "the package holds ${f#.}" grep -qx "$f" <<< "$contents"
 done
 check package/conffile "the policy is a conffile" bash -c "dpkg-deb --ctrl-tarfile $deb | tar -xO ./conffiles | grep -qx /etc/security/nsbox.conf"
