@@ -292,19 +292,21 @@ static int apply_privileges(const struct box_spec *s)
         return 0;
 }
 
+/* The session is over: tell the helper, without waiting for its answer.
+ * Nothing here depends on it, and the helper would learn it anyway when the
+ * login process exits (it holds a pidfd of it); the message is in its
+ * socket's queue before we return. */
 static void send_close(const uint8_t cookie[NSBOX_COOKIE_LEN])
 {
-        struct msg *req = malloc(sizeof(*req)), *reply = malloc(sizeof(*reply));
-        char *why = NULL;
+        struct msg *req = malloc(sizeof(*req));
+        _cleanup_close_ int fd = -1;
 
-        if (req && reply) {
+        if (req) {
                 msg_init(req, MSG_CLOSE);
-                if (proto_put_cookie(req, cookie) == 0)
-                        (void)ask_helper(NULL, req, reply, NULL, &why);
+                if (proto_put_cookie(req, cookie) == 0 && connect_helper(&fd) == 0)
+                        (void)msg_send(fd, req, -1);
         }
-        free(why);
         free(req);
-        free(reply);
 }
 
 /* ---- the session hooks --------------------------------------------------- */
