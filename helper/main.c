@@ -65,10 +65,20 @@ int loop_add(struct watch *w, uint32_t events)
         return 0;
 }
 
+/* The batch epoll_wait returned, while its events are dispatched: one
+ * event's callback may free what a later event of the same batch points
+ * to (a CLOSE and the login's exit arrive together), so a watch taken out
+ * of the loop is also taken out of the rest of the batch. */
+static struct epoll_event *batch;
+static int batch_n, batch_i;
+
 void loop_del(struct watch *w)
 {
         if (w->fd >= 0)
                 epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL);
+        for (int i = batch_i + 1; batch && i < batch_n; i++)
+                if (batch[i].data.ptr == w)
+                        batch[i].data.ptr = NULL;
 }
 
 static void client_free(struct client *c)
@@ -496,10 +506,15 @@ int main(int argc, char **argv)
                 }
                 if (n == 0 && idle)
                         break;
-                for (int i = 0; i < n; i++) {
-                        struct watch *w = ev[i].data.ptr;
-                        w->cb(w, ev[i].events);
+                batch = ev;
+                batch_n = n;
+                for (batch_i = 0; batch_i < n; batch_i++) {
+                        struct watch *w = ev[batch_i].data.ptr;
+
+                        if (w)
+                                w->cb(w, ev[batch_i].events);
                 }
+                batch = NULL;
         }
         /* Unlink while still holding the lock, so a successor never removes
          * a live socket and we never remove a successor's. */
