@@ -22,7 +22,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-missing-field-initializers \
            -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -fvisibility=hidden \
-           -Ilib -DNSBOX_HELPER_PATH='"$(HELPER_PATH)"'
+           -Ilib -Ihelper -DNSBOX_HELPER_PATH='"$(HELPER_PATH)"'
 LDFLAGS += -Wl,-z,relro,-z,now -Wl,--as-needed
 
 # SANITIZE=1: the helper, the CLI, the test tools and the unit tests get
@@ -46,7 +46,7 @@ HELPER_SRC := $(wildcard helper/*.c)
 HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 CLI_SRC    := $(wildcard cli/*.c)
 CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
-HDRS       := $(wildcard lib/*.h helper/*.h cli/*.h)
+HDRS       := $(wildcard lib/*.h helper/*.h helper/init/*.h cli/*.h)
 
 all: $(B)/pam_nsbox.so $(B)/nsbox-helper $(B)/nsbox-init $(B)/nsbox
 
@@ -81,8 +81,10 @@ $(B)/nsbox-helper: $(HELPER_OBJ) $(B)/libnsbox.a
 
 # The box's PID 1 lives as long as the box: a small program of its own,
 # libcap linked in statically so that an idle box maps little.
-$(B)/nsbox-init: $(B)/helper/init/nsbox-init.o $(B)/libnsbox.a
-	$(CC) $(LDFLAGS) -pie -o $@ $< $(B)/libnsbox.a -lmnl -Wl,-Bstatic -lcap -Wl,-Bdynamic
+INIT_SRC := $(wildcard helper/init/*.c)
+INIT_OBJ := $(INIT_SRC:%.c=$(B)/%.o)
+$(B)/nsbox-init: $(INIT_OBJ) $(B)/libnsbox.a
+	$(CC) $(LDFLAGS) -pie -o $@ $(INIT_OBJ) $(B)/libnsbox.a -lmnl -Wl,-Bstatic -lcap -Wl,-Bdynamic
 
 $(B)/nsbox: $(CLI_OBJ) $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $(CLI_OBJ) $(B)/libnsbox.a -liniparser -lmnl -lcap

@@ -159,16 +159,6 @@ static int log_timing(const struct step_time *st, void *userdata)
         return 0;
 }
 
-/* The init's own steps, kept until the box is ready. */
-static int keep_timing(const struct step_time *st, void *userdata)
-{
-        struct box *b = userdata;
-
-        if (b->n_times < MAX_TIMINGS)
-                b->times[b->n_times++] = *st;
-        return 0;
-}
-
 static void arm_timer(struct box *b, unsigned sec)
 {
         struct itimerspec its = { .it_value = { .tv_sec = sec } };
@@ -382,8 +372,6 @@ static void on_sync(struct watch *w, uint32_t events)
                         reply_box(b, c);
                 }
                 box_unclaimed(b);
-        } else if (b->state == BOX_STARTING && msg_type(m) == MSG_PROGRESS) {
-                (void)proto_parse_timings(m, keep_timing, b);
         } else if (b->state == BOX_STARTING && msg_type(m) == MSG_ERROR) {
                 if (proto_parse_error(m, &b->failure) < 0)
                         b->failure.error = EIO;
@@ -456,11 +444,51 @@ static int box_network(struct box *b, struct step_error *err)
         return net_setup(&b->spec, b->id, netns, &b->net, err);
 }
 
+/* The box's PID 1 is started the way posix_spawn starts a program: a child
+ * that shares our memory (CLONE_VM) while we wait (CLONE_VFORK), and does
+ * nothing but put its two fds in place and execute nsbox-init.  No copy of
+ * the helper's memory is made, or torn down again at exec, and nothing the
+ * child does can hang the helper: the views, which open admin-given paths,
+ * are built by nsbox-init after the helper has moved on. */
+struct spawn {
+        int sync_fd, userns_fd;
+};
+
+static int spawn_child(void *arg)
+{
+        const struct spawn *sp = arg;
+        char *argv[] = { (char *)"nsbox-init", NULL }, *envp[] = { NULL };
+        int sync_fd, userns_fd = -1, exe;
+
+        /* Our own fd table (no CLONE_FILES): move the three high, then the
+         * two into place; everything else is close-on-exec already. */
+        exe = fcntl(init_exe_fd, F_DUPFD_CLOEXEC, 10);
+        sync_fd = fcntl(sp->sync_fd, F_DUPFD_CLOEXEC, 10);
+        if (sp->userns_fd >= 0)
+                userns_fd = fcntl(sp->userns_fd, F_DUPFD_CLOEXEC, 10);
+        if (exe < 0 || sync_fd < 0 || dup2(sync_fd, 3) < 0 || (sp->userns_fd >= 0 && (userns_fd < 0 || dup2(userns_fd, 4) < 0)))
+                _exit(126);
+        if (sp->userns_fd < 0)
+                close(4);
+        execveat(exe, "", argv, envp, AT_EMPTY_PATH);
+        _exit(127);
+}
+
+static pid_t spawn_init(unsigned namespaces, int sync_fd, int userns_fd, int *ret_pidfd)
+{
+        /* Used by one child at a time: we are stopped until it has exec'd. */
+        static char stack[16384] __attribute__((aligned(16)));
+        struct spawn sp = { .sync_fd = sync_fd, .userns_fd = userns_fd };
+
+        return clone(spawn_child, stack + sizeof(stack),
+                     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | namespaces_clone_flags(namespaces) | SIGCHLD, &sp,
+                     ret_pidfd);
+}
+
 static int box_create(struct box_spec *spec, struct box **ret, struct step_error *err)
 {
         struct box *b;
         int sv[2], pidfd = -1, r;
-        struct clone_args args = { .exit_signal = SIGCHLD };
         pid_t pid;
 
         b = calloc(1, sizeof(*b));
@@ -500,17 +528,28 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         }
         /* The session's namespaces are made here, by root in the initial user
          * namespace, so that they are owned by it and not by the box's own
-         * user namespace (where the user is root). */
-        args.flags = CLONE_PIDFD | (uint64_t)namespaces_clone_flags(spec->namespaces);
-        args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+         * user namespace (where the user is root).  nsbox-init then reads
+         * the spec from its link, builds the view, and drops privileges. */
         t = now_usec();
-        pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-        if (pid == 0) {
-                close(sv[0]);
-                box_init_run(spec, sv[1], b->userns, init_exe_fd);
-        }
+        pid = spawn_init(spec->namespaces, sv[1], b->userns, &pidfd);
         time_step(b, "clone", t);
         close(sv[1]);
+        if (pid >= 0) {
+                struct msg *m = malloc(sizeof(*m));
+
+                r = m ? 0 : -ENOMEM;
+                if (m) {
+                        msg_init(m, MSG_OPEN);
+                        r = proto_put_spec(m, spec);
+                }
+                if (r >= 0)
+                        r = msg_send(sv[0], m, -1);
+                free(m);
+                if (r < 0) {
+                        /* The init then reads EOF and exits. */
+                        syslog(LOG_ERR, "box %s: cannot hand the spec to its init: %s", b->id, strerror(-r));
+                }
+        }
         fcntl(sv[0], F_SETFL, O_NONBLOCK);
         if (pid < 0) {
                 r = negative_errno();

@@ -15,19 +15,13 @@ struct step_error {
         int error;              /* positive errno */
 };
 
-/* views.c: run inside the box's fresh mount namespace, as root, before any
- * session joins.  Builds the per-user view. */
+/* init/views.c: run by nsbox-init inside the box's fresh mount namespace,
+ * as root, before any session joins.  Builds the per-user view. */
 int views_apply(const struct box_spec *s, struct step_error *err);
 
-/* init.c: what a setup step cost, sent to the helper with "ready" and
- * logged when the module's debug argument is on. */
+/* init/nsbox-init.c: what a setup step cost, sent to the helper with
+ * "ready" and logged when the module's debug argument is on. */
 void timing_add(const char *step, const char *object, unsigned long long usec);
 
 /* userns.c: a user namespace owned by the user, with the box's maps. */
 int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err);
-
-/* init.c: the start of the box's PID 1.  Sets up the box, then executes
- * init_exe (nsbox-init) with sync_fd and userns_fd (or -1), which drops
- * privileges, reports on sync_fd, then reaps orphans until told to stop.
- * Never returns. */
-_Noreturn void box_init_run(const struct box_spec *s, int sync_fd, int userns_fd, int init_exe);

@@ -905,7 +905,7 @@ int proto_parse_timings(const struct msg *m, int (*cb)(const struct step_time *s
 {
         struct timings_ctx c = { cb, userdata };
 
-        return parse_msg(m, msg_type(m) == MSG_PROGRESS ? MSG_PROGRESS : MSG_OK, timings_cb, &c);
+        return parse_msg(m, MSG_OK, timings_cb, &c);
 }
 
 void session_info_done(struct session_info *si)

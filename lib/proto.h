@@ -20,7 +20,8 @@
 #define NSBOX_ID_LEN 8
 
 enum msg_type {
-        MSG_OPEN = 0x10,        /* box_spec + session info -> MSG_BOX with the init's pidfd */
+        MSG_OPEN = 0x10,        /* box_spec + session info -> MSG_BOX with the init's pidfd;
+                                 * also the spec the helper hands a new box's init */
         MSG_CLOSE,              /* cookie -> MSG_OK */
         MSG_LIST,               /* -> MSG_LIST_REPLY */
         MSG_ROOT,               /* on the user socket: -> MSG_USERNS with the box's user namespace */
@@ -33,7 +34,6 @@ enum msg_type {
         MSG_LIST_REPLY,         /* A_BOXINFO... */
         MSG_USERNS,             /* + the user namespace fd */
         MSG_SHOW_REPLY,         /* A_BOXINFO, the spec's attributes, A_SESSION... */
-        MSG_PROGRESS,           /* from a box's init before it is ready: A_TIMING... */
 };
 
 enum attr_type {
@@ -188,7 +188,7 @@ struct show_reply {
 };
 int proto_parse_show(const struct msg *m, struct show_reply *ret);
 void show_reply_done(struct show_reply *r);
-/* MSG_PROGRESS or MSG_OK from a box's init: how long each setup step took. */
+/* MSG_OK from a box's init: how long each setup step took. */
 int proto_parse_timings(const struct msg *m, int (*cb)(const struct step_time *st, void *userdata), void *userdata);
 
 void session_info_done(struct session_info *si);

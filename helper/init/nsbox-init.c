@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nsbox-init: the box's PID 1.
  *
- * The helper forks into the box's new namespaces, builds the view there as
- * root, and executes this small program, still as root and still in the
- * initial user namespace, so that the process stays owned by it: neither the
- * session nor box root may trace it or read its fds.  A fresh image also
- * means an idle box costs only this program's few pages, not a copy of the
- * helper's.
+ * The helper starts it straight into the box's new namespaces (a vfork-like
+ * child that only executes this program), as root in the initial user
+ * namespace, so that the process stays owned by it: neither the session nor
+ * box root may trace it or read its fds.  A program of its own also means
+ * an idle box costs only its few pages, not a copy of the helper's.
  *
- * Here it drops every privilege (joining the box's user namespace first when
- * there is one), says "ready" to the helper, and reaps orphans.  It holds no
- * fd but its signalfd and its link to the helper.
+ * It reads the box's spec from its link to the helper, builds the view as
+ * root (views.c), sets the host name, drops every privilege (joining the
+ * box's user namespace first when there is one), says "ready" with the
+ * duration of each step, and reaps orphans.  It holds no fd but its
+ * signalfd and its link to the helper.
  *
  * Lifetime is the kernel's business: when this process exits, the kernel
  * kills everything else in the PID namespace, and the namespaces go with
@@ -18,8 +19,8 @@
  * TERM, then whatever is left is killed by our exit) and when the helper
  * dies (PDEATHSIG, or EOF on the link).
  *
- * Usage (by the helper only): nsbox-init UID GID, with the link on fd 3 and,
- * for a box with a user namespace, that namespace on fd 4. */
+ * Usage (by the helper only): nsbox-init, with the link on fd 3 and, for a
+ * box with a user namespace, that namespace on fd 4. */
 #include <fcntl.h>
 #include <grp.h>
 #include <malloc.h>
@@ -32,12 +33,25 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "proto.h"
+#include "helper.h"
 #include "util.h"
 
 #define SYNC_FD 3
 #define USERNS_FD 4
 #define STOP_GRACE_USEC (1000 * 1000ULL)
+#define MAX_TIMINGS 64
+
+static struct step_time timings[MAX_TIMINGS];
+static size_t n_timings;
+
+void timing_add(const char *step, const char *object, unsigned long long usec)
+{
+        if (n_timings >= MAX_TIMINGS)
+                return;
+        snprintf(timings[n_timings].step, sizeof(timings[n_timings].step), "%s", step);
+        snprintf(timings[n_timings].object, sizeof(timings[n_timings].object), "%s", object);
+        timings[n_timings++].usec = usec;
+}
 
 #ifdef NSBOX_SANITIZE
 const char *__asan_default_options(void);
@@ -129,18 +143,16 @@ static _Noreturn void stop_box(void)
         _exit(0);
 }
 
-static int ready(unsigned long long drop_usec, bool userns)
+static int ready(void)
 {
-        struct step_time st = { .usec = drop_usec };
         struct msg *m = malloc(sizeof(*m));
-        int r;
+        int r = 0;
 
         if (!m)
                 return -ENOMEM;
-        snprintf(st.step, sizeof(st.step), "drop-privileges");
-        snprintf(st.object, sizeof(st.object), "%s", userns ? "userns" : "uid");
         msg_init(m, MSG_OK);
-        r = proto_put_timing(m, &st);
+        for (size_t i = 0; i < n_timings && r >= 0; i++)
+                r = proto_put_timing(m, &timings[i]);
         if (r >= 0)
                 r = msg_send(SYNC_FD, m, -1);
         free(m);
@@ -150,16 +162,47 @@ static int ready(unsigned long long drop_usec, bool userns)
         return r;
 }
 
+/* The spec the helper sends first, and the view it describes. */
+static void build_box(struct box_spec *s)
+{
+        struct step_error err = {};
+        struct msg *m = malloc(sizeof(*m));
+        struct session_info si = {};
+        unsigned long long t;
+        int r;
+
+        if (!m)
+                die("spec", "init", ENOMEM);
+        r = msg_recv(SYNC_FD, m, NULL);
+        if (r == 0)
+                r = proto_parse_open(m, s, &si);
+        free(m);
+        session_info_done(&si);
+        if (r < 0)
+                _exit(1);       /* the helper is gone, or spoke nonsense */
+        umask(0022);
+        r = views_apply(s, &err);
+        if (r < 0)
+                die(err.step, err.object, err.error);
+        t = now_usec();
+        if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+                die("hostname", s->hostname, errno);
+        if (setsid() < 0 || chdir("/") < 0)
+                die("setsid", "init", errno);
+        if (s->debug && s->hostname)
+                timing_add("hostname", s->hostname, now_usec() - t);
+}
+
 int main(int argc, char **argv)
 {
-        unsigned long long t = now_usec();
-        unsigned long uid, gid;
+        struct box_spec spec = {};
+        unsigned long long t;
         sigset_t mask;
         bool userns;
         int sfd;
 
-        if (argc != 3 || fcntl(SYNC_FD, F_GETFD) < 0 || parse_uint(argv[1], UINT32_MAX - 1, &uid) < 0 ||
-            parse_uint(argv[2], UINT32_MAX - 1, &gid) < 0) {
+        (void)argv;
+        if (argc != 1 || fcntl(SYNC_FD, F_GETFD) < 0) {
                 fprintf(stderr, "nsbox-init is started by nsbox-helper only.\n");
                 return 2;
         }
@@ -169,8 +212,12 @@ int main(int argc, char **argv)
                 (void)fcntl(USERNS_FD, F_SETFD, FD_CLOEXEC);
         close_range(userns ? USERNS_FD + 1 : SYNC_FD + 1, ~0U, 0);
 
-        drop_privileges((uid_t)uid, (gid_t)gid, userns);
-        t = now_usec() - t;
+        build_box(&spec);
+        t = now_usec();
+        drop_privileges(spec.uid, spec.gid, userns);
+        if (spec.debug)
+                timing_add("drop-privileges", userns ? "userns" : "uid", now_usec() - t);
+        box_spec_done(&spec);
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -183,7 +230,7 @@ int main(int argc, char **argv)
         sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0)
                 die("signalfd", "init", errno);
-        if (ready(t, userns) < 0)
+        if (ready() < 0)
                 _exit(1);
 
         for (;;) {
