@@ -155,7 +155,7 @@ static int load_groups(struct ident *id)
         return 0;
 }
 
-int ident_lookup(const char *name, struct ident *ret, const char **ret_why)
+int ident_lookup_user(const char *name, struct ident *ret, const char **ret_why)
 {
         struct ident id = {};
         struct passwd pw;
@@ -192,29 +192,133 @@ int ident_lookup(const char *name, struct ident *ret, const char **ret_why)
                 r = -EINVAL;
                 goto fail;
         }
-        r = getgr(id.gid, &id.group);
-        if (r == -ENOENT) {
-                *ret_why = "primary group has no name";
-                r = -EINVAL;
-        }
-        if (r < 0)
-                goto fail;
-        if (!ident_name_valid(id.group)) {
-                *ret_why = "primary group name has characters that cannot be used safely";
-                r = -EINVAL;
-                goto fail;
-        }
-        r = strv_push(&id.groups, &id.n_groups, id.group);
-        if (r < 0)
-                goto fail;
-        r = load_groups(&id);
-        if (r < 0)
-                goto fail;
         *ret = id;
         return 0;
 fail:
         ident_done(&id);
         return r;
+}
+
+static int load_primary(struct ident *id, const char **ret_why)
+{
+        int r;
+
+        if (id->group)
+                return 0;
+        r = getgr(id->gid, &id->group);
+        if (r == -ENOENT) {
+                *ret_why = "primary group has no name";
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        if (!ident_name_valid(id->group)) {
+                *ret_why = "primary group name has characters that cannot be used safely";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int gid_of(const char *name, gid_t *ret)
+{
+        struct group gr, *res = NULL;
+        _cleanup_free_ char *buf = NULL;
+        size_t sz = 1024;
+
+        for (;;) {
+                char *b = realloc(buf, sz);
+                int r;
+
+                if (!b)
+                        return -ENOMEM;
+                buf = b;
+                r = getgrnam_r(name, &gr, buf, sz, &res);
+                if (r == ERANGE && sz < (1u << 22)) {
+                        sz *= 2;
+                        continue;
+                }
+                if (r != 0)
+                        return -r;
+                if (!res)
+                        return -ENOENT;
+                *ret = gr.gr_gid;
+                return 0;
+        }
+}
+
+int ident_load_groups(struct ident *id, char *const *names, size_t n, bool primary, const char **ret_why)
+{
+        _cleanup_free_ gid_t *gids = NULL;
+        int ngroups = 64, r;
+
+        *ret_why = NULL;
+        if (primary) {
+                r = load_primary(id, ret_why);
+                if (r < 0)
+                        return r;
+        }
+        if (n == 0)
+                return 0;
+        for (;;) {
+                gid_t *g = realloc(gids, sizeof(gid_t) * (size_t)ngroups);
+                int got = ngroups;
+
+                if (!g)
+                        return -ENOMEM;
+                gids = g;
+                if (getgrouplist(id->name, id->gid, gids, &got) >= 0) {
+                        ngroups = got;
+                        break;
+                }
+                if (got <= ngroups || got > 65536)
+                        return -E2BIG;
+                ngroups = got;
+        }
+        for (size_t i = 0; i < n; i++) {
+                gid_t gid = 0;
+                bool member = false;
+
+                r = gid_of(names[i], &gid);
+                if (r == -ENOENT) {
+                        /* Perhaps spelled otherwise (section names come
+                         * lowercased): name every group the user is in. */
+                        strv_free(id->groups);
+                        id->groups = NULL;
+                        id->n_groups = 0;
+                        r = load_primary(id, ret_why);
+                        if (r >= 0)
+                                r = strv_push(&id->groups, &id->n_groups, id->group);
+                        return r < 0 ? r : load_groups(id);
+                }
+                if (r < 0)
+                        return r;
+                for (int k = 0; k < ngroups && !member; k++)
+                        member = gids[k] == gid;
+                if (member && (r = strv_push(&id->groups, &id->n_groups, names[i])) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int ident_lookup(const char *name, struct ident *ret, const char **ret_why)
+{
+        struct ident id = {};
+        int r;
+
+        r = ident_lookup_user(name, &id, ret_why);
+        if (r < 0)
+                return r;
+        r = load_primary(&id, ret_why);
+        if (r >= 0)
+                r = strv_push(&id.groups, &id.n_groups, id.group);
+        if (r >= 0)
+                r = load_groups(&id);
+        if (r < 0) {
+                ident_done(&id);
+                return r;
+        }
+        *ret = id;
+        return 0;
 }
 
 void ident_done(struct ident *id)

@@ -14,7 +14,7 @@ struct ident {
         gid_t gid;
         char *group;            /* primary group name */
         char *home;             /* normalised, validated */
-        char **groups;          /* names of every group the user is in, primary first */
+        char **groups;          /* names of the groups the user is in (see below) */
         size_t n_groups;
 };
 
@@ -22,6 +22,13 @@ struct ident {
  * paths or messages.  Returns -ENOENT for an unknown user, -EINVAL (with
  * *ret_why set to a static reason) for a hostile or unusable identity. */
 int ident_lookup(const char *name, struct ident *ret, const char **ret_why);
+
+/* The same in two steps, for a login: the user alone (passwd), then only
+ * the groups a policy names.  ident_load_groups() fills id->groups with
+ * those of names the user is in (or, when one of them cannot be found as
+ * spelled, with every group of the user) and, with primary, id->group. */
+int ident_lookup_user(const char *name, struct ident *ret, const char **ret_why);
+int ident_load_groups(struct ident *id, char *const *names, size_t n, bool primary, const char **ret_why);
 void ident_done(struct ident *id);
 
 /* A user or group name safe to use in paths, section names and logs. */

@@ -962,6 +962,44 @@ static void apply_section(const struct section *s, struct resolved *r)
         }
 }
 
+int policy_group_names(const struct policy *p, char ***ret, size_t *ret_n, bool *ret_primary)
+{
+        char **names = NULL;
+        size_t n = 0;
+        bool primary = false;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < p->n_sections; i++) {
+                const struct section *sec = &p->sections[i];
+
+                if (sec->kind == SEC_GROUP)
+                        r = strv_push(&names, &n, sec->arg);
+                for (size_t j = 0; r >= 0 && j < sec->n_entries; j++) {
+                        const struct entry *e = &sec->entries[j];
+
+                        if (strstr(e->value, "${GROUP}"))
+                                primary = true;
+                        if (e->key == K_EXEMPT_GROUPS) {
+                                char **w = NULL;
+                                size_t nw = 0;
+
+                                r = split_words(e->value, &w, &nw);
+                                for (size_t k = 0; r >= 0 && k < nw; k++)
+                                        r = strv_push(&names, &n, w[k]);
+                                strv_free(w);
+                        }
+                }
+        }
+        if (r < 0) {
+                strv_free(names);
+                return r;
+        }
+        *ret = names;
+        *ret_n = n;
+        *ret_primary = primary;
+        return 0;
+}
+
 static bool in_groups(const struct ident *id, const char *name)
 {
         /* iniparser lowercases section names, so they match case-insensitively. */

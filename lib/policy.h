@@ -82,6 +82,11 @@ struct resolved {
 };
 
 bool policy_is_exempt(const struct policy *p, const struct ident *id);
+
+/* The group names the policy matches a user against ([group:NAME] sections,
+ * exempt_groups), and whether it uses ${GROUP}: what a login has to ask NSS
+ * about beyond the user.  The caller frees *ret with strv_free(). */
+int policy_group_names(const struct policy *p, char ***ret, size_t *ret_n, bool *ret_primary);
 void policy_resolve(const struct policy *p, const struct ident *id, struct resolved *ret);
 
 /* Problems that do not make the policy invalid but probably wrong. */

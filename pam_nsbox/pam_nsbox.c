@@ -510,7 +510,7 @@ NSBOX_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, co
                 return PAM_SUCCESS;     /* already boxed by this handle */
 
         t = now_usec();
-        r = ident_lookup(user, &id, &idwhy);
+        r = ident_lookup_user(user, &id, &idwhy);
         if (r < 0)
                 return deny(pamh, ident_name_valid(user) ? user : "(invalid)", (uid_t)-1, "step=identity: %s",
                             idwhy ? idwhy : strerror(-r));
@@ -518,6 +518,23 @@ NSBOX_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, co
 
         t = now_usec();
         r = policy_load(a.config, &pol);
+        {
+                /* Only the groups the policy names are asked about, also
+                 * for the exemptions of a policy that is invalid. */
+                char **names = NULL;
+                size_t n = 0;
+                bool primary = false;
+                int g = policy_group_names(&pol, &names, &n, &primary);
+
+                if (g >= 0)
+                        g = ident_load_groups(&id, names, n, primary, &idwhy);
+                strv_free(names);
+                /* Root is never locked out by a group lookup. */
+                if (g < 0 && id.uid != 0) {
+                        ret = deny(pamh, id.name, id.uid, "step=identity: %s", idwhy ? idwhy : strerror(-g));
+                        goto out;
+                }
+        }
         if (r < 0) {
                 /* Fail closed, except for root and users the readable part of
                  * the policy names exempt: they must always be able to log in

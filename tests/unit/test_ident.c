@@ -74,6 +74,46 @@ static void test_lookup_rejects_unknown(void **state)
         ident_done(&id);
 }
 
+/* A login asks NSS only about the groups the policy names. */
+static void test_groups_on_demand(void **state)
+{
+        struct ident id;
+        const char *why;
+        char *root_only[] = { (char *)"root" }, *not_member[] = { (char *)"daemon" },
+             *unknown[] = { (char *)"no-such-group-here" };
+        (void)state;
+
+        assert_int_equal(ident_lookup_user("root", &id, &why), 0);
+        assert_null(id.group);
+        assert_int_equal(id.n_groups, 0);
+        /* Nothing named: nothing asked. */
+        assert_int_equal(ident_load_groups(&id, NULL, 0, false, &why), 0);
+        assert_null(id.group);
+        assert_int_equal(id.n_groups, 0);
+        /* ${GROUP} used: the primary group's name. */
+        assert_int_equal(ident_load_groups(&id, NULL, 0, true, &why), 0);
+        assert_string_equal(id.group, "root");
+        ident_done(&id);
+
+        assert_int_equal(ident_lookup_user("root", &id, &why), 0);
+        assert_int_equal(ident_load_groups(&id, root_only, 1, false, &why), 0);
+        assert_int_equal(id.n_groups, 1);
+        assert_string_equal(id.groups[0], "root");
+        ident_done(&id);
+
+        assert_int_equal(ident_lookup_user("root", &id, &why), 0);
+        assert_int_equal(ident_load_groups(&id, not_member, 1, false, &why), 0);
+        assert_int_equal(id.n_groups, 0);
+        ident_done(&id);
+
+        /* A name NSS does not know as spelled: every group, named. */
+        assert_int_equal(ident_lookup_user("root", &id, &why), 0);
+        assert_int_equal(ident_load_groups(&id, unknown, 1, false, &why), 0);
+        assert_true(id.n_groups >= 1);
+        assert_string_equal(id.groups[0], "root");
+        ident_done(&id);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -81,6 +121,7 @@ int main(void)
                 cmocka_unit_test(test_paths),
                 cmocka_unit_test(test_hostnames),
                 cmocka_unit_test(test_lookup_rejects_unknown),
+                cmocka_unit_test(test_groups_on_demand),
         };
         return cmocka_run_group_tests_name("ident", tests, NULL, NULL);
 }
