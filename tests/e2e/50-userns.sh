@@ -64,6 +64,25 @@ check userns/setgroups-deny "setgroups is deny without a subgid range" test "$(c
 kill $held; wait $held 2>/dev/null
 wait_for 30 no_boxes
 
+# With fs.suid_dumpable = 1 the helper's memory could be traced through a
+# child sharing it, so the namespace is made by a copied child that became
+# alice: the result must be the same box.
+dumpable=$(cat /proc/sys/fs/suid_dumpable)
+trap 'echo $dumpable > /proc/sys/fs/suid_dumpable' EXIT
+echo 1 > /proc/sys/fs/suid_dumpable
+hold alice
+held=$!
+pid=$(init_of alice)
+echo $dumpable > /proc/sys/fs/suid_dumpable
+trap - EXIT
+check userns/dumpable-owner "with fs.suid_dumpable=1, alice's box namespace is still owned by alice" \
+        test "$(python3 -c "import fcntl,os,struct; fd=os.open('/proc/$pid/ns/user',os.O_RDONLY); b=bytearray(4); fcntl.ioctl(fd,0xb704,b); print(struct.unpack('I',b)[0])")" = 2001
+check userns/dumpable-maps "with fs.suid_dumpable=1, alice's uid map is still 0 -> 2001, 1.. -> her subuids" \
+        test "$(awk '{print $1,$2,$3}' /proc/$pid/uid_map | tr '\n' ';')" = "0 2001 1;1 200000 65536;"
+check userns/dumpable-restored "fs.suid_dumpable is back as it was" test "$(cat /proc/sys/fs/suid_dumpable)" = "$dumpable"
+kill $held; wait $held 2>/dev/null
+wait_for 30 no_boxes
+
 # Without a user namespace the box init is simply alice on the host, with
 # no capability either.
 write_policy "$base
