@@ -106,14 +106,17 @@ check net/sigkill-lease "and the lease is free again: the next box gets the firs
 # do it with an fd of their own box): the pair outlives the box, so its lease
 # stays taken until the helper, after a grace period, deletes the host end.
 wait_for 50 bash -c "! ip -br link | grep -q '^nsb'"
+# The box of the last login may still be listed while it ends.
+wait_for 30 no_boxes
 su alice -c 'sleep 30' &
 held=$!
 wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
 hostif=nsb$(box_field alice id)
 held_addr=$(box_field alice addresses)
+held_ns=$(readlink /proc/$(box_field alice pid)/ns/net)
 nsenter --net=/proc/$(box_field alice pid)/ns/net sleep 30 &
 keeper=$!
-sleep 0.2
+wait_for 50 bash -c "[ \"\$(readlink /proc/$keeper/ns/net)\" = '$held_ns' ]"
 kill -KILL $held
 wait $held 2>/dev/null
 wait_for 30 no_boxes
@@ -141,9 +144,9 @@ wait $held 2>/dev/null
 
 # --- two users, one port; isolation ---
 net_policy ""
-su alice -c "$TCP listen 0.0.0.0 8080 $W/out/alice8080.log & sleep 8" &
+su alice -c "$TCP listen 0.0.0.0 8080 $W/out/alice8080.log & sleep 60" &
 a=$!
-su bob -c "$TCP listen 0.0.0.0 8080 $W/out/bob8080.log & sleep 8" &
+su bob -c "$TCP listen 0.0.0.0 8080 $W/out/bob8080.log & sleep 60" &
 b=$!
 wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 2 ]"
 json=$($NSBOX list --json)
