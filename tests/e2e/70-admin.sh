@@ -146,6 +146,17 @@ check cli/stop-force "stop --force ends a box whose processes ignore TERM" no_bo
 check cli/stop-force-fast "at once rather than after the grace period" test $(( (t1 - t0) / 1000000 )) -lt 900
 wait $b1 2>/dev/null
 
+# A plain stop gives the box's processes TERM first, and the grace period to
+# act on it (the init finds them in the box's own /proc).
+rm -f /home/bob/termed
+su bob -c 'trap "echo got-term > /home/bob/termed; exit 0" TERM; while :; do sleep 0.1; done' &
+b1=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+$NSBOX stop bob >/dev/null
+check cli/stop-term-first "stop gives the box's processes TERM before the end" grep -q got-term /home/bob/termed
+wait $b1 2>/dev/null
+rm -f /home/bob/termed
+
 # --- one form for every command ---
 for c in check explain list show enter stop root; do
         check cli/help-$c "nsbox $c --help prints its usage and exits 0" \
