@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/param.h>
 #include <sys/pidfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -213,20 +214,37 @@ static void session_release(struct session *s, const char *reason)
         box_unclaimed(b);
 }
 
-static void on_opener_exit(struct watch *w, uint32_t events)
-{
-        struct session *s = container_of(w, struct session, opener);
-
-        (void)events;
-        session_release(s, "login-exit");
-}
-
 static struct session *session_of(struct box *b, const uint8_t cookie[NSBOX_COOKIE_LEN])
 {
         for (struct session *s = b->sessions; s; s = s->next)
                 if (memcmp(s->cookie, cookie, NSBOX_COOKIE_LEN) == 0)
                         return s;
         return NULL;
+}
+
+static struct session *find_session(const uint8_t cookie[NSBOX_COOKIE_LEN])
+{
+        struct session *s = NULL;
+
+        for (struct box *b = boxes; b && !s; b = b->next)
+                s = session_of(b, cookie);
+        return s;
+}
+
+static void on_opener_exit(struct watch *w, uint32_t events)
+{
+        struct session *s = container_of(w, struct session, opener);
+        uint8_t cookie[NSBOX_COOKIE_LEN];
+
+        (void)events;
+        /* A login that closed its session sent CLOSE just before exiting;
+         * it may still wait to be accepted.  Take it first, so that the
+         * record says "close", and only what is left ended by exit. */
+        memcpy(cookie, s->cookie, sizeof(cookie));
+        take_pending_requests();
+        s = find_session(cookie);
+        if (s)
+                session_release(s, "login-exit");
 }
 
 static void reply_box(struct box *b, struct client *c)
@@ -449,9 +467,31 @@ static int box_network(struct box *b, struct step_error *err)
  * nothing but put its two fds in place and execute nsbox-init.  No copy of
  * the helper's memory is made, or torn down again at exec, and nothing the
  * child does can hang the helper: the views, which open admin-given paths,
- * are built by nsbox-init after the helper has moved on. */
+ * are built by nsbox-init after the helper has moved on.
+ *
+ * It shares our fd table too (CLONE_FILES), and first takes a private one
+ * holding only fds 0..spawn_top: the kernel copies just those, where a
+ * plain copy, then the close-on-exec pass at exec, would cost time in
+ * proportion to the fds we hold for every live box.  What the child needs
+ * is placed beforehand in two low slots reserved at start. */
+static int spawn_slot[2] = { -1, -1 }, spawn_null = -1, spawn_top = -1;
+
+int box_spawn_prepare(void)
+{
+        spawn_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (spawn_null < 0)
+                return negative_errno();
+        for (int i = 0; i < 2; i++) {
+                spawn_slot[i] = fcntl(spawn_null, F_DUPFD_CLOEXEC, 0);
+                if (spawn_slot[i] < 0)
+                        return negative_errno();
+        }
+        spawn_top = MAX(MAX(spawn_slot[0], spawn_slot[1]), MAX(spawn_null, init_exe_fd));
+        return 0;
+}
+
 struct spawn {
-        int sync_fd, userns_fd;
+        bool userns;
 };
 
 static int spawn_child(void *arg)
@@ -460,15 +500,18 @@ static int spawn_child(void *arg)
         char *argv[] = { (char *)"nsbox-init", NULL }, *envp[] = { NULL };
         int sync_fd, userns_fd = -1, exe;
 
-        /* Our own fd table (no CLONE_FILES): move the three high, then the
-         * two into place; everything else is close-on-exec already. */
-        exe = fcntl(init_exe_fd, F_DUPFD_CLOEXEC, 10);
-        sync_fd = fcntl(sp->sync_fd, F_DUPFD_CLOEXEC, 10);
-        if (sp->userns_fd >= 0)
-                userns_fd = fcntl(sp->userns_fd, F_DUPFD_CLOEXEC, 10);
-        if (exe < 0 || sync_fd < 0 || dup2(sync_fd, 3) < 0 || (sp->userns_fd >= 0 && (userns_fd < 0 || dup2(userns_fd, 4) < 0)))
+        /* Until this returns, the table is the helper's own: touch nothing. */
+        if (close_range((unsigned)spawn_top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 && unshare(CLONE_FILES) < 0)
                 _exit(126);
-        if (sp->userns_fd < 0)
+        /* Move the three high, then the two into place; everything else is
+         * close-on-exec already. */
+        exe = fcntl(init_exe_fd, F_DUPFD_CLOEXEC, 10);
+        sync_fd = fcntl(spawn_slot[0], F_DUPFD_CLOEXEC, 10);
+        if (sp->userns)
+                userns_fd = fcntl(spawn_slot[1], F_DUPFD_CLOEXEC, 10);
+        if (exe < 0 || sync_fd < 0 || dup2(sync_fd, 3) < 0 || (sp->userns && (userns_fd < 0 || dup2(userns_fd, 4) < 0)))
+                _exit(126);
+        if (!sp->userns)
                 close(4);
         execveat(exe, "", argv, envp, AT_EMPTY_PATH);
         _exit(127);
@@ -478,11 +521,24 @@ static pid_t spawn_init(unsigned namespaces, int sync_fd, int userns_fd, int *re
 {
         /* Used by one child at a time: we are stopped until it has exec'd. */
         static char stack[16384] __attribute__((aligned(16)));
-        struct spawn sp = { .sync_fd = sync_fd, .userns_fd = userns_fd };
+        struct spawn sp = { .userns = userns_fd >= 0 };
+        pid_t pid;
+        int e;
 
-        return clone(spawn_child, stack + sizeof(stack),
-                     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | namespaces_clone_flags(namespaces) | SIGCHLD, &sp,
-                     ret_pidfd);
+        if (dup3(sync_fd, spawn_slot[0], O_CLOEXEC) < 0 ||
+            (userns_fd >= 0 && dup3(userns_fd, spawn_slot[1], O_CLOEXEC) < 0))
+                pid = -1;
+        else
+                pid = clone(spawn_child, stack + sizeof(stack),
+                            CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | namespaces_clone_flags(namespaces) |
+                                    SIGCHLD,
+                            &sp, ret_pidfd);
+        e = errno;
+        /* The slots must not keep the init's end of its link open. */
+        (void)dup3(spawn_null, spawn_slot[0], O_CLOEXEC);
+        (void)dup3(spawn_null, spawn_slot[1], O_CLOEXEC);
+        errno = e;
+        return pid;
 }
 
 static int box_create(struct box_spec *spec, struct box **ret, struct step_error *err)
@@ -656,15 +712,13 @@ void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN])
 {
         struct msg *m = malloc(sizeof(*m));
 
-        for (struct box *b = boxes; b; b = b->next)
-                for (struct session *s = b->sessions; s; s = s->next)
-                        if (memcmp(s->cookie, cookie, NSBOX_COOKIE_LEN) == 0) {
-                                session_release(s, "close");
-                                goto found;
-                        }
-        free(m);
-        return client_fail(c, ENOENT, "close", "session");
-found:
+        struct session *s = find_session(cookie);
+
+        if (!s) {
+                free(m);
+                return client_fail(c, ENOENT, "close", "session");
+        }
+        session_release(s, "close");
         if (!m)
                 return client_fail(c, ENOMEM, "close", "reply");
         msg_init(m, MSG_OK);

@@ -32,8 +32,11 @@ void client_fail(struct client *c, int error, const char *step, const char *obje
 
 /* main.c: nsbox-init, opened once from beside the helper's own binary. */
 extern int init_exe_fd;
+/* main.c: handle requests waiting on root's socket now. */
+void take_pending_requests(void);
 
 /* box.c */
+int box_spawn_prepare(void);
 void box_open(struct client *c, struct box_spec *spec, struct session_info *si);
 void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN]);
 void box_list(struct client *c);

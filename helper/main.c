@@ -286,9 +286,23 @@ static void accept_clients(int lfd, bool user)
                 c->uid = cred.uid;
                 c->pid = cred.pid;
                 c->pidfd = peer_pidfd(fd, cred.pid);
-                if ((user && !take_user_slot(c)) || c->pidfd < 0 || loop_add(&c->w, EPOLLIN) < 0)
+                if ((user && !take_user_slot(c)) || c->pidfd < 0 || loop_add(&c->w, EPOLLIN) < 0) {
                         client_free(c);
+                        continue;
+                }
+                /* A client sends its request as soon as it is connected:
+                 * it is usually here already. */
+                on_client(&c->w, EPOLLIN);
         }
+}
+
+static int root_listen_fd = -1;
+
+/* Requests from root's socket still waiting to be accepted, handled now. */
+void take_pending_requests(void)
+{
+        if (root_listen_fd >= 0)
+                accept_clients(root_listen_fd, false);
 }
 
 static void on_listen(struct watch *w, uint32_t events)
@@ -467,7 +481,14 @@ int main(int argc, char **argv)
                 signal_ready();
                 return 1;
         }
+        r = box_spawn_prepare();
+        if (r < 0) {
+                syslog(LOG_ERR, "cannot reserve the fds a box's init is started with: %s", strerror(-r));
+                signal_ready();
+                return 1;
+        }
         r = setup_sockets(&lw.fd, &uw.fd, &lock);
+        root_listen_fd = lw.fd;
         if (r != 0) {
                 if (r < 0)
                         syslog(LOG_ERR, "cannot listen on %s: %s", NSBOX_SOCKET, strerror(-r));

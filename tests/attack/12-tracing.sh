@@ -20,6 +20,31 @@ sys.exit(0 if libc.ptrace(16, $init, 0, 0) == 0 else 1)"
 check attack12/init-fds "PID 1 holds only its link to the helper and its signalfd" \
         test "$(ls /proc/$init/fd | wc -l)" -le 5
 kill $held; wait $held 2>/dev/null
+wait_for 30 no_boxes
+
+# With many boxes live the helper holds many fds; a new box's PID 1 gets none
+# of them, and the helper keeps none of a box's once it has ended.
+helper_fds() { ls /proc/$(pgrep -x nsbox-helper)/fd | wc -l; }
+before=$(helper_fds)
+others=()
+for i in $(seq -w 1 20); do
+        su user0$i -c 'sleep 60' >/dev/null 2>&1 &
+        others+=($!)
+done
+wait_for 100 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 20 ]"
+many=$(helper_fds)
+su alice -c 'sleep 20' &
+held=$!
+wait_for 50 bash -c "$NSBOX list --json | grep -q '\"user\": \"alice\"'"
+init=$(box_field alice pid)
+check attack12/init-fds-many "with 20 other boxes (helper at $many fds) PID 1 still holds at most 5" \
+        test "$(ls /proc/$init/fd | wc -l)" -le 5
+check attack12/init-fds-none-of-helper "and none of them is one of the helper's sockets or namespace fds" \
+        not bash -c "ls -l /proc/$init/fd | grep -q 'user:\|net:\|anon_inode:\[pidfd\]\|anon_inode:\[timerfd\]'"
+kill $held "${others[@]}"; wait $held "${others[@]}" 2>/dev/null
+wait_for 60 no_boxes
+check attack12/helper-fds-back "after they end the helper holds as many fds as before ($before)" \
+        wait_for 50 bash -c "[ \$(ls /proc/\$(pgrep -x nsbox-helper)/fd | wc -l) = $before ]"
 
 # The last check decides nothing about the exit status; a death before here does.
 exit 0
