@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/param.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -40,14 +42,28 @@ static void format_map(char *buf, size_t sz, uint32_t own, uint32_t start, uint3
 }
 
 /* The namespace's first process only waits until its maps are written and
- * the namespace is held by an fd.  Usually it shares our memory (no copy of
- * the helper's, which grows with the number of boxes); see clone_as(). */
+ * the namespace is held by an fd.  Usually it shares our memory and fd
+ * table: no copy of either is made, nor torn down when it exits, where both
+ * grow with the number of boxes; see clone_as(). */
 struct holder {
         int go[2];
         int ready[2];
+        pid_t helper;
         const struct box_spec *spec;
         bool own_memory;
 };
+
+/* Close every fd from 3 up but a and b. */
+static void close_all_but(int a, int b)
+{
+        int lo = MIN(a, b), hi = MAX(a, b);
+
+        if (lo > 3)
+                close_range(3, (unsigned)lo - 1, 0);
+        if (hi > lo + 1)
+                close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+        close_range((unsigned)hi + 1, ~0U, 0);
+}
 
 static int hold_child(void *arg)
 {
@@ -55,17 +71,23 @@ static int hold_child(void *arg)
         const struct box_spec *s = h->spec;
         char c = 'u';
 
-        /* With a copy of our memory, become the user wholly and make the
-         * namespace from there, as a process of the user's own. */
-        if (h->own_memory && (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
-                              setresuid(s->uid, s->uid, s->uid) < 0 || unshare(CLONE_NEWUSER) < 0))
+        if (h->own_memory) {
+                /* A copy of our memory and fds: keep only the two pipe ends,
+                 * become the user wholly, and make the namespace from there,
+                 * as a process of the user's own. */
+                close_all_but(h->go[0], h->ready[1]);
+                if (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
+                    setresuid(s->uid, s->uid, s->uid) < 0 || unshare(CLONE_NEWUSER) < 0)
+                        return 1;
+        } else {
+                /* Our fd table is the helper's: should the helper die, the
+                 * write end stays open here, so go with it. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != h->helper)
+                        c = 'x';
+        }
+        if (write(h->ready[1], &c, 1) != 1 || c != 'u')
                 return 1;
-        /* Our own copy of the fd table: without the write end, the read
-         * ends when the helper closes its own. */
-        close(h->go[1]);
-        close(h->ready[0]);
-        if (write(h->ready[1], &c, 1) != 1)
-                return 1;
+        /* A byte when the helper is done with us; EOF if it is gone. */
         (void)!read(h->go[0], &c, 1);
         return 0;
 }
@@ -95,6 +117,7 @@ static pid_t clone_as(struct holder *h)
         int e;
 
         h->own_memory = !may_share_memory();
+        h->helper = getpid();
         if (h->own_memory)
                 return clone(hold_child, stack + sizeof(stack), SIGCHLD, h);
         if (setresgid((gid_t)-1, s->gid, (gid_t)-1) < 0)
@@ -106,7 +129,7 @@ static pid_t clone_as(struct holder *h)
                 errno = e;
                 return -1;
         }
-        pid = clone(hold_child, stack + sizeof(stack), CLONE_VM | CLONE_NEWUSER | SIGCHLD, h);
+        pid = clone(hold_child, stack + sizeof(stack), CLONE_VM | CLONE_FILES | CLONE_NEWUSER | SIGCHLD, h);
         e = errno;
         /* Staying the user would build every later box as the user. */
         if (setresuid((uid_t)-1, 0, (uid_t)-1) < 0 || setresgid((gid_t)-1, 0, (gid_t)-1) < 0)
@@ -117,9 +140,17 @@ static pid_t clone_as(struct holder *h)
         return pid;
 }
 
+static void close_pipes(struct holder *h)
+{
+        closep(&h->go[0]);
+        closep(&h->go[1]);
+        closep(&h->ready[0]);
+        closep(&h->ready[1]);
+}
+
 int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
 {
-        struct holder h = { .spec = s };
+        struct holder h = { .go = { -1, -1 }, .ready = { -1, -1 }, .spec = s };
         char map[128], path[64], c;
         pid_t pid;
         int r = 0;
@@ -128,23 +159,25 @@ int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
                 return negative_errno();
         if (pipe2(h.ready, O_CLOEXEC) < 0) {
                 r = negative_errno();
-                close(h.go[0]);
-                close(h.go[1]);
+                close_pipes(&h);
                 return r;
         }
         pid = clone_as(&h);
-        if (pid < 0)
-                r = negative_errno();
-        close(h.go[0]);
-        close(h.ready[1]);
         if (pid < 0) {
-                close(h.go[1]);
-                close(h.ready[0]);
+                r = negative_errno();
+                close_pipes(&h);
                 err->step = "userns";
                 snprintf(err->object, sizeof(err->object), "uid %u", (unsigned)s->uid);
                 return r;
         }
-        if (read(h.ready[0], &c, 1) != 1) {
+        /* A child with a copy of our fds has its own ends: ours must go
+         * for EOF to tell of either side's death.  A child sharing the
+         * table says 'u' or 'x'. */
+        if (h.own_memory) {
+                closep(&h.go[0]);
+                closep(&h.ready[1]);
+        }
+        if (read(h.ready[0], &c, 1) != 1 || c != 'u') {
                 r = -ECHILD;
                 err->step = "userns";
                 goto out;
@@ -180,10 +213,10 @@ int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
                 err->step = "userns";
         }
 out:
-        close(h.go[1]);
-        close(h.ready[0]);
+        (void)!write(h.go[1], "g", 1);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
+        close_pipes(&h);
         if (r < 0 && err->object[0] == '\0')
                 snprintf(err->object, sizeof(err->object), "uid %u", (unsigned)s->uid);
         return r;
