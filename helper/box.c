@@ -141,14 +141,19 @@ static void audit(int prio, const char *event, const struct box *b, const struct
                clean(w->rhost, rhost, sizeof(rhost)), (int)w->pid, extra[0] ? " " : "", extra);
 }
 
-static void time_step(struct box *b, const char *step, unsigned long long since)
+static void time_step_usec(struct box *b, const char *step, unsigned long long usec)
 {
         if (b->n_times < MAX_TIMINGS) {
                 struct step_time *t = &b->times[b->n_times++];
                 snprintf(t->step, sizeof(t->step), "%s", step);
                 snprintf(t->object, sizeof(t->object), "helper");
-                t->usec = now_usec() - since;
+                t->usec = usec;
         }
+}
+
+static void time_step(struct box *b, const char *step, unsigned long long since)
+{
+        time_step_usec(b, step, now_usec() - since);
 }
 
 static int log_timing(const struct step_time *st, void *userdata)
@@ -633,6 +638,10 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         if (r >= 0 && (b->spec.namespaces & NS_NET)) {
                 r = box_network(b, err);
                 time_step(b, "network", t);
+                if (b->spec.network == NET_VETH) {
+                        time_step_usec(b, "network:links", b->net.usec_links);
+                        time_step_usec(b, "network:nft", b->net.usec_nft);
+                }
         }
         if (r < 0) {
                 /* Nothing half built stays: kill the init, undo the rest. */

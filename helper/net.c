@@ -349,6 +349,7 @@ static int setup_box_end(struct mnl_socket *nl, const struct box_spec *s, const 
 int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box_net *n, struct step_error *err)
 {
         struct mnl_socket *host = NULL, *box = NULL;
+        unsigned long long t;
         int r;
 
         r = nl_open_in(netns_fd, &box);
@@ -368,6 +369,7 @@ int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box
                 fail(err, "netlink", "host", r);
                 goto out;
         }
+        t = now_usec();
         r = make_veth(host, n->host_if, netns_fd);
         if (r < 0) {
                 fail(err, "veth", n->host_if, r);
@@ -377,8 +379,11 @@ int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box
         r = setup_host_end(host, s, n, err);
         if (r >= 0)
                 r = setup_box_end(box, s, n, err);
+        n->usec_links = now_usec() - t;
+        t = now_usec();
         if (r >= 0)
                 r = nft_box_add(s, n, err);
+        n->usec_nft = now_usec() - t;
         if (r >= 0)
                 n->in_nft = true;
 out:

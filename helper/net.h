@@ -17,6 +17,7 @@ struct box_net {
         bool link_made;
         bool in_nft;
         bool nft_isolated, nft_nat;     /* the sets it is in */
+        unsigned long long usec_links, usec_nft;        /* for debug: what setup cost */
 };
 
 /* Addresses for a new box: the lowest block of each pool that holds none

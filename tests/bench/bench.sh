@@ -99,7 +99,8 @@ breakdown() {
         done
         tail -n +$((mark + 1)) $W/out/syslog | sed -n 's/.*event=step .*step=\([^ ]*\) object=\([^ ]*\) usec=\([0-9]*\).*/\3 \1 \2/p;s/.*pam_nsbox.*event=step .*step=\([^ ]*\) usec=\([0-9]*\).*/\2 module:\1 -/p' |
                 $PY -c "
-import sys, collections
+import sys, collections, signal
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 d = collections.defaultdict(list)
 for l in sys.stdin:
     us, step, obj = l.split()
@@ -170,7 +171,7 @@ for target in 100 250 500; do
         level $target
 done
 echo "  breakdown of a full box with $made live boxes (median of 15)"
-breakdown | head -6 | sed 's/^/  /'
+breakdown | head -8 | sed 's/^/  /'
 ok=$($NSBOX list --json | grep -c '"id"')
 echo "  all $made boxes made: $ok live ($(verdict_eq $ok $made))"
 r=$(ratio $lvl_500 $lvl_0); echo "  one more box with 500 live <= 1.3 x with none: ${r}x  $(verdict $r 1.3)  (back to back: $(ratio $lvlq_500 $lvlq_0)x)"

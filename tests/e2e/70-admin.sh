@@ -70,10 +70,13 @@ rm /etc/security/nsbox.d/50-bad.conf
 # --- debug: every setup step with its duration ---
 sed -i 's/ debug$/ debug/' /etc/pam.d/su
 su bob -c true
+su alice -c true
 check audit/debug-module "with debug the module logs its steps in microseconds" \
         bash -c "grep -q 'pam_nsbox(su:session): event=step user=bob box=[0-9a-f]* step=request usec=[0-9]' $LOG && grep -q 'event=step user=bob box=[0-9a-f]* step=join usec=' $LOG"
 check audit/debug-helper "and the helper logs the box's setup steps" \
         bash -c "grep -q 'nsbox-helper.*event=step box=[0-9a-f]* user=bob step=clone object=helper usec=[0-9]' $LOG && grep -q 'event=step box=[0-9a-f]* user=bob step=private_tmp object=/tmp usec=' $LOG && grep -q 'event=step box=[0-9a-f]* user=bob step=drop-privileges' $LOG"
+check audit/debug-network "and, for alice's veth, the network's parts: links and addresses, nftables" \
+        bash -c "grep -q 'event=step box=[0-9a-f]* user=alice step=network:links object=helper usec=[0-9]' $LOG && grep -q 'event=step box=[0-9a-f]* user=alice step=network:nft object=helper usec=[0-9]' $LOG"
 pam_service su
 sed -i 's/ debug$//' /etc/pam.d/su
 steps=$(grep -c 'event=step' $LOG)
