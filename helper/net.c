@@ -125,7 +125,13 @@ static int make_veth(struct mnl_socket *nl, const char *host_if, int netns_fd)
         struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
         struct nlattr *info, *data, *peer;
 
+        /* One queue each way, for both ends, from the start: veth would
+         * otherwise allocate one per CPU and cut them down to one after
+         * registering each end, which waits for an RCU grace period twice
+         * under the RTNL lock. */
         mnl_attr_put_strz(nlh, IFLA_IFNAME, host_if);
+        mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+        mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
         info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
         mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
         data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -135,6 +141,8 @@ static int make_veth(struct mnl_socket *nl, const char *host_if, int netns_fd)
         memset(mnl_nlmsg_get_payload_tail(nlh), 0, sizeof(struct ifinfomsg));
         nlh->nlmsg_len += MNL_ALIGN(sizeof(struct ifinfomsg));
         mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
+        mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+        mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
         mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
         mnl_attr_nest_end(nlh, peer);
         mnl_attr_nest_end(nlh, data);

@@ -50,6 +50,7 @@ nat = yes"
 # --- addresses, routes, the host end ---
 out=$W/out/net.probe
 su alice -c "ip -br -4 addr show eth0; ip -br -6 addr show eth0 scope global; ip route; ip -6 route; cat /etc/resolv.conf
+             echo eth0_queues=\$(ip -d link show eth0 | grep -o 'numtxqueues [0-9]* numrxqueues [0-9]*' | tr ' ' _)
              $TCP connect 10.213.0.1 7001 alice4 && echo tcp4=ok
              $TCP connect fd00:213::1 7006 alice6 && echo tcp6=ok
              $TCP connect 192.0.2.2 7002 alice-nat && echo nat=ok
@@ -66,6 +67,8 @@ check net/tcp6 "and over IPv6" grep -q '^tcp6=ok' $out
 check net/tcp6-peer "the host sees the box's IPv6 address" grep -q '^fd00:213::2 alice6' $W/out/host6.log
 check net/nat "with nat, the box reaches the upstream network" grep -q '^nat=ok' $out
 check net/nat-peer "the upstream listener sees the host's address as the peer" grep -q '^192.0.2.1 alice-nat' $W/out/upstream.log
+check net/one-queue "eth0 is made with one queue each way (not one per CPU, cut down after registering)" \
+        test "$(value eth0_queues $out)" = "numtxqueues_1_numrxqueues_1"
 check net/start-record "the start record names the leased addresses" grep -q "event=start .* addresses=10.213.0.2,fd00:213::2" $W/out/syslog
 check net/forwarding-logged "switching on forwarding for nat was logged" grep -q 'enabled IPv. forwarding: a box.s policy asks for nat' $W/out/syslog
 check net/teardown-links "after logout the host's interface list is as before" wait_for 20 bash -c "[ \"\$(ip -br link | awk '{print \$1}' | sort)\" = \"$links_before\" ]"
@@ -89,6 +92,8 @@ json=$($NSBOX list --json)
 hostif=nsb$(echo "$json" | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p')
 check net/host-end "the host end nsb<ID> exists on the host" ip link show $hostif
 check net/host-end-len "and its name fits IFNAMSIZ" test ${#hostif} -le 15
+check net/one-queue-host "it too is made with one queue each way" \
+        bash -c "ip -d link show $hostif | grep -q 'numtxqueues 1 numrxqueues 1 '"
 check net/list-addresses "nsbox list --json shows the addresses" \
         bash -c "echo '$json' | grep -q '\"addresses\": \[\"10.213.0.2\", \"fd00:213::2\"\]'"
 check net/table-owned "the rules live in the project's own table inet nsbox" bash -c "nft list tables | grep -qx 'table inet nsbox'"
