@@ -9,6 +9,7 @@
  * initial user namespace, where the user has no capability. */
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/param.h>
@@ -48,6 +49,7 @@ static void format_map(char *buf, size_t sz, uint32_t own, uint32_t start, uint3
 struct holder {
         int go[2];
         int ready[2];
+        int pidfd;
         pid_t helper;
         const struct box_spec *spec;
         bool own_memory;
@@ -119,7 +121,7 @@ static pid_t clone_as(struct holder *h)
         h->own_memory = !may_share_memory();
         h->helper = getpid();
         if (h->own_memory)
-                return clone(hold_child, stack + sizeof(stack), SIGCHLD, h);
+                return clone(hold_child, stack + sizeof(stack), CLONE_PIDFD | SIGCHLD, h, &h->pidfd);
         if (setresgid((gid_t)-1, s->gid, (gid_t)-1) < 0)
                 return -1;
         if (setresuid((uid_t)-1, s->uid, (uid_t)-1) < 0) {
@@ -129,7 +131,8 @@ static pid_t clone_as(struct holder *h)
                 errno = e;
                 return -1;
         }
-        pid = clone(hold_child, stack + sizeof(stack), CLONE_VM | CLONE_FILES | CLONE_NEWUSER | SIGCHLD, h);
+        pid = clone(hold_child, stack + sizeof(stack), CLONE_VM | CLONE_FILES | CLONE_NEWUSER | CLONE_PIDFD | SIGCHLD,
+                    h, &h->pidfd);
         e = errno;
         /* Staying the user would build every later box as the user. */
         if (setresuid((uid_t)-1, 0, (uid_t)-1) < 0 || setresgid((gid_t)-1, 0, (gid_t)-1) < 0)
@@ -142,15 +145,31 @@ static pid_t clone_as(struct holder *h)
 
 static void close_pipes(struct holder *h)
 {
+        closep(&h->pidfd);
         closep(&h->go[0]);
         closep(&h->go[1]);
         closep(&h->ready[0]);
         closep(&h->ready[1]);
 }
 
+/* The child's word, or -ECHILD if it died first: a child sharing our fd
+ * table cannot close the write end by dying, and the user, owning its
+ * namespace, may kill it. */
+static int wait_ready(struct holder *h, char *c)
+{
+        struct pollfd p[2] = { { .fd = h->ready[0], .events = POLLIN }, { .fd = h->pidfd, .events = POLLIN } };
+
+        while (poll(p, 2, -1) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        if (!(p[0].revents & POLLIN) || read(h->ready[0], c, 1) != 1)
+                return -ECHILD;
+        return 0;
+}
+
 int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
 {
-        struct holder h = { .go = { -1, -1 }, .ready = { -1, -1 }, .spec = s };
+        struct holder h = { .go = { -1, -1 }, .ready = { -1, -1 }, .pidfd = -1, .spec = s };
         char map[128], path[64], c;
         pid_t pid;
         int r = 0;
@@ -177,7 +196,7 @@ int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
                 closep(&h.go[0]);
                 closep(&h.ready[1]);
         }
-        if (read(h.ready[0], &c, 1) != 1 || c != 'u') {
+        if (wait_ready(&h, &c) < 0 || c != 'u') {
                 r = -ECHILD;
                 err->step = "userns";
                 goto out;

@@ -46,5 +46,21 @@ wait_for 60 no_boxes
 check attack12/helper-fds-back "after they end the helper holds as many fds as before ($before)" \
         wait_for 50 bash -c "[ \$(ls /proc/\$(pgrep -x nsbox-helper)/fd | wc -l) = $before ]"
 
+# The first process of a box's user namespace is alice's to kill (she owns
+# the namespace): killing everything she may, over and over, while her
+# boxes are made must fail her logins, never hang the helper for others.
+pam_service b-kill
+setpriv --reuid alice --regid alice --clear-groups bash -c 'while :; do kill -9 -1; done' >/dev/null 2>&1 &
+killer=$!
+for i in $(seq 150); do
+        timeout 20 pamtester b-kill alice open_session close_session >/dev/null 2>&1
+        [ $? = 124 ] && { echo "hung=yes"; break; }
+done > $W/out/killrun
+kill $killer; wait $killer 2>/dev/null
+check attack12/kill-holder-no-hang "no login of alice hung while she killed her boxes' processes" not grep -q hung=yes $W/out/killrun
+check attack12/kill-holder-helper-answers "the helper still answers: bob logs in and is boxed" \
+        timeout 20 su bob -c 'test -n "$NSBOX_ID"'
+wait_for 60 no_boxes
+
 # The last check decides nothing about the exit status; a death before here does.
 exit 0
