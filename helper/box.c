@@ -719,15 +719,13 @@ out:
 
 void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN])
 {
-        struct msg *m = malloc(sizeof(*m));
-
         struct session *s = find_session(cookie);
+        struct msg *m;
 
-        if (!s) {
-                free(m);
+        if (!s)
                 return client_fail(c, ENOENT, "close", "session");
-        }
         session_release(s, "close");
+        m = malloc(sizeof(*m));
         if (!m)
                 return client_fail(c, ENOMEM, "close", "reply");
         msg_init(m, MSG_OK);

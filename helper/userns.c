@@ -3,8 +3,8 @@
  *
  * It is created by a clone() made while our effective ids are the user's,
  * so that the user owns it: that is what lets `nsbox root` (no setuid bit
- * anywhere) enter it later.  Its maps are written from outside, by us, as root: box
- * uid 0 is the user, box uids 1..N the user's subordinate range.  The
+ * anywhere) enter it later.  Its maps are written from outside, by us, as
+ * root: box uid 0 is the user, box uids 1..N the user's subordinate range.  The
  * session's own namespaces are not owned by it; they stay owned by the
  * initial user namespace, where the user has no capability. */
 #include <fcntl.h>
@@ -143,7 +143,8 @@ static pid_t clone_as(struct holder *h)
         return pid;
 }
 
-static void close_pipes(struct holder *h)
+/* The holder's pipes and the child's pidfd. */
+static void holder_close(struct holder *h)
 {
         closep(&h->pidfd);
         closep(&h->go[0]);
@@ -178,13 +179,13 @@ int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
                 return negative_errno();
         if (pipe2(h.ready, O_CLOEXEC) < 0) {
                 r = negative_errno();
-                close_pipes(&h);
+                holder_close(&h);
                 return r;
         }
         pid = clone_as(&h);
         if (pid < 0) {
                 r = negative_errno();
-                close_pipes(&h);
+                holder_close(&h);
                 err->step = "userns";
                 snprintf(err->object, sizeof(err->object), "uid %u", (unsigned)s->uid);
                 return r;
@@ -235,7 +236,7 @@ out:
         (void)!write(h.go[1], "g", 1);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
-        close_pipes(&h);
+        holder_close(&h);
         if (r < 0 && err->object[0] == '\0')
                 snprintf(err->object, sizeof(err->object), "uid %u", (unsigned)s->uid);
         return r;

@@ -120,19 +120,26 @@ static void reap(void)
                 ;
 }
 
-/* Send sig to every process of the box but us; returns how many took it.
- * They are read from the box's own /proc (it is ours when /proc/self is 1):
- * kill(-1) would find them by walking every process of the machine, which
- * costs each ending box time in proportion to all the others. */
-static int signal_all(int sig)
+/* Is /proc the box's own (that of our PID namespace)?  Its /proc/self is
+ * then 1. */
+static bool own_proc(void)
 {
         char self[16] = "";
+
+        return readlink("/proc/self", self, sizeof(self) - 1) > 0 && strcmp(self, "1") == 0;
+}
+
+/* Send sig to every process of the box but us; returns how many took it.
+ * They are read from the box's own /proc when we have it: kill(-1) would
+ * find them by walking every process of the machine, which costs each
+ * ending box time in proportion to all the others. */
+static int signal_all(int sig, bool from_proc)
+{
         struct dirent *e;
         DIR *d;
         int n = 0;
 
-        if (readlink("/proc/self", self, sizeof(self) - 1) < 0 || strcmp(self, "1") != 0 ||
-            !(d = opendir("/proc")))
+        if (!from_proc || !(d = opendir("/proc")))
                 return kill(-1, sig) == 0;
         while ((e = readdir(d))) {
                 char *end;
@@ -153,15 +160,17 @@ static int signal_all(int sig)
 static _Noreturn void stop_box(void)
 {
         unsigned long long deadline = now_usec() + STOP_GRACE_USEC;
+        bool from_proc;
 
         if (getpid() != 1)
                 _exit(0);
-        (void)signal_all(SIGTERM);
-        (void)signal_all(SIGCONT);
+        from_proc = own_proc();
+        (void)signal_all(SIGTERM, from_proc);
+        (void)signal_all(SIGCONT, from_proc);
         while (now_usec() < deadline) {
                 reap();
                 /* Nobody left that we may signal. */
-                if (signal_all(0) == 0)
+                if (signal_all(0, from_proc) == 0)
                         break;
                 poll(NULL, 0, 10);
         }

@@ -25,6 +25,7 @@ wait_for 30 no_boxes
 # With many boxes live the helper holds many fds; a new box's PID 1 gets none
 # of them, and the helper keeps none of a box's once it has ended.
 helper_fds() { ls /proc/$(pgrep -x nsbox-helper)/fd | wc -l; }
+export -f helper_fds
 before=$(helper_fds)
 others=()
 for i in $(seq -w 1 20); do
@@ -44,7 +45,7 @@ check attack12/init-fds-none-of-helper "and none of them is one of the helper's 
 kill $held "${others[@]}"; wait $held "${others[@]}" 2>/dev/null
 wait_for 60 no_boxes
 check attack12/helper-fds-back "after they end the helper holds as many fds as before ($before)" \
-        wait_for 50 bash -c "[ \$(ls /proc/\$(pgrep -x nsbox-helper)/fd | wc -l) = $before ]"
+        wait_for 50 bash -c "[ \$(helper_fds) = $before ]"
 
 # The first process of a box's user namespace is alice's to kill (she owns
 # the namespace): killing everything she may, over and over, while her
