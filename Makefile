@@ -2,13 +2,19 @@
 #
 #   make install [DESTDIR=...] [PREFIX=/usr]    make uninstall (the same arguments)
 PREFIX      ?= /usr
-SBINDIR     ?= $(PREFIX)/sbin
+# nsbox is on every user's PATH: users run `nsbox root`.
+BINDIR      ?= $(PREFIX)/bin
 LIBEXECDIR  ?= $(PREFIX)/libexec/nsbox
 MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc
 PAMCONFDIR  ?= $(PREFIX)/share/pam-configs
 # Where libpam looks for modules: beside libpam itself (pkg-config knows).
 PAMDIR      ?= $(shell pkg-config --variable=libdir pam 2>/dev/null)/security
+# Where systemd looks for units, for the helper's socket activation, the
+# boxes' slice and the user manager's drop-in: pkg-config's systemd for
+# PREFIX=/usr, PREFIX/lib/systemd/system (which systemd reads too) for
+# another prefix.
+SYSTEMDUNITDIR ?= $(or $(if $(filter /usr,$(PREFIX)),$(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)),$(PREFIX)/lib/systemd/system)
 HELPER_PATH ?= $(LIBEXECDIR)/nsbox-helper
 # A sanitizer build lives beside the plain one, so neither reuses the
 # other's objects.
@@ -47,8 +53,9 @@ HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 CLI_SRC    := $(wildcard cli/*.c)
 CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
 HDRS       := $(wildcard lib/*.h helper/*.h helper/init/*.h cli/*.h)
+MGR_SRC    := $(wildcard helper/manager/*.c)
 
-all: $(B)/pam_nsbox.so $(B)/nsbox-helper $(B)/nsbox-init $(B)/nsbox
+all: $(B)/pam_nsbox.so $(B)/nsbox-helper $(B)/nsbox-init $(B)/nsbox-user-manager $(B)/nsbox
 
 # The helper's path is compiled into the module: a different PREFIX or
 # HELPER_PATH rebuilds what uses it.
@@ -77,7 +84,7 @@ $(B)/pam_nsbox.so: $(MOD_OBJ) pam_nsbox/pam_nsbox.map
 	    -Wl,--version-script=pam_nsbox/pam_nsbox.map -o $@ $(MOD_OBJ) -lpam -liniparser -lmnl -lcap
 
 $(B)/nsbox-helper: $(HELPER_OBJ) $(B)/libnsbox.a
-	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap -lnftables
+	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap -lnftables -lsystemd
 
 # The box's PID 1 lives as long as the box: a small program of its own,
 # libcap linked in statically so that an idle box maps little.
@@ -86,13 +93,18 @@ INIT_OBJ := $(INIT_SRC:%.c=$(B)/%.o)
 $(B)/nsbox-init: $(INIT_OBJ) $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $(INIT_OBJ) $(B)/libnsbox.a -lmnl -Wl,-Bstatic -lcap -Wl,-Bdynamic
 
+# systemd --user's way into its box (user@.service runs it; see
+# conf/systemd/user@.service.d/nsbox.conf).
+$(B)/nsbox-user-manager: $(MGR_SRC:%.c=$(B)/%.o) $(B)/libnsbox.a
+	$(CC) $(LDFLAGS) -pie -o $@ $(MGR_SRC:%.c=$(B)/%.o) $(B)/libnsbox.a -lmnl -lcap
+
 $(B)/nsbox: $(CLI_OBJ) $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $(CLI_OBJ) $(B)/libnsbox.a -liniparser -lmnl -lcap
 
 # ---- tests --------------------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-TOOLS    := $(B)/tests/logsink $(B)/tests/pamthreads $(B)/tests/pamloop
+TOOLS    := $(B)/tests/logsink $(B)/tests/pamthreads $(B)/tests/pamloop $(B)/tests/usermgr
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libnsbox.a
 	@mkdir -p $(dir $@)
@@ -100,16 +112,24 @@ $(B)/tests/test_%: tests/unit/test_%.c $(B)/libnsbox.a
 
 $(B)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpam -lpthread
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpam -lpthread -lcap
 
 # make check and make demo first install the Debian packages they need
 # when some are missing (tests/deps.sh), then build.
 check:
-	@tests/deps.sh check
+	@tests/deps.sh check vm
 	@$(MAKE) --no-print-directory all test-programs
 	NSBOX_BUILD=$(B) NSBOX_SANITIZE=$(SANITIZE) tests/run
 
 test-programs: $(UNIT_BIN) $(TOOLS)
+
+# The VM tier alone: booted Debian 12 and 13 with systemd, the .deb
+# installed as the README says (tests/vm/; as root, about 10 minutes a
+# release the first time, when the images are built).  make check runs it
+# too, at its end.
+check-vm:
+	@tests/deps.sh vm
+	tests/vm/run $(VM_RELEASES)
 
 # A boxed login of a throwaway user, in a test world (as root): a shell in
 # the box with a terminal, a short tour without one.
@@ -162,32 +182,58 @@ bench: all $(TOOLS)
 MAN8 := man/pam_nsbox.8 man/nsbox.8
 MAN5 := man/nsbox.conf.5
 
-install: all
+UNITS := nsbox-helper.socket nsbox-user.socket nsbox.slice
+
+$(B)/units/%: conf/systemd/%.in $(B)/config.stamp
+	@mkdir -p $(dir $@)
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' $< > $@
+
+GENERATED_UNITS := $(B)/units/nsbox-helper.service $(B)/units/user@.service.d/nsbox.conf
+
+install: all $(GENERATED_UNITS)
 	@case "$(PAMDIR)" in /security) echo "install: cannot find the PAM module directory (pkg-config pam); set PAMDIR" >&2; exit 1;; esac
-	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SBINDIR) \
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PAMCONFDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/security/nsbox.d
+	    $(DESTDIR)$(SYSCONFDIR)/security/nsbox.d $(DESTDIR)$(SYSTEMDUNITDIR)/user@.service.d
 	install -m 0644 $(B)/pam_nsbox.so $(DESTDIR)$(PAMDIR)/pam_nsbox.so
-	install -m 0755 $(B)/nsbox-helper $(B)/nsbox-init $(DESTDIR)$(LIBEXECDIR)/
-	install -m 0755 $(B)/nsbox $(DESTDIR)$(SBINDIR)/nsbox
+	install -m 0755 $(B)/nsbox-helper $(B)/nsbox-init $(B)/nsbox-user-manager $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(B)/nsbox $(DESTDIR)$(BINDIR)/nsbox
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 conf/pam-configs/nsbox $(DESTDIR)$(PAMCONFDIR)/nsbox
+	install -m 0644 $(addprefix conf/systemd/,$(UNITS)) $(B)/units/nsbox-helper.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 $(B)/units/user@.service.d/nsbox.conf $(DESTDIR)$(SYSTEMDUNITDIR)/user@.service.d/nsbox.conf
 	@# An admin's policy is never replaced.
 	if [ -e $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf ]; then \
 		echo "keeping $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf"; \
 	else \
 		install -m 0644 conf/nsbox.conf $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf; \
 	fi
+	@# The user manager's PAM stack includes the distribution's, which lives
+	@# in /usr/lib/pam.d (Debian 12 and 13); an admin's own is kept.
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/pam.d/systemd-user ] && ! cmp -s conf/pam.d/systemd-user $(DESTDIR)$(SYSCONFDIR)/pam.d/systemd-user; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/pam.d/systemd-user: add 'session required pam_nsbox.so user_manager' to it"; \
+	elif [ -n "$(DESTDIR)" ] || [ -e /usr/lib/pam.d/systemd-user ]; then \
+		install -d $(DESTDIR)$(SYSCONFDIR)/pam.d; \
+		install -m 0644 conf/pam.d/systemd-user $(DESTDIR)$(SYSCONFDIR)/pam.d/systemd-user; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		echo "systemd runs here: systemctl daemon-reload && systemctl enable --now nsbox-helper.socket nsbox-user.socket"; \
+	fi
 
 # Exactly what install put there: the policy only while it is still the
 # example, nsbox.d only while it is empty.
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_nsbox.so $(DESTDIR)$(LIBEXECDIR)/nsbox-helper \
-	    $(DESTDIR)$(LIBEXECDIR)/nsbox-init $(DESTDIR)$(SBINDIR)/nsbox $(DESTDIR)$(PAMCONFDIR)/nsbox \
+	    $(DESTDIR)$(LIBEXECDIR)/nsbox-init $(DESTDIR)$(LIBEXECDIR)/nsbox-user-manager $(DESTDIR)$(BINDIR)/nsbox \
+	    $(DESTDIR)$(PAMCONFDIR)/nsbox \
 	    $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
-	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
-	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+	    $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS) nsbox-helper.service user@.service.d/nsbox.conf)
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSTEMDUNITDIR)/user@.service.d 2>/dev/null
+	if cmp -s conf/pam.d/systemd-user $(DESTDIR)$(SYSCONFDIR)/pam.d/systemd-user; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/pam.d/systemd-user; \
+	fi
 	if cmp -s conf/nsbox.conf $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf; then \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf; \
 	elif [ -e $(DESTDIR)$(SYSCONFDIR)/security/nsbox.conf ]; then \
@@ -195,6 +241,6 @@ uninstall:
 	fi
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/security/nsbox.d 2>/dev/null
 
-.PHONY: all check test-programs demo clean fuzz fuzz-seeds bench install uninstall FORCE
+.PHONY: all check check-vm test-programs demo clean fuzz fuzz-seeds bench install uninstall FORCE
 clean:
 	rm -rf $(B)

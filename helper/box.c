@@ -28,6 +28,9 @@
 #include "util.h"
 
 #define KILL_AFTER_SEC 3
+/* How long an exited init's PID is kept from reuse while systemd has yet to
+ * finish the start job of its scope (units.c). */
+#define UNIT_WAIT_SEC 10
 
 enum box_state { BOX_STARTING, BOX_RUNNING, BOX_STOPPING };
 
@@ -73,6 +76,8 @@ struct box {
         const char *end_reason;
         struct step_time times[MAX_TIMINGS];    /* the helper's own setup steps */
         size_t n_times;
+        struct unit_job unit;   /* its scope, on hosts that run systemd */
+        bool exit_deferred;     /* the init exited while that job ran: not reaped yet */
         struct box *next;
 };
 
@@ -302,6 +307,7 @@ static void box_free(struct box *b)
                 session_free(s);
         }
         net_teardown(&b->net);
+        units_forget(&b->unit);
         unwatch(&b->pidfd);
         unwatch(&b->sync);
         unwatch(&b->timer);
@@ -312,12 +318,11 @@ static void box_free(struct box *b)
 
 static void on_sync(struct watch *w, uint32_t events);
 
-static void on_init_exit(struct watch *w, uint32_t events)
+/* The init has exited: reap it, record the end, free the box. */
+static void box_reap(struct box *b)
 {
-        struct box *b = container_of(w, struct box, pidfd);
         siginfo_t si = {};
 
-        (void)events;
         if (waitid(P_PIDFD, (id_t)b->pidfd.fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
                 return;
         /* Both may be ready at once: read what the init said before it
@@ -341,6 +346,33 @@ static void on_init_exit(struct watch *w, uint32_t events)
                          si.si_code == CLD_EXITED ? "exited with status" : "was killed by signal", si.si_status);
         }
         box_free(b);
+}
+
+static void on_init_exit(struct watch *w, uint32_t events)
+{
+        struct box *b = container_of(w, struct box, pidfd);
+
+        (void)events;
+        /* Until systemd is done with the init's PID (its scope's start job),
+         * the zombie keeps the number from being given to another process,
+         * which systemd would then move. */
+        if (b->unit.pending) {
+                if (!b->exit_deferred) {
+                        loop_del(&b->pidfd);
+                        b->exit_deferred = true;
+                        arm_timer(b, UNIT_WAIT_SEC);
+                }
+                return;
+        }
+        box_reap(b);
+}
+
+static void on_unit_done(struct unit_job *j)
+{
+        struct box *b = container_of(j, struct box, unit);
+
+        if (b->exit_deferred)
+                box_reap(b);
 }
 
 static void on_sync(struct watch *w, uint32_t events)
@@ -410,7 +442,10 @@ static void on_timer(struct watch *w, uint32_t events)
         (void)events;
         if (read(w->fd, &n, sizeof(n)) < 0 && errno == EAGAIN)
                 return;
-        if (b->state == BOX_STOPPING) {
+        if (b->exit_deferred) {
+                units_forget(&b->unit);
+                box_reap(b);
+        } else if (b->state == BOX_STOPPING) {
                 audit(LOG_WARNING, "kill", b, &b->who, "reason=init-did-not-stop-in-%ds", KILL_AFTER_SEC);
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
         } else if (b->state == BOX_RUNNING && b->n_sessions == 0)
@@ -650,6 +685,13 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
                 box_free(b);
                 return r;
         }
+        /* Out of the helper's cgroup into a scope of its own, where systemd
+         * runs. */
+        b->unit.done = on_unit_done;
+        r = units_start_scope(&b->unit, b->id, b->spec.user, b->pid);
+        if (r < 0 && r != -ENOTCONN)
+                syslog(LOG_WARNING, "event=unit-failed box=%s: %s; its init stays in the helper's cgroup", b->id,
+                       strerror(-r));
         *ret = b;
         return 0;
 }
@@ -802,6 +844,87 @@ void box_root(struct client *c, uid_t uid)
         }
         msg_init(m, MSG_USERNS);
         client_reply(c, m, b->userns);
+        free(m);
+}
+
+/* The box's namespaces a session joins, as session_ns_files orders them. */
+static int open_session_ns(const struct box *b, int fds[N_SESSION_NS], size_t *ret_n)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < N_SESSION_NS; i++) {
+                char path[64];
+
+                if (!(b->spec.namespaces & session_ns_files[i].ns))
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)b->pid, session_ns_files[i].name);
+                fds[n] = open(path, O_RDONLY | O_CLOEXEC);
+                if (fds[n] < 0) {
+                        int r = negative_errno();
+
+                        while (n > 0)
+                                close(fds[--n]);
+                        return r;
+                }
+                n++;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+static struct session *manager_session_of(pid_t pid)
+{
+        for (struct box *b = boxes; b; b = b->next)
+                for (struct session *s = b->sessions; s; s = s->next)
+                        if (s->si.user_manager && s->opener_pid == pid)
+                                return s;
+        return NULL;
+}
+
+/* nsbox-user-manager, which user@.service runs in place of the user
+ * manager, asks for the box that its PAM session (pam_nsbox.so
+ * user_manager) opened.  Only that very process gets it: the opener of a
+ * user manager session, still alive -- so no other process can hold its
+ * number --, and the box's user. */
+void box_manager(struct client *c)
+{
+        struct session *s = manager_session_of(c->pid);
+        int fds[N_SESSION_NS], r;
+        size_t n = 0;
+        struct manager_reply mr = {};
+        struct box *b = s ? s->box : NULL;
+        struct msg *m;
+        struct who w;
+
+        if (!s || b->spec.uid != c->uid || b->state != BOX_RUNNING)
+                return client_fail(c, ENOENT, "manager", "no user manager session of yours");
+        if (pidfd_send_signal(s->opener.fd, 0, NULL, 0) < 0 || pidfd_send_signal(c->pidfd, 0, NULL, 0) < 0)
+                return client_fail(c, ESRCH, "manager", "caller");
+        m = malloc(sizeof(*m));
+        if (!m)
+                return client_fail(c, ENOMEM, "manager", "reply");
+        memcpy(mr.id, b->id, sizeof(mr.id));
+        mr.namespaces = b->spec.namespaces;
+        mr.no_new_privs = b->spec.no_new_privs;
+        mr.cap_bounding = b->spec.cap_bounding;
+        mr.cap_keep = b->spec.cap_keep;
+        msg_init(m, MSG_MANAGER_REPLY);
+        if (proto_put_manager(m, &mr) < 0) {
+                free(m);
+                return client_fail(c, E2BIG, "manager", "reply");
+        }
+        /* Namespace fds, not the init's pidfd: setns() through a pidfd
+         * wants to be able to trace the process, which the user may not. */
+        r = open_session_ns(b, fds, &n);
+        if (r < 0) {
+                free(m);
+                return client_fail(c, -r, "manager", "namespaces");
+        }
+        who_from(&w, s);
+        audit(LOG_INFO, "manager", b, &w, "share=%s", share_to_string(b->spec.share));
+        client_reply_fds(c, m, fds, n);
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
         free(m);
 }
 

@@ -14,6 +14,7 @@ struct watch {
 };
 
 int loop_add(struct watch *w, uint32_t events);
+int loop_mod(struct watch *w, uint32_t events);
 void loop_del(struct watch *w);
 
 /* A connection from the module or the CLI: one request, one reply. */
@@ -28,6 +29,7 @@ struct client {
 };
 
 void client_reply(struct client *c, const struct msg *m, int fd);
+void client_reply_fds(struct client *c, const struct msg *m, const int *fds, size_t n);
 void client_fail(struct client *c, int error, const char *step, const char *object);
 
 /* main.c: nsbox-init, opened once from beside the helper's own binary. */
@@ -35,12 +37,29 @@ extern int init_exe_fd;
 /* main.c: handle requests waiting on root's socket now. */
 void take_pending_requests(void);
 
+/* units.c: a transient scope per box on hosts that run systemd.  A job
+ * is embedded in its box; done() runs once its start job is over, or
+ * failed (the init then stays in the helper's cgroup). */
+#define NSBOX_SLICE "nsbox.slice"
+struct unit_job {
+        char name[64];
+        bool pending;
+        void (*done)(struct unit_job *j);
+        struct sd_bus_slot *slot;
+        struct unit_job *next;
+};
+bool units_enabled(void);
+int units_init(void);
+int units_start_scope(struct unit_job *j, const char *box_id, const char *user, pid_t pid);
+void units_forget(struct unit_job *j);
+
 /* box.c */
 int box_spawn_prepare(void);
 void box_open(struct client *c, struct box_spec *spec, struct session_info *si);
 void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN]);
 void box_list(struct client *c);
 void box_root(struct client *c, uid_t uid);
+void box_manager(struct client *c);
 void box_show(struct client *c, const char *id);
 void box_enter(struct client *c, const char *id);
 void box_stop_request(struct client *c, const char *id, bool force);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nsbox-helper: the privileged half of pam_nsbox.
  *
- * The module starts it on demand (`nsbox-helper --daemon`, with a readiness
- * pipe on fd 3); one instance runs at a time, guarded by a flock.  It listens
+ * On a host that runs systemd, nsbox-helper.service starts it when a login
+ * first connects to one of its sockets (socket activation), so that it
+ * lives in a unit of its own, never in a user's session.  Elsewhere the
+ * module starts it on demand (`nsbox-helper --daemon`, with a readiness
+ * pipe on fd 3).  One instance runs at a time, guarded by a flock.  It listens
  * on a root-only SOCK_SEQPACKET socket, builds boxes, and tracks each session
  * by a pidfd of its login process.  Every box's PID 1 dies with it
  * (PDEATHSIG), so killing the helper ends every box, and the kernel cleans up
@@ -20,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <systemd/sd-daemon.h>
 
 #include "daemon.h"
 #include "paths.h"
@@ -65,6 +69,15 @@ int loop_add(struct watch *w, uint32_t events)
         return 0;
 }
 
+int loop_mod(struct watch *w, uint32_t events)
+{
+        struct epoll_event ev = { .events = events, .data.ptr = w };
+
+        if (epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0)
+                return negative_errno();
+        return 0;
+}
+
 /* The batch epoll_wait returned, while its events are dispatched: one
  * event's callback may free what a later event of the same batch points
  * to (a CLOSE and the login's exit arrive together), so a watch taken out
@@ -95,7 +108,12 @@ static void client_free(struct client *c)
 
 void client_reply(struct client *c, const struct msg *m, int fd)
 {
-        int r = msg_send(c->w.fd, m, fd);
+        client_reply_fds(c, m, &fd, fd >= 0 ? 1 : 0);
+}
+
+void client_reply_fds(struct client *c, const struct msg *m, const int *fds, size_t n)
+{
+        int r = msg_send_fds(c->w.fd, m, fds, n);
 
         if (r < 0 && r != -EPIPE && r != -ECONNRESET)
                 syslog(LOG_WARNING, "reply to pid %d: %s", (int)c->pid, strerror(-r));
@@ -147,10 +165,14 @@ static void client_request(struct client *c, struct msg *m)
         const char *why = NULL;
         int r;
 
-        /* The user socket takes one request, from anyone; the rest is root's. */
+        /* The user socket takes two requests, from anyone, each checked
+         * against its caller; the rest is root's. */
         if (c->user) {
-                if (msg_type(m) != MSG_ROOT || proto_parse_empty(m) < 0)
-                        return client_fail(c, EPERM, "request", "only nsbox root is served here");
+                if ((msg_type(m) != MSG_ROOT && msg_type(m) != MSG_MANAGER) || proto_parse_empty(m) < 0)
+                        return client_fail(c, EPERM, "request",
+                                           "only nsbox root and the user manager's wrapper are served here");
+                if (msg_type(m) == MSG_MANAGER)
+                        return box_manager(c);
                 return box_root(c, c->uid);
         }
         switch (msg_type(m)) {
@@ -352,9 +374,10 @@ static int listen_at(int dir, const char *name, const char *path, mode_t mode, i
         return 0;
 }
 
-/* Make /run/nsbox, take the single-instance lock, listen.  Returns 1 when
- * another helper already holds the lock. */
-static int setup_sockets(int *ret_listen, int *ret_user, int *ret_lock)
+/* Make /run/nsbox, take the single-instance lock, listen (unless systemd
+ * listens for us: then *ret_listen and *ret_user are set already).
+ * Returns 1 when another helper already holds the lock. */
+static int setup_sockets(bool activated, int *ret_listen, int *ret_user, int *ret_lock)
 {
         _cleanup_close_ int dir = -1, lock = -1, s = -1, u = -1;
         struct stat st;
@@ -379,6 +402,9 @@ static int setup_sockets(int *ret_listen, int *ret_user, int *ret_lock)
                 return negative_errno();
         if (flock(lock, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? 1 : negative_errno();
+        *ret_lock = TAKE_FD(lock);
+        if (activated)
+                return 0;
         r = listen_at(dir, "helper.sock", NSBOX_SOCKET, 0600, &s);
         if (r >= 0)
                 r = listen_at(dir, "user.sock", NSBOX_USER_SOCKET, 0666, &u);
@@ -386,8 +412,28 @@ static int setup_sockets(int *ret_listen, int *ret_user, int *ret_lock)
                 return r;
         *ret_listen = TAKE_FD(s);
         *ret_user = TAKE_FD(u);
-        *ret_lock = TAKE_FD(lock);
         return 0;
+}
+
+/* The sockets systemd listens on for us (nsbox-helper.socket and
+ * nsbox-user.socket), told apart by their paths.  Returns how many fds
+ * systemd passed, 0 when it passed none. */
+static int take_activated_sockets(int *ret_listen, int *ret_user)
+{
+        int n = sd_listen_fds(0);
+
+        for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
+                int *slot = sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NSBOX_SOCKET, 0) > 0        ? ret_listen
+                            : sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NSBOX_USER_SOCKET, 0) > 0 ? ret_user
+                                                                                                  : NULL;
+
+                if (!slot || *slot >= 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+                        close(fd);
+                        continue;
+                }
+                *slot = fd;
+        }
+        return n > 0 ? n : 0;
 }
 
 static void sanitize_process(void)
@@ -461,7 +507,7 @@ int main(int argc, char **argv)
 {
         struct watch lw = { .fd = -1, .cb = on_listen }, uw = { .fd = -1, .cb = on_listen_user },
                      sw = { .fd = -1, .cb = on_signal };
-        int lock = -1, r;
+        int lock = -1, activated, r;
         sigset_t mask;
 
         if (argc != 2 || strcmp(argv[1], "--daemon") != 0) {
@@ -472,10 +518,16 @@ int main(int argc, char **argv)
                 fprintf(stderr, "nsbox-helper: must run as root\n");
                 return 1;
         }
+        /* Started by systemd through our sockets, or by the module with a
+         * readiness pipe on fd 3.  Everything else is someone else's. */
+        activated = take_activated_sockets(&lw.fd, &uw.fd);
         sanitize_process();
-        /* Everything but fd 3 (the readiness pipe) is someone else's. */
-        close_range(4, ~0U, 0);
+        close_range(activated ? SD_LISTEN_FDS_START + (unsigned)activated : 4, ~0U, 0);
         openlog("nsbox-helper", LOG_PID, LOG_AUTHPRIV);
+        if (activated && lw.fd < 0) {
+                syslog(LOG_ERR, "systemd passed no socket at %s", NSBOX_SOCKET);
+                return 1;
+        }
 
         if (open_init_exe() < 0) {
                 signal_ready();
@@ -487,7 +539,7 @@ int main(int argc, char **argv)
                 signal_ready();
                 return 1;
         }
-        r = setup_sockets(&lw.fd, &uw.fd, &lock);
+        r = setup_sockets(activated, &lw.fd, &uw.fd, &lock);
         root_listen_fd = lw.fd;
         if (r != 0) {
                 if (r < 0)
@@ -504,9 +556,14 @@ int main(int argc, char **argv)
         sigprocmask(SIG_BLOCK, &mask, NULL);
         sw.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (sw.fd < 0 || epfd < 0 || loop_add(&lw, EPOLLIN) < 0 || loop_add(&uw, EPOLLIN) < 0 ||
+        if (sw.fd < 0 || epfd < 0 || loop_add(&lw, EPOLLIN) < 0 || (uw.fd >= 0 && loop_add(&uw, EPOLLIN) < 0) ||
             loop_add(&sw, EPOLLIN) < 0) {
                 syslog(LOG_ERR, "cannot set up the event loop: %m");
+                return 1;
+        }
+        r = units_init();
+        if (r < 0) {
+                syslog(LOG_ERR, "cannot watch systemd's bus: %s", strerror(-r));
                 return 1;
         }
         signal_ready();
@@ -538,9 +595,12 @@ int main(int argc, char **argv)
                 batch = NULL;
         }
         /* Unlink while still holding the lock, so a successor never removes
-         * a live socket and we never remove a successor's. */
-        unlink(NSBOX_SOCKET);
-        unlink(NSBOX_USER_SOCKET);
+         * a live socket and we never remove a successor's.  Sockets systemd
+         * made stay: it listens on them for the next helper. */
+        if (!activated) {
+                unlink(NSBOX_SOCKET);
+                unlink(NSBOX_USER_SOCKET);
+        }
         close(lock);
         return 0;
 }

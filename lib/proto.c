@@ -128,6 +128,21 @@ int proto_put_open(struct msg *m, const struct box_spec *s, const struct session
                 r = put_str(m, A_TTY, si->tty);
         if (!r && si && si->rhost)
                 r = put_str(m, A_RHOST, si->rhost);
+        if (!r && si && si->user_manager)
+                r = put_u32(m, A_SESSION_FLAGS, SF_USER_MANAGER);
+        m->len = hdr(m)->nlmsg_len;
+        return r;
+}
+
+int proto_put_manager(struct msg *m, const struct manager_reply *mr)
+{
+        int r = 0;
+
+        r = r ?: put_str(m, A_BOX_ID, mr->id);
+        r = r ?: put_u32(m, A_NAMESPACES, mr->namespaces);
+        r = r ?: put_u32(m, A_FLAGS, (mr->no_new_privs ? F_NO_NEW_PRIVS : 0) | (mr->cap_bounding ? F_CAP_BOUNDING : 0));
+        if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CAP_KEEP, mr->cap_keep))
+                r = -E2BIG;
         m->len = hdr(m)->nlmsg_len;
         return r;
 }
@@ -264,7 +279,7 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_DNS] = MNL_TYPE_NUL_STRING,  [A_POOL4] = MNL_TYPE_NUL_STRING,  [A_POOL6] = MNL_TYPE_NUL_STRING,
         [A_ADDRESS] = MNL_TYPE_NUL_STRING,                                [A_SESSION] = MNL_TYPE_NESTED,
         [A_X11] = MNL_TYPE_U32,         [A_DISPLAY] = MNL_TYPE_U32,       [A_TMP_KEEP] = MNL_TYPE_NUL_STRING,
-        [A_TIMING] = MNL_TYPE_NESTED,   [A_USEC] = MNL_TYPE_U64,
+        [A_TIMING] = MNL_TYPE_NESTED,   [A_USEC] = MNL_TYPE_U64,          [A_SESSION_FLAGS] = MNL_TYPE_U32,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -518,6 +533,12 @@ static int open_cb(const struct nlattr *a, void *data)
                 case A_RHOST:
                         r = set_once_str(&c->si->rhost, a);
                         break;
+                case A_SESSION_FLAGS:
+                        if (c->si->user_manager || (mnl_attr_get_u32(a) & ~(uint32_t)SF_USER_MANAGER))
+                                r = -EBADMSG;
+                        else
+                                c->si->user_manager = true;
+                        break;
                 default:
                         r = -EBADMSG;
                 }
@@ -601,6 +622,56 @@ int proto_parse_box(const struct msg *m, struct box_reply *ret)
         if ((c.seen & required) != required)
                 return -EBADMSG;
         *ret = b;
+        return 0;
+}
+
+struct manager_ctx {
+        struct manager_reply *r;
+        uint64_t seen;
+};
+
+static int manager_cb(const struct nlattr *a, void *data)
+{
+        struct manager_ctx *c = data;
+        uint16_t t = mnl_attr_get_type(a);
+
+        if (c->seen & (1ULL << t))
+                return MNL_CB_ERROR;
+        c->seen |= 1ULL << t;
+        switch (t) {
+        case A_BOX_ID:
+                if (strlen(mnl_attr_get_str(a)) > NSBOX_ID_LEN)
+                        return MNL_CB_ERROR;
+                strcpy(c->r->id, mnl_attr_get_str(a));
+                break;
+        case A_NAMESPACES:
+                c->r->namespaces = mnl_attr_get_u32(a);
+                break;
+        case A_FLAGS:
+                c->r->no_new_privs = mnl_attr_get_u32(a) & F_NO_NEW_PRIVS;
+                c->r->cap_bounding = mnl_attr_get_u32(a) & F_CAP_BOUNDING;
+                break;
+        case A_CAP_KEEP:
+                c->r->cap_keep = mnl_attr_get_u64(a);
+                break;
+        default:
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+int proto_parse_manager(const struct msg *m, struct manager_reply *ret)
+{
+        struct manager_reply mr = {};
+        struct manager_ctx c = { .r = &mr };
+        const uint64_t required = (1ULL << A_BOX_ID) | (1ULL << A_NAMESPACES) | (1ULL << A_FLAGS) | (1ULL << A_CAP_KEEP);
+        int r = parse_msg(m, MSG_MANAGER_REPLY, manager_cb, &c);
+
+        if (r < 0)
+                return r;
+        if ((c.seen & required) != required || (mr.namespaces & ~(unsigned)NS_ALL))
+                return -EBADMSG;
+        *ret = mr;
         return 0;
 }
 
@@ -916,25 +987,27 @@ void session_info_done(struct session_info *si)
         *si = (struct session_info){};
 }
 
-int msg_send(int sock, const struct msg *m, int fd)
+int msg_send_fds(int sock, const struct msg *m, const int *fds, size_t n_fds)
 {
         struct iovec iov = { .iov_base = (void *)m->buf, .iov_len = m->len };
         union {
                 struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
+                char buf[CMSG_SPACE(sizeof(int) * NSBOX_MAX_FDS)];
         } control = {};
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-        if (fd >= 0) {
+        if (n_fds > NSBOX_MAX_FDS)
+                return -E2BIG;
+        if (n_fds > 0) {
                 struct cmsghdr *c;
 
                 mh.msg_control = control.buf;
-                mh.msg_controllen = sizeof(control.buf);
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
                 c = CMSG_FIRSTHDR(&mh);
                 c->cmsg_level = SOL_SOCKET;
                 c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
         }
         for (;;) {
                 ssize_t k = sendmsg(sock, &mh, MSG_NOSIGNAL);
@@ -945,16 +1018,22 @@ int msg_send(int sock, const struct msg *m, int fd)
         }
 }
 
-int msg_recv(int sock, struct msg *m, int *ret_fd)
+int msg_send(int sock, const struct msg *m, int fd)
+{
+        return msg_send_fds(sock, m, &fd, fd >= 0 ? 1 : 0);
+}
+
+int msg_recv_fds(int sock, struct msg *m, int *ret_fds, size_t max_fds, size_t *ret_n)
 {
         struct iovec iov = { .iov_base = m->buf, .iov_len = sizeof(m->buf) };
         union {
                 struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int) * 4)];
+                char buf[CMSG_SPACE(sizeof(int) * (NSBOX_MAX_FDS + 1))];
         } control = {};
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                              .msg_controllen = sizeof(control.buf) };
-        int fd = -1, nfds = 0;
+        int fds[NSBOX_MAX_FDS];
+        size_t nfds = 0, extra = 0;
         ssize_t k;
 
         do
@@ -968,25 +1047,34 @@ int msg_recv(int sock, struct msg *m, int *ret_fd)
                         for (size_t i = 0; i < n; i++) {
                                 int x;
                                 memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                                if (nfds++ == 0)
-                                        fd = x;
-                                else
+                                if (nfds < max_fds && nfds < NSBOX_MAX_FDS)
+                                        fds[nfds++] = x;
+                                else {
                                         close(x);
+                                        extra++;
+                                }
                         }
                 }
         }
-        if (k == 0) {
-                closep(&fd);
-                return -ECONNRESET;
-        }
-        if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1 || (!ret_fd && fd >= 0)) {
-                closep(&fd);
-                return -EBADMSG;
+        if (k == 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || extra > 0) {
+                for (size_t i = 0; i < nfds; i++)
+                        close(fds[i]);
+                return k == 0 ? -ECONNRESET : -EBADMSG;
         }
         m->len = (size_t)k;
-        if (ret_fd)
-                *ret_fd = fd;
+        memcpy(ret_fds, fds, sizeof(int) * nfds);
+        *ret_n = nfds;
         return 0;
+}
+
+int msg_recv(int sock, struct msg *m, int *ret_fd)
+{
+        size_t n = 0;
+        int fd = -1, r = msg_recv_fds(sock, m, &fd, ret_fd ? 1 : 0, &n);
+
+        if (r == 0 && ret_fd)
+                *ret_fd = n ? fd : -1;
+        return r;
 }
 
 int proto_send_error(int sock, int error, const char *step, const char *object)

@@ -28,12 +28,15 @@ enum msg_type {
         MSG_SHOW,               /* A_BOX_ID -> MSG_SHOW_REPLY */
         MSG_ENTER,              /* A_BOX_ID -> MSG_OK with the init's pidfd */
         MSG_STOP,               /* A_BOX_ID, A_FLAGS (F_FORCE) -> MSG_OK */
+        MSG_MANAGER,            /* on the user socket, from a user manager's wrapper -> MSG_MANAGER_REPLY */
         MSG_OK = 0x20,
         MSG_ERROR,              /* errno, step, object */
         MSG_BOX,                /* id, cookie, namespaces, share (+ pidfd) */
         MSG_LIST_REPLY,         /* A_BOXINFO... */
         MSG_USERNS,             /* + the user namespace fd */
         MSG_SHOW_REPLY,         /* A_BOXINFO, the spec's attributes, A_SESSION... */
+        MSG_MANAGER_REPLY,      /* id, namespaces, flags, cap_keep (+ a namespace fd for each
+                                 * of the box's namespaces but user, in order: mnt pid uts ipc net) */
 };
 
 enum attr_type {
@@ -85,6 +88,7 @@ enum attr_type {
         A_X11,                  /* u32: enum x11 */
         A_DISPLAY,              /* u32: the login's X display number; absent: none */
         A_TMP_KEEP,             /* strz, repeated; leading '-' = optional */
+        A_SESSION_FLAGS,        /* u32: SF_* */
         _A_MAX,
 };
 
@@ -102,10 +106,27 @@ enum {
         F_FORCE = 1u << 10,     /* MSG_STOP: KILL at once */
 };
 
+/* Session flags (A_SESSION_FLAGS in MSG_OPEN). */
+enum {
+        /* The systemd user manager's session (pam_nsbox.so user_manager): the
+         * helper then hands the box to its wrapper, nsbox-user-manager. */
+        SF_USER_MANAGER = 1u << 0,
+};
+
 struct session_info {
         char *service;
         char *tty;
         char *rhost;
+        bool user_manager;
+};
+
+/* What nsbox-user-manager needs to put the user manager in its box. */
+struct manager_reply {
+        char id[NSBOX_ID_LEN + 1];
+        unsigned namespaces;
+        bool no_new_privs;
+        bool cap_bounding;
+        uint64_t cap_keep;
 };
 
 struct box_reply {
@@ -165,6 +186,7 @@ int proto_put_box_id(struct msg *m, const char *id);
 int proto_put_flags(struct msg *m, uint32_t flags);
 int proto_put_session(struct msg *m, const struct session_entry *se);
 int proto_put_timing(struct msg *m, const struct step_time *st);
+int proto_put_manager(struct msg *m, const struct manager_reply *r);
 /* The spec's attributes, as in MSG_OPEN, without session information. */
 int proto_put_spec(struct msg *m, const struct box_spec *s);
 
@@ -188,6 +210,7 @@ struct show_reply {
 };
 int proto_parse_show(const struct msg *m, struct show_reply *ret);
 void show_reply_done(struct show_reply *r);
+int proto_parse_manager(const struct msg *m, struct manager_reply *ret);
 /* MSG_OK from a box's init: how long each setup step took. */
 int proto_parse_timings(const struct msg *m, int (*cb)(const struct step_time *st, void *userdata), void *userdata);
 
@@ -197,6 +220,11 @@ void session_info_done(struct session_info *si);
  * Receiving rejects truncated messages and more than one fd. */
 int msg_send(int sock, const struct msg *m, int fd);
 int msg_recv(int sock, struct msg *m, int *ret_fd);
+/* The same with up to NSBOX_MAX_FDS fds; receiving rejects more than
+ * max_fds, closing them all. */
+#define NSBOX_MAX_FDS 8
+int msg_send_fds(int sock, const struct msg *m, const int *fds, size_t n_fds);
+int msg_recv_fds(int sock, struct msg *m, int *ret_fds, size_t max_fds, size_t *ret_n);
 
 /* Build and send one MSG_ERROR (error is a positive errno). */
 int proto_send_error(int sock, int error, const char *step, const char *object);

@@ -112,6 +112,11 @@ int namespaces_clone_flags(unsigned ns)
                ((ns & NS_IPC) ? CLONE_NEWIPC : 0) | ((ns & NS_NET) ? CLONE_NEWNET : 0);
 }
 
+const struct ns_file session_ns_files[N_SESSION_NS] = {
+        { NS_MOUNT, "mnt", CLONE_NEWNS }, { NS_PID, "pid", CLONE_NEWPID }, { NS_UTS, "uts", CLONE_NEWUTS },
+        { NS_IPC, "ipc", CLONE_NEWIPC },  { NS_NET, "net", CLONE_NEWNET },
+};
+
 const char *share_to_string(enum share s)
 {
         return s == SHARE_USER ? "user" : "session";

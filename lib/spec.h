@@ -94,6 +94,16 @@ unsigned namespace_flag(const char *name);   /* 0 when unknown */
 /* CLONE_NEW* flags for the namespaces a session joins (or a box is made with). */
 int namespaces_clone_flags(unsigned ns);
 int namespaces_format(unsigned ns, char **ret);
+/* The namespaces a session may join (all but user), in the order the
+ * helper hands their fds to nsbox-user-manager: flag, /proc/PID/ns name,
+ * CLONE_NEW* flag.  The mount namespace is always among a box's. */
+#define N_SESSION_NS 5
+struct ns_file {
+        unsigned ns;
+        const char *name;
+        int clone_flag;
+};
+extern const struct ns_file session_ns_files[N_SESSION_NS];
 const char *share_to_string(enum share s);
 const char *propagation_to_string(enum propagation p);
 const char *network_to_string(enum network n);

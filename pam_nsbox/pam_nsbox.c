@@ -13,6 +13,7 @@
  * No exit(), no signal handler, no thread; the one child we ever make (to
  * start the helper) is reaped before we return and never raises SIGCHLD in
  * the application. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -49,12 +50,14 @@ struct args {
         const char *config;
         const char *helper;
         bool debug;
+        bool user_manager;      /* in the systemd-user stack: see open_manager_session */
 };
 
 /* What pam_sm_close_session needs to undo the join. */
 struct session_state {
         uint8_t cookie[NSBOX_COOKIE_LEN];
         char id[NSBOX_ID_LEN + 1];
+        bool joined;            /* false for a user manager's session */
         int saved_mnt, saved_uts, saved_ipc, saved_pid, saved_net;
         int saved_cwd;
 };
@@ -69,12 +72,22 @@ static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct a
                         a->helper = argv[i] + 7;
                 else if (strcmp(argv[i], "debug") == 0)
                         a->debug = true;
+                else if (strcmp(argv[i], "user_manager") == 0)
+                        a->user_manager = true;
                 else
                         pam_syslog(pamh, LOG_WARNING, "unknown module argument '%s' ignored", argv[i]);
         }
 }
 
 /* ---- talking to the helper --------------------------------------------- */
+
+/* As sd_booted(): the host runs systemd. */
+static bool systemd_booted(void)
+{
+        struct stat st;
+
+        return lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 /* Start the helper detached: a raw clone3 with no exit signal (so the
  * application's SIGCHLD handling never sees it) makes an intermediate child,
@@ -179,6 +192,18 @@ static int ask_helper(const char *helper, const struct msg *req, struct msg *rep
                 if (!helper || attempt >= 40 ||
                     (r != -ENOENT && r != -ECONNREFUSED && r != -ECONNRESET && r != -EPIPE))
                         return r;
+                /* Where systemd runs, it starts the helper, in a unit of its
+                 * own, when we connect; one we started would live in this
+                 * login's session and die with it. */
+                if (systemd_booted()) {
+                        if (r == -ENOENT || r == -ECONNREFUSED) {
+                                *ret_why = strdup(NSBOX_SOCKET " has no listener: is nsbox-helper.socket enabled "
+                                                  "(systemctl enable --now nsbox-helper.socket nsbox-user.socket)?");
+                                return r;
+                        }
+                        poll(NULL, 0, 25);
+                        continue;
+                }
                 if (attempt == 0 || attempt % 10 == 0) {
                         r = spawn_helper(helper, ret_why);
                         if (r < 0)
@@ -380,6 +405,7 @@ static int request_box(pam_handle_t *pamh, const struct args *a, const struct bo
                 si.tty = (char *)item;
         if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
                 si.rhost = (char *)item;
+        si.user_manager = a->user_manager;
         req = malloc(sizeof(*req));
         reply = malloc(sizeof(*reply));
         if (!req || !reply) {
@@ -423,7 +449,8 @@ out:
  * the session's claim on the box given up. */
 static void undo_join(struct session_state *st, const uint8_t cookie[NSBOX_COOKIE_LEN])
 {
-        (void)restore_namespaces(st);
+        if (st->joined)
+                (void)restore_namespaces(st);
         state_free(st);
         send_close(cookie);
 }
@@ -451,6 +478,11 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
         memcpy(st->cookie, br.cookie, sizeof(st->cookie));
         memcpy(st->id, br.id, sizeof(st->id));
         st->saved_cwd = st->saved_mnt = st->saved_uts = st->saved_ipc = st->saved_pid = st->saved_net = -1;
+        /* The user manager's session only holds the box: its wrapper joins
+         * it after exec (open_manager_session). */
+        if (a->user_manager)
+                goto done;
+        st->joined = true;
         t = now_usec();
         r = save_namespaces(st);
         if (r == 0)
@@ -470,6 +502,7 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
         }
         if (spec->no_new_privs || spec->cap_bounding)
                 debug_step(pamh, a, id->name, br.id, "privileges", t);
+done:
         if (pam_set_data(pamh, DATA_NAME, st, cleanup_state) != PAM_SUCCESS) {
                 undo_join(st, br.cookie);
                 return deny(pamh, id->name, id->uid, "box=%s step=pam_set_data: failed", br.id);
@@ -481,12 +514,97 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
                 r = pam_putenv(pamh, env);
         if (r != PAM_SUCCESS) {
                 /* The data cleanup will close our fds; put the process back now. */
-                (void)restore_namespaces(st);
+                if (st->joined)
+                        (void)restore_namespaces(st);
                 send_close(br.cookie);
                 pam_set_data(pamh, DATA_NAME, NULL, NULL);
                 return deny(pamh, id->name, id->uid, "box=%s step=pam_putenv: %s", br.id, pam_strerror(pamh, r));
         }
         return PAM_SUCCESS;
+}
+
+/* ---- the user manager ----------------------------------------------------- */
+
+/* Does this line of a PAM service file put pam_nsbox in its session stack? */
+static bool session_line_has_module(const char *line)
+{
+        const char *p = line + strspn(line, " \t"), *end, *hit;
+
+        if (*p == '-')
+                p++;
+        if (strncmp(p, "session", 7) != 0 || (p[7] != ' ' && p[7] != '\t'))
+                return false;
+        end = p + strcspn(p, "#\n");
+        for (hit = strstr(p, "pam_nsbox.so"); hit && hit < end; hit = strstr(hit + 1, "pam_nsbox.so")) {
+                char before = hit[-1], after = hit[12];
+
+                if ((before == ' ' || before == '\t' || before == '/' || before == ']') &&
+                    (after == ' ' || after == '\t' || after == '\n' || after == '\0' || after == '#'))
+                        return true;
+        }
+        return false;
+}
+
+/* The user manager is boxed as the user's logins are: only while pam_nsbox
+ * is in the session stack of some login service.  The package puts the
+ * module into the systemd-user stack, because the manager must be boxed
+ * from its start, but enabling boxes for logins is the admin's step
+ * (pam-auth-update --enable nsbox, or a line in a service's file); until
+ * then the user manager is left alone too.  Includes are not followed: the
+ * enabling line is in common-session or in the service's own file. */
+static bool enabled_for_logins(void)
+{
+        DIR *d = opendir("/etc/pam.d");
+        struct dirent *e;
+        bool found = false;
+
+        if (!d)
+                return false;
+        while (!found && (e = readdir(d))) {
+                _cleanup_fclose_ FILE *f = NULL;
+                char line[1024];
+                int fd;
+
+                if (e->d_name[0] == '.' || strcmp(e->d_name, "systemd-user") == 0)
+                        continue;
+                fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                f = fdopen(fd, "re");
+                if (!f) {
+                        close(fd);
+                        continue;
+                }
+                while (!found && fgets(line, sizeof(line), f))
+                        found = session_line_has_module(line);
+        }
+        closedir(d);
+        return found;
+}
+
+/* pam_nsbox.so user_manager, in the systemd-user stack: the session of
+ * systemd --user (user@UID.service) is opened in the process that systemd
+ * then executes the manager in.  Its box is asked for as for a login, but
+ * not joined here: systemd's own code between PAM and exec needs the
+ * host's /proc, where this process is.  nsbox-user-manager, which
+ * user@.service runs in place of the manager (conf/systemd/), joins the
+ * box and starts the manager inside its PID namespace.  Returns 1 when
+ * the module should go on, 0 when it has nothing to do. */
+static int user_manager_applies(pam_handle_t *pamh, const struct args *a, const char *user)
+{
+        const char *service = item(pamh, PAM_SERVICE);
+
+        if (strcmp(service, "systemd-user") != 0) {
+                pam_syslog(pamh, LOG_WARNING, "the argument user_manager is for the systemd-user stack, not %s: ignored",
+                           service);
+                return 0;
+        }
+        if (!enabled_for_logins()) {
+                if (a->debug)
+                        pam_syslog(pamh, LOG_DEBUG, "event=not-boxed user=%s reason=not-enabled-for-logins", user);
+                return 0;
+        }
+        return 1;
 }
 
 NSBOX_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -508,6 +626,8 @@ NSBOX_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, co
                 return deny(pamh, "-", (uid_t)-1, "step=identity: no user name");
         if (pam_get_data(pamh, DATA_NAME, &existing) == PAM_SUCCESS && existing)
                 return PAM_SUCCESS;     /* already boxed by this handle */
+        if (a.user_manager && user_manager_applies(pamh, &a, user) == 0)
+                return PAM_SUCCESS;
 
         t = now_usec();
         r = ident_lookup_user(user, &id, &idwhy);
@@ -591,11 +711,15 @@ NSBOX_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, c
         if (pam_get_data(pamh, DATA_NAME, &data) != PAM_SUCCESS || !data)
                 return PAM_SUCCESS;
         st = (struct session_state *)data;
-        r = restore_namespaces(st);
+        r = st->joined ? restore_namespaces(st) : 0;
         if (r < 0)
                 pam_syslog(pamh, LOG_ERR, "event=leave-failed box=%s service=%s pid=%d step=leave: %s", st->id,
                            item(pamh, PAM_SERVICE), (int)getpid(), strerror(-r));
-        send_close(st->cookie);
+        /* systemd closes a user manager's session from a process that has
+         * become the user: it cannot reach the helper, which learns of the
+         * end when the manager exits. */
+        if (geteuid() == 0)
+                send_close(st->cookie);
         pam_set_data(pamh, DATA_NAME, NULL, NULL);
         return r < 0 ? PAM_SESSION_ERR : PAM_SUCCESS;
 }

@@ -5,17 +5,20 @@
 #   tests/deps.sh GROUP...            install the missing ones (as root, with apt)
 #
 # Groups: build (make), check (make check), demo (make demo), fuzz (make fuzz),
-# desktop (the LightDM scenario of make check).  make check does not install
+# desktop (the LightDM scenario of make check), vm (the VM tier: make check-vm,
+# and the end of make check).  make check does not install
 # the desktop group by itself: on a machine with systemd, installing LightDM
 # makes it the display manager at the next boot.  .ci/run installs it.
 set -eu
 declare -A pkgs=(
-        [build]="gcc make libc6-dev pkg-config libpam0g-dev libcap-dev libiniparser-dev libmnl-dev libnftables-dev"
+        [build]="gcc make libc6-dev pkg-config libpam0g-dev libcap-dev libiniparser-dev libmnl-dev libnftables-dev
+                 libsystemd-dev"
         [check]="libcmocka-dev pamtester openssh-server openssh-client expect valgrind login passwd util-linux procps
                  iproute2 nftables python3 groff-base mandoc man-db debhelper dpkg-dev"
         [demo]="openssh-server openssh-client util-linux procps iproute2 nftables"
         [fuzz]="clang libclang-rt-14-dev"
         [desktop]="lightdm xvfb x11-utils dbus dbus-x11"
+        [vm]="qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client python3 util-linux git"
 )
 list=no
 [ "${1:-}" = --list ] && { list=yes; shift; }

@@ -165,6 +165,7 @@ struct plan {
         size_t n;
         int home;               /* clone of the user's home, or -1 */
         int store;              /* a tmpfs holding an empty mode-0 file, made on demand */
+        bool store_attached;    /* on top of the root, for older kernels (clone_store_file) */
         struct keep keeps[64];
         size_t n_keeps;
 };
@@ -634,13 +635,51 @@ static int ensure_store(struct plan *p)
         return new_fs("tmpfs", "0755", PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, &p->store);
 }
 
+/* Clone a file of the store.  Kernels before 6.15 (Debian's 6.1 and 6.12
+ * among them) refuse to clone from a mount that is not in the caller's
+ * mount namespace, and a detached fsmount() is in none: open_tree() says
+ * EINVAL.  There the store is attached while the views are built, on top
+ * of the box's root -- nobody else is in this namespace yet, and no path
+ * lookup of ours passes there, rooted as we are beneath it -- and taken
+ * away again when they are done (detach_store). */
+static int clone_store_file(struct plan *p, const char *name, int *ret)
+{
+        _cleanup_close_ int root = -1;
+        int r;
+
+        r = clone_tree(p->store, name, false, ret);
+        if (r != -EINVAL || p->store_attached)
+                return r;
+        root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return negative_errno();
+        r = attach(p->store, root);
+        if (r < 0)
+                return r;
+        p->store_attached = true;
+        return clone_tree(p->store, name, false, ret);
+}
+
+static int detach_store(struct plan *p)
+{
+        char self[64];
+
+        if (!p->store_attached)
+                return 0;
+        snprintf(self, sizeof(self), "/proc/self/fd/%d", p->store);
+        if (umount2(self, MNT_DETACH) < 0)
+                return negative_errno();
+        p->store_attached = false;
+        return 0;
+}
+
 /* Put a read-only copy of store file `name` over target. */
 static int cover_with_store_file(struct plan *p, const char *name, int target)
 {
         _cleanup_close_ int m = -1;
         int r;
 
-        r = clone_tree(p->store, name, false, &m);
+        r = clone_store_file(p, name, &m);
         if (r >= 0)
                 r = set_attr(m, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY, 0, false);
         if (r >= 0)
@@ -842,6 +881,11 @@ int views_apply(const struct box_spec *s, struct step_error *err)
                 }
                 if (s->debug)
                         timing_add(op_name(o->kind), o->path, now_usec() - t);
+        }
+        if (r >= 0) {
+                r = detach_store(p);
+                if (r < 0)
+                        fail(err, "views", "store", r);
         }
 out:
         plan_done(p);

@@ -24,7 +24,7 @@ if ! check package/build "dpkg-buildpackage -us -uc -b builds the .deb (status $
 fi
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 pamdir=$(pkg-config --variable=libdir pam 2>/dev/null || echo /lib/x86_64-linux-gnu)/security
-for f in .$pamdir/pam_nsbox.so ./usr/libexec/nsbox/nsbox-helper ./usr/libexec/nsbox/nsbox-init ./usr/sbin/nsbox \
+for f in .$pamdir/pam_nsbox.so ./usr/libexec/nsbox/nsbox-helper ./usr/libexec/nsbox/nsbox-init ./usr/bin/nsbox \
         ./usr/share/pam-configs/nsbox ./etc/security/nsbox.conf ./etc/security/nsbox.d/ \
         ./usr/share/man/man8/pam_nsbox.8.gz ./usr/share/man/man8/nsbox.8.gz ./usr/share/man/man5/nsbox.conf.5.gz \
         ./usr/share/doc/libpam-nsbox/examples/nsbox-desktop.conf; do
@@ -42,8 +42,8 @@ rc=$?
 check package/install "dpkg -i installs it (status $rc)" test $rc = 0
 [ $rc = 0 ] || sed 's/^/   /' $W/out/dpkg-i.log
 check package/installed-files "its files are in place" \
-        test -f $pamdir/pam_nsbox.so -a -x /usr/libexec/nsbox/nsbox-helper -a -x /usr/libexec/nsbox/nsbox-init -a -x /usr/sbin/nsbox
-check package/policy "the example policy is installed and valid" /usr/sbin/nsbox check
+        test -f $pamdir/pam_nsbox.so -a -x /usr/libexec/nsbox/nsbox-helper -a -x /usr/libexec/nsbox/nsbox-init -a -x /usr/bin/nsbox
+check package/policy "the example policy is installed and valid" /usr/bin/nsbox check
 check package/man "man finds the pages" bash -c "man -w pam_nsbox && man -w 5 nsbox.conf && man -w 8 nsbox" > /dev/null
 check package/not-enabled "installing does not enable it by itself" not grep -q pam_nsbox /etc/pam.d/common-session
 
@@ -73,7 +73,7 @@ if setup_sshd; then
                 test "$(readlink /proc/$(pgrep -x nsbox-helper | head -n1)/exe)" = /usr/libexec/nsbox/nsbox-helper
         check package/ssh-service "from outside, the box's start record names sshd" \
                 grep -q 'nsbox-helper.*event=start .*user=alice .*service=sshd' $W/out/syslog
-        wait_for 50 bash -c "[ \"\$(/usr/sbin/nsbox list --json | tr -d ' \n')\" = '[]' ]"
+        wait_for 50 bash -c "[ \"\$(/usr/bin/nsbox list --json | tr -d ' \n')\" = '[]' ]"
 else
         skip package/ssh "sshd could not be started"
 fi
@@ -87,7 +87,7 @@ if [ $sshd_ok = yes ]; then
 fi
 pam-auth-update --enable nsbox > /dev/null 2>&1
 dpkg --remove libpam-nsbox > $W/out/dpkg-r.log 2>&1
-check package/remove "dpkg --remove removes it" test $? = 0 -a ! -e $pamdir/pam_nsbox.so -a ! -e /usr/sbin/nsbox
+check package/remove "dpkg --remove removes it" test $? = 0 -a ! -e $pamdir/pam_nsbox.so -a ! -e /usr/bin/nsbox
 check package/remove-pam "and takes the module out of common-session first" not grep -q pam_nsbox /etc/pam.d/common-session
 check package/remove-conffile "keeping the policy until purge" test -f /etc/security/nsbox.conf
 dpkg --purge libpam-nsbox > $W/out/dpkg-p.log 2>&1

@@ -1,0 +1,124 @@
+#!/bin/bash
+# The VM tier's pieces: boot an image under qemu, reach it over ssh on a
+# port forwarded on 127.0.0.1, log in on its serial console, stop it.
+# Sourced by tests/vm/run.  Every check prints one line, as in the other
+# tiers: "PASS name", "FAIL name: why" or "SKIP name: why".
+set -u
+VM_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$VM_HERE/../.." && pwd)
+
+pass() { echo "PASS $1"; }
+fail() {
+        echo "FAIL $1: $2"
+        # What the machine's journal says about it, while the machine is up.
+        [ -n "${VM_PORT:-}" ] && vm_journal_tail
+        return 0
+}
+skip() { echo "SKIP $1: $2"; }
+# check NAME "what it shows" COMMAND...
+check() {
+        local name=$1 what=$2
+        shift 2
+        if "$@"; then pass "$name"; else fail "$name" "$what"; fi
+}
+
+# A free TCP port on 127.0.0.1 (qemu binds it again right after).
+free_port() {
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+SSH_OPTS=(-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
+        -o ConnectTimeout=30 -o ServerAliveInterval=10 -o ServerAliveCountMax=6)
+
+# vm_boot IMAGE_DIR WORK_DIR: start qemu (TCG: /dev/kvm here cannot boot a
+# stock kernel) and wait for sshd.  The qemu process dies with this shell
+# (PDEATHSIG), so an interrupted run leaves none behind.
+vm_boot() {
+        local img=$1 work=$2 i
+        VM_WORK=$work
+        VM_KEY=$img/id_ed25519
+        VM_PORT=$(free_port)
+        qemu-img create -q -f qcow2 -b "$img/disk.raw" -F raw "$work/disk.qcow2"
+        setsid setpriv --pdeathsig KILL -- qemu-system-x86_64 \
+                -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
+                -kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
+                -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.show_status=0" \
+                -drive "file=$work/disk.qcow2,if=virtio,format=qcow2" \
+                -netdev "user,id=n0,ipv4=on,ipv6=on,hostfwd=tcp:127.0.0.1:$VM_PORT-:22" \
+                -device virtio-net-pci,netdev=n0 \
+                -serial "file:$work/console.log" \
+                -serial "unix:$work/ttyS1.sock,server=on,wait=off" \
+                -display none -monitor none -nodefaults -no-user-config \
+                > "$work/qemu.log" 2>&1 &
+        VM_QEMU=$!
+        for i in $(seq 1 90); do
+                if ! kill -0 $VM_QEMU 2>/dev/null; then
+                        VM_BOOT_ERROR="qemu exited: $(tail -n 3 "$work/qemu.log" | tr '\n' ' ')"
+                        return 1
+                fi
+                if ssh "${SSH_OPTS[@]}" -o ConnectTimeout=5 -i "$VM_KEY" -p $VM_PORT root@127.0.0.1 true 2>/dev/null; then
+                        VM_BOOT_SECONDS=$SECONDS
+                        return 0
+                fi
+                sleep 2
+        done
+        VM_BOOT_ERROR="no ssh after 180 s; the console's last lines: $(tail -n 5 "$work/console.log" | tr -d '\r' | tr '\n' ' ')"
+        return 1
+}
+
+# Root's commands share one connection; a login is always one of its own.
+vm() {
+        ssh "${SSH_OPTS[@]}" -i "$VM_KEY" -p $VM_PORT -o ControlMaster=auto -o ControlPath="$VM_WORK/root.ctl" \
+                -o ControlPersist=600 root@127.0.0.1 "$@"
+}
+
+# as USER COMMAND: a fresh ssh login of USER with its key.
+as() {
+        local user=$1
+        shift
+        ssh "${SSH_OPTS[@]}" -i "$VM_KEY" -p $VM_PORT "$user@127.0.0.1" "$@"
+}
+
+# as_password USER PASSWORD COMMAND: a fresh ssh login with a password.
+as_password() {
+        local user=$1 pw=$2
+        shift 2
+        printf '#!/bin/sh\necho "%s"\n' "$pw" > "$VM_WORK/askpass"
+        chmod 0700 "$VM_WORK/askpass"
+        SSH_ASKPASS="$VM_WORK/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY=: setsid -w ssh \
+                -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=30 \
+                -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive \
+                -o NumberOfPasswordPrompts=1 -p $VM_PORT "$user@127.0.0.1" "$@" < /dev/null
+}
+
+# console USER PASSWORD COMMAND: log in on the serial getty (ttyS1), run
+# COMMAND in the login shell, log out; prints what COMMAND printed.
+console() {
+        python3 "$VM_HERE/console.py" "$VM_WORK/ttyS1.sock" "$@"
+}
+
+# Since when the journal is read for a failure's explanation.
+vm_mark() { VM_MARK=$(vm date +%s 2>/dev/null); }
+
+vm_journal_tail() {
+        local since=${VM_MARK:-}
+        echo "   -- the machine's journal${since:+ since this check began}:"
+        vm "journalctl --no-pager -q -o short-monotonic ${since:+--since=@$since} \
+                | grep -E 'nsbox|pam_|sshd|systemd\\[1\\]: (user@|nsbox|session)|logind' | tail -n 25" 2>/dev/null |
+                sed 's/^/   /'
+}
+
+# Power off, and make sure nothing of the machine is left.
+vm_stop() {
+        local i
+        [ -n "${VM_QEMU:-}" ] || return 0
+        vm "systemctl poweroff" > /dev/null 2>&1 || true
+        ssh -O exit -o ControlPath="$VM_WORK/root.ctl" root@127.0.0.1 > /dev/null 2>&1 || true
+        for i in $(seq 1 60); do
+                kill -0 $VM_QEMU 2>/dev/null || break
+                sleep 1
+        done
+        kill -KILL $VM_QEMU 2>/dev/null || true
+        wait $VM_QEMU 2>/dev/null || true
+        VM_QEMU=
+}

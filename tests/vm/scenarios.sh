@@ -1,0 +1,224 @@
+#!/bin/bash
+# The scenarios of the VM tier, run against one booted machine (sourced by
+# tests/vm/run with RELEASE and DEB set).  They do what the README tells
+# an admin: install the .deb with apt, write the README's policy, enable it
+# with pam-auth-update; then users log in for real -- ssh with a key and
+# with a password, login(1) on a serial getty, su, su -, runuser, sudo --
+# and each check looks from inside the box and from outside.
+R=$RELEASE
+t() { echo "vm-$R/$1"; }
+
+# The README's policies, as written: the ini blocks under their headings.
+readme_policy() {
+        awk -v h="$1" 'index($0, h) == 1 { s = 1 } s && /^```ini/ { f = 1; next } f && /^```/ { exit } f' "$REPO/README.md"
+}
+
+# A login that stays: an ssh session of USER that sleeps, in the background.
+# Prints nothing; the session's box is there once its marker file is.
+hold() {
+        local user=$1 tag=$2
+        as "$user" "echo \$NSBOX_ID > /tmp/held-$tag; exec sleep 600" > /dev/null 2>&1 &
+        eval "HOLD_$tag=$!"
+        for _ in $(seq 1 60); do
+                vm "nsbox enter $user -- cat /tmp/held-$tag" > /dev/null 2>&1 && return 0
+                sleep 1
+        done
+        return 1
+}
+release() { local v="HOLD_$1"; kill ${!v} 2>/dev/null; wait ${!v} 2>/dev/null; }
+
+# Wait until COMMAND (run on the machine) succeeds, up to N seconds.
+until_vm() {
+        local n=$1
+        shift
+        for _ in $(seq 1 "$n"); do
+                vm "$@" > /dev/null 2>&1 && return 0
+                sleep 1
+        done
+        return 1
+}
+
+# ---- install, as the README says ---------------------------------------
+vm_mark
+vm "uname -r; systemctl --version | head -n1" | sed 's/^/   /'
+scp "${SSH_OPTS[@]}" -i "$VM_KEY" -P $VM_PORT "$DEB" root@127.0.0.1:/root/ > /dev/null
+check "$(t install)" "apt installs the .deb" \
+        vm "DEBIAN_FRONTEND=noninteractive apt-get install -y /root/$(basename "$DEB") > /root/apt.log 2>&1"
+check "$(t not-enabled)" "installing does not box logins by itself" vm "! grep -q pam_nsbox /etc/pam.d/common-session"
+check "$(t socket-enabled)" "the package enables the helper's sockets" \
+        vm "systemctl is-enabled nsbox-helper.socket nsbox-user.socket && systemctl is-active nsbox-helper.socket nsbox-user.socket"
+check "$(t nsbox-on-path)" "a user finds nsbox on the default PATH" vm "su - nobody -s /bin/sh -c 'command -v nsbox' | grep -qx /usr/bin/nsbox"
+
+vm 'set -e
+for u in alice bob dave; do
+        useradd -m -s /bin/bash $u
+        echo "$u:pw-$u-1" | chpasswd
+        install -d -m 0700 -o $u -g $u /home/$u/.ssh
+        install -m 0600 -o $u -g $u /root/.ssh/authorized_keys /home/$u/.ssh/
+done
+useradd -m -s /bin/bash -G sudo carol
+echo "carol:pw-carol-1" | chpasswd
+install -d -m 0700 -o carol -g carol /home/carol/.ssh
+install -m 0600 -o carol -g carol /root/.ssh/authorized_keys /home/carol/.ssh/
+groupadd students
+usermod -aG students bob' > /dev/null
+
+# The shell-server policy, as the README writes it.
+readme_policy "## A policy for a multi-tenant shell server" > "$VM_WORK/shell.conf"
+check "$(t readme-policy)" "the README has the shell-server policy" test -s "$VM_WORK/shell.conf"
+scp "${SSH_OPTS[@]}" -i "$VM_KEY" -P $VM_PORT "$VM_WORK/shell.conf" root@127.0.0.1:/etc/security/nsbox.conf > /dev/null
+vm "chmod 0644 /etc/security/nsbox.conf"
+out=$(vm "nsbox check 2>&1")
+check "$(t check-valid)" "nsbox check calls the README policy valid: $out" grep -q "valid" <<< "$out"
+check "$(t check-missing-bind-source)" "nsbox check names the missing bind source of bob (/srv/scratch/bob): $out" \
+        grep -q "/srv/scratch/bob" <<< "$out"
+check "$(t check-missing-read-only)" "nsbox check names the missing read-only /srv/course: $out" \
+        grep -q "/srv/course" <<< "$out"
+vm "pam-auth-update --enable nsbox" > /dev/null 2>&1
+check "$(t enabled)" "pam-auth-update --enable nsbox puts it in common-session" \
+        vm "grep -Eq '^session[[:space:]]+required[[:space:]]+pam_nsbox.so' /etc/pam.d/common-session"
+
+# ---- logins ------------------------------------------------------------
+vm_mark
+out=$(as alice 'echo id=$NSBOX_ID; hostname; ls /home; cat /proc/1/comm; cat /etc/resolv.conf' 2>&1)
+check "$(t ssh-key)" "alice's ssh login (key) is boxed: $out" grep -q "^id=[0-9a-f]\{8\}$" <<< "$out"
+check "$(t ssh-key-view)" "she sees her box: her host name, only her home, the box's init, its resolver: $out" \
+        bash -c "grep -qx alice-box <<< \"\$1\" && grep -qx alice <<< \"\$1\" && ! grep -qx bob <<< \"\$1\" &&
+                 grep -qx nsbox-init <<< \"\$1\" && grep -q 'nameserver 192.0.2.53' <<< \"\$1\"" _ "$out"
+
+vm_mark
+out=$(as_password alice pw-alice-1 'echo id=$NSBOX_ID; hostname' 2>&1)
+check "$(t ssh-password)" "alice's ssh login with a password is boxed: $out" grep -q "^id=[0-9a-f]\{8\}$" <<< "$out"
+
+vm_mark
+out=$(as bob 'echo id=$NSBOX_ID' 2>&1)
+check "$(t missing-bind-denied)" "bob's login is denied while his bind source is missing" \
+        bash -c "! grep -q '^id=' <<< \"\$1\"" _ "$out"
+log=$(vm "journalctl -q --no-pager --since=@$VM_MARK | grep 'event=denied user=bob'")
+check "$(t denial-names-path)" "the denial names the full missing path /srv/scratch/bob: $log" grep -q "/srv/scratch/bob" <<< "$log"
+vm "install -d -m 0755 /srv/course /srv/scratch && install -d -o bob -g bob /srv/scratch/bob && echo course > /srv/course/readme"
+out=$(as bob 'echo id=$NSBOX_ID; cat /srv/course/readme; touch /srv/course/x 2>&1; ls -d ~/scratch' 2>&1)
+check "$(t bind-read-only)" "with them made, bob is boxed with /srv/course read-only and his scratch bound: $out" \
+        bash -c "grep -q '^id=' <<< \"\$1\" && grep -qx course <<< \"\$1\" && grep -q 'Read-only' <<< \"\$1\" &&
+                 grep -qx /home/bob/scratch <<< \"\$1\"" _ "$out"
+
+vm_mark
+out=$(console alice pw-alice-1 'echo id=$NSBOX_ID; hostname; cat /proc/1/comm')
+check "$(t console-login)" "login(1) on the serial getty is boxed: $out" \
+        bash -c "grep -q '^id=[0-9a-f]\{8\}$' <<< \"\$1\" && grep -qx nsbox-init <<< \"\$1\"" _ "$out"
+
+vm_mark
+out=$(vm "su alice -c 'echo id=\$NSBOX_ID; cat /proc/1/comm'; su - alice -c 'echo id=\$NSBOX_ID; pwd'" 2>&1)
+check "$(t su)" "su and su - by root box alice: $out" \
+        bash -c "[ \$(grep -c '^id=[0-9a-f]\{8\}$' <<< \"\$1\") = 2 ] && grep -qx /home/alice <<< \"\$1\"" _ "$out"
+out=$(vm "runuser -u alice -- id -un; runuser -l alice -c 'id -un'" 2>&1)
+check "$(t runuser)" "runuser and runuser -l still work (Debian's runuser stacks leave out common-session): $out" \
+        bash -c "[ \$(grep -cx alice <<< \"\$1\") = 2 ]" _ "$out"
+
+# An exempt admin of Debian's sudo group, and the admins' tools from inside a box.
+vm_mark
+out=$(as carol 'echo id=${NSBOX_ID:-none}; echo pw-carol-1 | sudo -S -p "" id -u' 2>&1)
+check "$(t sudo-exempt-admin)" "carol (group sudo, exempt) is not boxed and sudo works: $out" \
+        bash -c "grep -qx id=none <<< \"\$1\" && grep -qx 0 <<< \"\$1\"" _ "$out"
+out=$(as alice 'ping -c1 -W5 127.0.0.1 > /dev/null && echo ping-ok; grep NoNewPrivs /proc/self/status' 2>&1)
+check "$(t ping-in-box)" "ping works in alice's box, and nothing sets no_new_privs: $out" \
+        bash -c "grep -qx ping-ok <<< \"\$1\" && grep -q 'NoNewPrivs:.0' <<< \"\$1\"" _ "$out"
+out=$(as alice "expect -c 'spawn su carol -c {echo su-ok}; expect Password:; send pw-carol-1\r; expect eof'" 2>&1 ||
+        as alice "script -qec \"su carol -c 'echo su-ok'\" /dev/null <<< pw-carol-1" 2>&1)
+check "$(t su-from-box)" "su to an exempt user with the right password works from inside a box: $out" grep -q su-ok <<< "$out"
+
+# ---- cgroups: nothing privileged in a user's session ---------------------
+hold alice a1
+helper=$(vm "systemctl show -P MainPID nsbox-helper.service")
+check "$(t helper-unit)" "the helper runs in nsbox-helper.service" \
+        vm "test $helper -gt 0 && grep -qx '0::/system.slice/nsbox-helper.service' /proc/$helper/cgroup"
+box=$(vm "nsbox list --json" | python3 -c 'import json,sys; print(next(b["id"] for b in json.load(sys.stdin) if b["user"]=="alice"))' 2>/dev/null)
+init=$(vm "nsbox list --json" | python3 -c 'import json,sys; print(next(b["pid"] for b in json.load(sys.stdin) if b["user"]=="alice"))' 2>/dev/null)
+check "$(t box-scope)" "alice's box init runs in nsbox-$box.scope, known to systemd" \
+        vm "grep -qx '0::/nsbox.slice/nsbox-$box.scope' /proc/$init/cgroup && systemctl is-active nsbox-$box.scope"
+check "$(t sessions-tracked)" "logind still tracks alice's session" vm "loginctl list-sessions --no-legend | grep -q alice"
+
+hold bob b1
+sid=$(as alice 'echo $XDG_SESSION_ID' 2>/dev/null)
+as alice "loginctl terminate-session $sid" > /dev/null 2>&1
+sleep 3
+check "$(t terminate-session)" "alice ending her own session leaves the helper and bob's box alone" \
+        vm "systemctl show -P MainPID nsbox-helper.service | grep -qx $helper && nsbox enter bob -- cat /tmp/held-b1"
+vm "loginctl kill-user alice" > /dev/null 2>&1
+sleep 3
+check "$(t kill-user)" "loginctl kill-user alice leaves bob's box and session alone" \
+        vm "nsbox enter bob -- cat /tmp/held-b1 && loginctl list-sessions --no-legend | grep -q bob"
+hold alice a2
+vm "systemctl stop user@\$(id -u alice)" > /dev/null 2>&1
+check "$(t stop-user-manager)" "systemctl stop user@ of alice leaves bob alone" \
+        vm "nsbox enter bob -- cat /tmp/held-b1 && systemctl show -P MainPID nsbox-helper.service | grep -qx $helper"
+release a1
+release a2
+vm "mkdir -p /etc/systemd/logind.conf.d && printf '[Login]\nKillUserProcesses=yes\n' > /etc/systemd/logind.conf.d/kill.conf &&
+    systemctl restart systemd-logind" > /dev/null 2>&1
+hold alice a3
+release a3
+sleep 3
+check "$(t kill-user-processes)" "with KillUserProcesses=yes alice's logout leaves the helper and bob alone" \
+        vm "nsbox enter bob -- cat /tmp/held-b1 && systemctl show -P MainPID nsbox-helper.service | grep -qx $helper"
+vm "rm /etc/systemd/logind.conf.d/kill.conf && systemctl restart systemd-logind" > /dev/null 2>&1
+release b1
+
+# ---- systemd --user ------------------------------------------------------
+vm_mark
+hold alice a4
+vm "nsbox enter alice -- sh -c 'echo from-the-box > /tmp/marker'"
+out=$(as alice "systemd-run --user --wait --pipe -q sh -c 'echo id=\$NSBOX_ID; hostname; ls /home; cat /tmp/marker; cat /proc/1/comm'" 2>&1)
+check "$(t user-service-view)" "alice's user services see her box: host name, homes, /tmp, PID 1: $out" \
+        bash -c "grep -qx alice-box <<< \"\$1\" && grep -qx alice <<< \"\$1\" && ! grep -qx bob <<< \"\$1\" &&
+                 grep -qx from-the-box <<< \"\$1\" && grep -qx nsbox-init <<< \"\$1\"" _ "$out"
+out=$(as alice 'systemctl --user is-system-running; systemctl --user show -P MainPID init.scope >/dev/null && echo ctl-ok' 2>&1)
+check "$(t systemctl-user)" "systemctl --user works from inside the box: $out" grep -qx ctl-ok <<< "$out"
+mgr=$(vm "systemctl show -P MainPID user@\$(id -u alice).service")
+check "$(t manager-no-caps)" "the user manager and its wrapper hold no capability" \
+        vm "for p in $mgr \$(pgrep -u alice -x systemd); do grep -E '^Cap(Prm|Eff|Amb):' /proc/\$p/status | grep -vq ' 0000000000000000$' && exit 1; done; true"
+as alice 'mkdir -p ~/.config/systemd/user ~/.local/share/dbus-1/services
+cat > ~/.config/systemd/user/probe.service <<U
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c "hostname > /tmp/unit-probe; ls /home >> /tmp/unit-probe"
+U
+cat > ~/.local/share/dbus-1/services/org.nsbox.Probe.service <<U
+[D-BUS Service]
+Name=org.nsbox.Probe
+Exec=/bin/sh -c "hostname > /tmp/dbus-probe; ls /home >> /tmp/dbus-probe; sleep 2"
+U
+systemctl --user daemon-reload; systemctl --user start probe.service
+dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.StartServiceByName string:org.nsbox.Probe uint32:0 > /dev/null 2>&1
+sleep 1' > /dev/null 2>&1
+out=$(vm "nsbox enter alice -- sh -c 'cat /tmp/unit-probe; echo --; cat /tmp/dbus-probe'" 2>&1)
+check "$(t user-unit-view)" "a user unit and a D-Bus-activated service see the box: $out" \
+        bash -c "[ \$(grep -cx alice-box <<< \"\$1\") = 2 ] && ! grep -qx bob <<< \"\$1\"" _ "$out"
+release a4
+
+# ---- IPv6 router advertisements and forwarding ----------------------------
+check "$(t ra-default-route)" "the machine keeps its IPv6 default route from router advertisements while veth boxes live" \
+        vm "ip -6 route show default | grep -q 'proto ra'"
+vm "sysctl -n net.ipv6.conf.eth0.accept_ra net.ipv6.conf.all.forwarding" | tr '\n' ' ' | sed 's/^/   accept_ra, forwarding: /'
+echo
+
+# ---- logout plus linger leaves nothing -----------------------------------
+vm "systemctl stop user@\$(id -u alice) user@\$(id -u bob)" > /dev/null 2>&1
+check "$(t all-boxes-end)" "after the last logout and the linger (30 s) every box is gone" \
+        until_vm 120 "! pgrep -x nsbox-init && [ -z \"\$(nsbox list)\" ] || ! systemctl is-active -q nsbox-helper.service"
+check "$(t helper-idles-out)" "the helper exits 30 s after its last box" until_vm 90 "! pgrep -x nsbox-helper"
+check "$(t nothing-left)" "no box links, no nftables table, no box scopes or cgroups, forwarding back off" \
+        vm "! ip -br link | grep -q '^nsb' && ! nft list tables | grep -q nsbox &&
+            [ -z \"\$(systemctl list-units --no-legend 'nsbox-*.scope')\" ] && ! ls -d /sys/fs/cgroup/nsbox.slice/nsbox-* 2>/dev/null &&
+            [ \$(sysctl -n net.ipv4.ip_forward) = 0 ] && [ \$(sysctl -n net.ipv6.conf.all.forwarding) = 0 ]"
+check "$(t ra-after)" "router advertisements are still taken after the boxes" \
+        vm "[ \$(sysctl -n net.ipv6.conf.eth0.accept_ra) = 1 ] && ip -6 route show default | grep -q 'proto ra'"
+
+# ---- the desktop policy, as written ----------------------------------------
+readme_policy "## A policy for desktops" > "$VM_WORK/desktop.conf"
+scp "${SSH_OPTS[@]}" -i "$VM_KEY" -P $VM_PORT "$VM_WORK/desktop.conf" root@127.0.0.1:/etc/security/nsbox.conf > /dev/null
+vm_mark
+out=$(as dave 'echo id=$NSBOX_ID share=$NSBOX_SHARE; ls /home; systemd-run --user --wait --pipe -q sh -c "echo svc=\$NSBOX_ID"' 2>&1)
+check "$(t desktop-policy)" "the desktop policy boxes dave, and his user manager shares his box: $out" \
+        bash -c "id=\$(sed -n 's/^id=\([0-9a-f]*\) .*/\1/p' <<< \"\$1\"); [ -n \"\$id\" ] && grep -qx \"svc=\$id\" <<< \"\$1\" &&
+                 grep -q share=user <<< \"\$1\" && grep -qx dave <<< \"\$1\"" _ "$out"
