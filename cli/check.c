@@ -55,69 +55,213 @@ static void warn_unknown_names(const struct policy *p)
         }
 }
 
-/* A bind whose source is a fixed path (no expansion) that does not exist
- * will deny every login it applies to. */
-static void warn_missing_bind_sources(const struct policy *p)
+/* exempt_users and exempt_groups name accounts NSS must know: a name it
+ * does not know (Debian's admin group is "sudo", not "admins") exempts
+ * nobody, and those users are boxed. */
+static void warn_unknown_exempt(const struct policy *p)
 {
         for (size_t i = 0; i < p->n_sections; i++)
                 for (size_t j = 0; j < p->sections[i].n_entries; j++) {
                         const struct entry *e = &p->sections[i].entries[j];
+                        bool users = e->key == K_EXEMPT_USERS;
                         char **w = NULL;
                         size_t n = 0;
 
-                        if (e->key != K_BIND || split_words(e->value, &w, &n) < 0)
+                        if ((!users && e->key != K_EXEMPT_GROUPS) || split_words(e->value, &w, &n) < 0)
+                                continue;
+                        for (size_t k = 0; k < n; k++)
+                                if (users ? !getpwnam(w[k]) : !getgrnam(w[k]))
+                                        fprintf(stderr,
+                                                "warning: %s: [%s] %s: NSS knows no %s '%s': it exempts nobody\n",
+                                                e->file, p->sections[i].name, key_name(e->key), users ? "user" : "group",
+                                                w[k]);
+                        strv_free(w);
+                }
+}
+
+static bool has_template(const char *s)
+{
+        return s && strchr(s, '$') != NULL;
+}
+
+/* A mount path with ${...} in it: checked per user (warn_for_users). */
+struct template_use {
+        const struct section *section;
+        const struct entry *entry;
+        bool checked;           /* some user NSS lists gets it */
+};
+#define MAX_TEMPLATES 64
+
+/* A path a login mounts (bind source, read_only, inaccessible) that does
+ * not exist denies every login it applies to, unless it is written with a
+ * leading '-'.  Fixed paths are checked here, for every section; templates
+ * are collected to be checked for each user NSS lists (warn_for_users). */
+static size_t warn_missing_paths(const struct policy *p, struct template_use *t)
+{
+        size_t n_t = 0;
+
+        for (size_t i = 0; i < p->n_sections; i++)
+                for (size_t j = 0; j < p->sections[i].n_entries; j++) {
+                        const struct entry *e = &p->sections[i].entries[j];
+                        bool templated = false;
+                        char **w = NULL;
+                        size_t n = 0;
+
+                        if ((e->key != K_BIND && e->key != K_READ_ONLY && e->key != K_INACCESSIBLE) ||
+                            split_words(e->value, &w, &n) < 0)
                                 continue;
                         for (size_t k = 0; k < n; k++) {
                                 struct stat st;
                                 char *colon = strchr(w[k], ':');
 
-                                if (w[k][0] == '-' || !colon || strchr(w[k], '$'))
+                                if (e->key == K_BIND && colon)
+                                        *colon = '\0';
+                                if (w[k][0] == '-')
                                         continue;
-                                *colon = '\0';
-                                if (lstat(w[k], &st) < 0)
+                                if (has_template(w[k]))
+                                        templated = true;
+                                else if (lstat(w[k], &st) < 0)
                                         fprintf(stderr,
-                                                "warning: %s: [%s] bind: source %s does not exist; logins it applies to "
+                                                "warning: %s: [%s] %s: %s%s does not exist; logins it applies to "
                                                 "will be denied (write -%s to make it optional)\n",
-                                                e->file, p->sections[i].name, w[k], w[k]);
+                                                e->file, p->sections[i].name, key_name(e->key),
+                                                e->key == K_BIND ? "source " : "", w[k], w[k]);
                         }
+                        if (templated && n_t < MAX_TEMPLATES)
+                                t[n_t++] = (struct template_use){ &p->sections[i], e, false };
                         strv_free(w);
                 }
+        return n_t;
 }
 
-/* hide_homes hides all of /home; a user whose home is elsewhere keeps it
- * visible but loses every other home, which is rarely what was meant. */
-static void warn_homes_outside(const struct policy *p)
+static bool in_group(const struct ident *id, const char *group)
 {
+        struct group *g = getgrnam(group);
+
+        if (!g)
+                return false;
+        if (g->gr_gid == id->gid)
+                return true;
+        for (char **m = g->gr_mem; *m; m++)
+                if (strcmp(*m, id->name) == 0)
+                        return true;
+        return false;
+}
+
+#define MAX_USER_WARNINGS 40
+
+static void warn_missing(const char *user, const char *what, const struct spec_path *sp, unsigned *warned)
+{
+        struct stat st;
+
+        if (!sp->optional && lstat(sp->path, &st) < 0 && (*warned)++ < MAX_USER_WARNINGS)
+                fprintf(stderr, "warning: for %s, %s %s does not exist: %s's logins will be denied\n", user, what,
+                        sp->path, user);
+}
+
+/* The templates this user's values came from have been checked. */
+static void mark_templates(const struct resolved *r, struct template_use *t, size_t n_t)
+{
+        for (size_t i = 0; i < n_t; i++) {
+                enum key_id k = t[i].entry->key;
+
+                if (r->value[k] == t[i].entry->value)
+                        t[i].checked = true;
+        }
+}
+
+/* What is valid but probably wrong for someone NSS lists (uid 1000 and up,
+ * the accounts people log in with): a home outside /home with hide_homes;
+ * no_new_privs for an admin who needs sudo or su; a path from a template
+ * that does not exist for them.  Then the templates nobody listed gets,
+ * which could not be checked. */
+static void warn_for_users(const struct policy *p, struct template_use *t, size_t n_t)
+{
+        static const char *const admin_groups[] = { "sudo", "wheel", "admin" };
         unsigned scanned = 0, warned = 0;
         struct passwd *pw;
 
         setpwent();
         while ((pw = getpwent()) && scanned++ < MAX_USERS_SCANNED) {
                 struct ident id = {};
+                struct box_spec spec = {};
                 struct resolved r;
-                const char *why;
+                char *why = NULL;
+                const char *idwhy;
 
                 if (pw->pw_uid < 1000 || pw->pw_uid == 65534 || !pw->pw_dir)
                         continue;
-                if (strncmp(pw->pw_dir, HOMES_ROOT, strlen(HOMES_ROOT)) == 0)
-                        continue;
-                if (ident_lookup(pw->pw_name, &id, &why) < 0)
+                if (ident_lookup(pw->pw_name, &id, &idwhy) < 0)
                         continue;
                 policy_resolve(p, &id, &r);
-                if (!policy_is_exempt(p, &id) && policy_wants_box(&r) && parse_bool(r.value[K_HIDE_HOMES]) == 1 &&
-                    warned++ < 20)
+                if (policy_is_exempt(p, &id) || !policy_wants_box(&r)) {
+                        ident_done(&id);
+                        continue;
+                }
+                mark_templates(&r, t, n_t);
+                if (parse_bool(r.value[K_HIDE_HOMES]) == 1 &&
+                    strncmp(id.home, HOMES_ROOT, strlen(HOMES_ROOT)) != 0 && warned++ < MAX_USER_WARNINGS)
                         fprintf(stderr, "warning: user %s has the home %s outside /home, where hide_homes hides "
                                         "the homes: it stays visible as it is\n",
                                 id.name, id.home);
+                for (size_t g = 0; g < ARRAY_SIZE(admin_groups); g++)
+                        if (parse_bool(r.value[K_NO_NEW_PRIVS]) == 1 && in_group(&id, admin_groups[g]) &&
+                            warned++ < MAX_USER_WARNINGS)
+                                fprintf(stderr,
+                                        "warning: user %s is in group %s, but no_new_privs = yes applies to them "
+                                        "(%s [%s]): sudo and su fail in their sessions; exempt them, or set "
+                                        "no_new_privs = no for them\n",
+                                        id.name, admin_groups[g], r.file[K_NO_NEW_PRIVS], r.section[K_NO_NEW_PRIVS]);
+                if (policy_build_spec(&r, &id, &spec, &why) == 0) {
+                        for (size_t i = 0; i < spec.n_binds && has_template(r.value[K_BIND]); i++) {
+                                struct spec_path sp = { spec.binds[i].src, spec.binds[i].optional };
+
+                                warn_missing(id.name, "the bind source", &sp, &warned);
+                        }
+                        for (size_t i = 0; i < spec.n_read_only && has_template(r.value[K_READ_ONLY]); i++)
+                                warn_missing(id.name, "the read_only path", &spec.read_only[i], &warned);
+                        for (size_t i = 0; i < spec.n_inaccessible && has_template(r.value[K_INACCESSIBLE]); i++)
+                                warn_missing(id.name, "the inaccessible path", &spec.inaccessible[i], &warned);
+                } else if (warned++ < MAX_USER_WARNINGS)
+                        fprintf(stderr, "warning: for %s the policy cannot be applied: %s\n", id.name,
+                                why ? why : "invalid");
+                free(why);
+                box_spec_done(&spec);
                 ident_done(&id);
         }
         endpwent();
+        if (warned > MAX_USER_WARNINGS)
+                fprintf(stderr, "warning: ... and %u more of these\n", warned - MAX_USER_WARNINGS);
+        for (size_t i = 0; i < n_t; i++)
+                if (!t[i].checked)
+                        fprintf(stderr,
+                                "warning: %s: [%s] %s: %s could not be checked: it is a template, and no user NSS "
+                                "lists (uid 1000 and up) gets it\n",
+                                t[i].entry->file, t[i].section->name, key_name(t[i].entry->key), t[i].entry->value);
+}
+
+/* no_new_privs = yes is valid, and breaks what admins use every day. */
+static void warn_no_new_privs(const struct policy *p)
+{
+        for (size_t i = 0; i < p->n_sections; i++)
+                for (size_t j = 0; j < p->sections[i].n_entries; j++) {
+                        const struct entry *e = &p->sections[i].entries[j];
+
+                        if (e->key == K_NO_NEW_PRIVS && parse_bool(e->value) == 1)
+                                fprintf(stderr,
+                                        "warning: %s: [%s] no_new_privs = yes: in the sessions it applies to, sudo, "
+                                        "su (whose password check runs unix_chkpwd), ping and every other setuid or "
+                                        "file-capability program fail\n",
+                                        e->file, p->sections[i].name);
+                }
 }
 
 int cmd_check(int argc, char **argv)
 {
         struct policy p = {};
         bool bad = false;
+        struct template_use templates[MAX_TEMPLATES];
+        size_t n_templates;
         int oi, r;
         const char *config = parse_config_opt(argc, argv, &oi, &bad);
 
@@ -135,8 +279,10 @@ int cmd_check(int argc, char **argv)
                                 fprintf(stderr, "%s\n", warnings[i]);
                 strv_free(warnings);
                 warn_unknown_names(&p);
-                warn_missing_bind_sources(&p);
-                warn_homes_outside(&p);
+                warn_unknown_exempt(&p);
+                warn_no_new_privs(&p);
+                n_templates = warn_missing_paths(&p, templates);
+                warn_for_users(&p, templates, n_templates);
                 printf("%s: valid (%zu file%s read)\n", config, p.n_files, p.n_files == 1 ? "" : "s");
                 r = EXIT_OK;
         }

@@ -26,6 +26,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "net.h"
 #include "paths.h"
 #include "util.h"
 
@@ -561,6 +562,7 @@ int main(int argc, char **argv)
                 syslog(LOG_ERR, "cannot set up the event loop: %m");
                 return 1;
         }
+        host_recover();
         r = units_init();
         if (r < 0) {
                 syslog(LOG_ERR, "cannot watch systemd's bus: %s", strerror(-r));
@@ -594,6 +596,7 @@ int main(int argc, char **argv)
                 }
                 batch = NULL;
         }
+        host_restore();
         /* Unlink while still holding the lock, so a successor never removes
          * a live socket and we never remove a successor's.  Sockets systemd
          * made stay: it listens on them for the next helper. */

@@ -39,6 +39,12 @@ void net_teardown(struct box_net *n);
 bool net_draining(const char *host_if);
 unsigned net_drain_count(void);
 
+/* host.c: forwarding on the host, for routed boxes; undone when none is
+ * left (host_restore), or by the next helper after a crash (host_recover). */
+int host_forwarding_on(bool ipv6, const char *why, struct step_error *err);
+void host_restore(void);
+void host_recover(void);
+
 /* nft.c */
 int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *err);
 void nft_box_del(const struct box_net *n);

@@ -79,7 +79,11 @@ static void drop_table(void)
                 loop_del(&linger);
                 closep(&linger.fd);
         }
-        if (n_members > 0 || !nft)
+        if (n_members > 0)
+                return;
+        /* No routed box is left: forwarding goes back as it was. */
+        host_restore();
+        if (!nft)
                 return;
         (void)run("delete table inet nsbox\n", NULL);
         /* Closing our socket would remove it too; keep things explicit. */
@@ -112,25 +116,6 @@ static void drop_table_if_unused(bool now)
                 drop_table();
 }
 
-
-/* Forwarding is a host-wide switch: turn it on only when a policy asks for
- * it (nat = yes, or isolate = no: boxes that may reach each other are
- * routed through the host), and say so. */
-static int enable_forwarding(const char *path, const char *what, const char *why)
-{
-        _cleanup_fclose_ FILE *f = fopen(path, "r+e");
-        char c = '0';
-
-        if (!f)
-                return negative_errno();
-        if (fread(&c, 1, 1, f) == 1 && c == '1')
-                return 0;
-        rewind(f);
-        if (fputs("1\n", f) < 0 || fflush(f) != 0)
-                return -EIO;
-        syslog(LOG_NOTICE, "enabled %s forwarding: a box's policy asks for %s", what, why);
-        return 0;
-}
 
 /* The "add" or "delete" commands for a box's set elements: its host end in
  * ifaces; with isolation, in isolated and with its addresses in src4/src6;
@@ -169,17 +154,13 @@ int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *
         if (elements_cmd("add", n, cmd, sizeof(cmd)) < 0)
                 return -E2BIG;
 
+        /* Forwarding is a host-wide switch: on only when a policy asks for
+         * it (nat = yes, or isolate = no: boxes that may reach each other
+         * are routed through the host), off again with the table (host.c). */
         if ((s->nat || !s->isolate) && !s->bridge) {
-                const char *why = s->nat ? "nat" : "isolate = no";
-
-                r = enable_forwarding("/proc/sys/net/ipv4/ip_forward", "IPv4", why);
-                if (r >= 0 && n->has6)
-                        r = enable_forwarding("/proc/sys/net/ipv6/conf/all/forwarding", "IPv6", why);
-                if (r < 0) {
-                        err->step = "forwarding";
-                        snprintf(err->object, sizeof(err->object), "ip_forward");
+                r = host_forwarding_on(n->has6, s->nat ? "nat" : "isolate=no", err);
+                if (r < 0)
                         return r;
-                }
         }
         if (linger.fd >= 0) {
                 /* The table lingered: it is in use again. */

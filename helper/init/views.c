@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <syslog.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -122,8 +123,10 @@ static int check_ancestors(const struct box_spec *s, const char *step, const cha
                 memcpy(prefix, path, len);
                 prefix[len] = '\0';
                 r = open_nofollow(AT_FDCWD, prefix, O_PATH | O_DIRECTORY, &next);
+                /* A missing directory on the way: the path itself is what
+                 * is missing, and what the admin wrote. */
                 if (r < 0)
-                        return fail(err, step, prefix, r);
+                        return fail(err, step, r == -ENOENT ? path : prefix, r);
                 closep(&dir);
                 dir = next;
                 if (fstat(dir, &st) < 0)
@@ -350,6 +353,10 @@ static int prepare_sources(struct plan *p, const struct box_spec *s, struct step
 
                 if (o->kind == OP_BIND || o->kind == OP_RO || o->kind == OP_INACCESSIBLE) {
                         r = check_ancestors(s, op_name(o->kind), o->path, err);
+                        /* An optional path may be missing, with its parents
+                         * (for a bind, optional is said of its source). */
+                        if (r == -ENOENT && o->optional && o->kind != OP_BIND)
+                                continue;
                         if (r < 0)
                                 return r;
                 }
@@ -361,6 +368,10 @@ static int prepare_sources(struct plan *p, const struct box_spec *s, struct step
 
                         o->src = -1;
                         r = check_ancestors(s, "bind", b->src, err);
+                        if (r == -ENOENT && b->optional) {
+                                o->optional = true;
+                                continue;
+                        }
                         if (r < 0)
                                 return r;
                         r = open_nofollow(AT_FDCWD, b->src, O_PATH, &fd);
@@ -590,7 +601,50 @@ static int apply_homes(struct plan *p, const struct box_spec *s, struct step_err
         return r < 0 ? fail(err, "hide_homes", HOMES_ROOT, r) : 0;
 }
 
-static int apply_bind(struct op *o, struct step_error *err)
+/* A bind's target that does not exist is made, an empty directory or file
+ * as its source is, the way systemd makes BindPaths= targets: below the
+ * user's home as the user (root never creates anything in a directory the
+ * user owns), elsewhere as root, where every directory on the way is root's
+ * (check_ancestors).  Only the last component: the directory it goes in
+ * must exist.  What the user raced into its place is not followed. */
+static int make_target(const struct box_spec *s, const char *path, bool dir, int *ret)
+{
+        _cleanup_close_ int parent = -1, f = -1;
+        _cleanup_free_ char *up = strdup(path);
+        const bool as_user = below_home(path, s->home);
+        char *slash = up ? strrchr(up, '/') : NULL;
+        int r = 0;
+
+        if (!slash || slash == up)
+                return up ? -EINVAL : -ENOMEM;
+        *slash = '\0';
+        r = open_nofollow(AT_FDCWD, up, O_PATH | O_DIRECTORY, &parent);
+        if (r < 0)
+                return r;
+        if (as_user) {
+                setfsgid(s->gid);
+                setfsuid(s->uid);
+                /* setfsuid() tells of a failure only through the next call. */
+                if ((uid_t)setfsuid(s->uid) != s->uid)
+                        r = -EPERM;
+        }
+        if (r == 0 && dir && mkdirat(parent, slash + 1, 0755) < 0)
+                r = negative_errno();
+        else if (r == 0 && !dir) {
+                f = openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (f < 0)
+                        r = negative_errno();
+        }
+        if (as_user) {
+                setfsuid(0);
+                setfsgid(0);
+        }
+        if (r < 0)
+                return r;
+        return open_nofollow(parent, slash + 1, O_PATH, ret);
+}
+
+static int apply_bind(const struct box_spec *s, struct op *o, struct step_error *err)
 {
         _cleanup_close_ int target = -1;
         struct stat st;
@@ -599,6 +653,8 @@ static int apply_bind(struct op *o, struct step_error *err)
         if (o->src < 0)
                 return 0;       /* optional source that does not exist */
         r = open_nofollow(AT_FDCWD, o->path, O_PATH, &target);
+        if (r == -ENOENT)
+                r = make_target(s, o->path, o->src_dir, &target);
         if (r < 0)
                 return fail(err, "bind", o->path, r);
         if (fstat(target, &st) < 0)
@@ -870,7 +926,7 @@ int views_apply(const struct box_spec *s, struct step_error *err)
                         r = apply_homes(p, s, err);
                         break;
                 case OP_BIND:
-                        r = apply_bind(o, err);
+                        r = apply_bind(s, o, err);
                         break;
                 case OP_RO:
                         r = apply_ro(o, err);

@@ -70,7 +70,7 @@ check net/nat-peer "the upstream listener sees the host's address as the peer" g
 check net/one-queue "eth0 is made with one queue each way (not one per CPU, cut down after registering)" \
         test "$(value eth0_queues $out)" = "numtxqueues_1_numrxqueues_1"
 check net/start-record "the start record names the leased addresses" grep -q "event=start .* addresses=10.213.0.2,fd00:213::2" $W/out/syslog
-check net/forwarding-logged "switching on forwarding for nat was logged" grep -q 'enabled IPv. forwarding: a box.s policy asks for nat' $W/out/syslog
+check net/forwarding-logged "switching on forwarding for nat was logged" grep -q 'event=host-change object=/proc/sys/net/ipv4/ip_forward from=0 to=1 reason=nat' $W/out/syslog
 check net/teardown-links "after logout the host's interface list is as before" wait_for 20 bash -c "[ \"\$(ip -br link | awk '{print \$1}' | sort)\" = \"$links_before\" ]"
 check net/teardown-routes "and its routes" test "$(routes)" = "$routes_before"
 # Without nat, nothing comes back from upstream: bob's box gets the address

@@ -244,7 +244,9 @@ private_system() {
         done
         umount $W/hostroot
         mount -t tmpfs -o mode=0755 world-overlays $W/ov
-        for d in usr var/lib var/log var/cache; do
+        # /etc/systemd too: a package's postinst enables its units there.
+        for d in usr var/lib var/log var/cache etc/systemd; do
+                [ -d /$d ] || continue
                 local n=${d//\//_}
                 mkdir -p $W/ov/$n/up $W/ov/$n/work
                 mount -t overlay overlay -o lowerdir=/$d,upperdir=$W/ov/$n/up,workdir=$W/ov/$n/work /$d

@@ -15,11 +15,17 @@ fail() {
         return 0
 }
 skip() { echo "SKIP $1: $2"; }
-# check NAME "what it shows" COMMAND...
+# check NAME "what it shows" COMMAND...: what COMMAND prints is shown only
+# when it fails.
 check() {
-        local name=$1 what=$2
+        local name=$1 what=$2 out
         shift 2
-        if "$@"; then pass "$name"; else fail "$name" "$what"; fi
+        if out=$("$@" 2>&1); then
+                pass "$name"
+        else
+                fail "$name" "$what"
+                [ -z "$out" ] || sed 's/^/   | /' <<< "$out" | head -n 20
+        fi
 }
 
 # A free TCP port on 127.0.0.1 (qemu binds it again right after).
@@ -72,11 +78,12 @@ vm() {
                 -o ControlPersist=600 root@127.0.0.1 "$@"
 }
 
-# as USER COMMAND: a fresh ssh login of USER with its key.
+# as USER [-tt] COMMAND: a fresh ssh login of USER with its key.
 as() {
-        local user=$1
+        local user=$1 tty=()
         shift
-        ssh "${SSH_OPTS[@]}" -i "$VM_KEY" -p $VM_PORT "$user@127.0.0.1" "$@"
+        [ "${1:-}" = -tt ] && { tty=(-tt); shift; }
+        ssh "${SSH_OPTS[@]}" "${tty[@]}" -i "$VM_KEY" -p $VM_PORT "$user@127.0.0.1" "$@"
 }
 
 # as_password USER PASSWORD COMMAND: a fresh ssh login with a password.

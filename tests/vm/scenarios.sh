@@ -17,7 +17,8 @@ readme_policy() {
 # Prints nothing; the session's box is there once its marker file is.
 hold() {
         local user=$1 tag=$2
-        as "$user" "echo \$NSBOX_ID > /tmp/held-$tag; exec sleep 600" > /dev/null 2>&1 &
+        # A terminal, so that the session ends when the connection does.
+        as "$user" -tt "echo \$NSBOX_ID \$XDG_SESSION_ID > /tmp/held-$tag; exec sleep 600" > /dev/null 2>&1 &
         eval "HOLD_$tag=$!"
         for _ in $(seq 1 60); do
                 vm "nsbox enter $user -- cat /tmp/held-$tag" > /dev/null 2>&1 && return 0
@@ -25,7 +26,13 @@ hold() {
         done
         return 1
 }
-release() { local v="HOLD_$1"; kill ${!v} 2>/dev/null; wait ${!v} 2>/dev/null; }
+# End a held login: the connection goes, and with it the session.
+release() {
+        local v="HOLD_$1"
+        kill ${!v} 2>/dev/null
+        wait ${!v} 2>/dev/null
+}
+no_boxes() { [ "$(vm 'nsbox list --json' | tr -d ' \n')" = "[]" ]; }
 
 # Wait until COMMAND (run on the machine) succeeds, up to N seconds.
 until_vm() {
@@ -123,9 +130,64 @@ check "$(t sudo-exempt-admin)" "carol (group sudo, exempt) is not boxed and sudo
 out=$(as alice 'ping -c1 -W5 127.0.0.1 > /dev/null && echo ping-ok; grep NoNewPrivs /proc/self/status' 2>&1)
 check "$(t ping-in-box)" "ping works in alice's box, and nothing sets no_new_privs: $out" \
         bash -c "grep -qx ping-ok <<< \"\$1\" && grep -q 'NoNewPrivs:.0' <<< \"\$1\"" _ "$out"
-out=$(as alice "expect -c 'spawn su carol -c {echo su-ok}; expect Password:; send pw-carol-1\r; expect eof'" 2>&1 ||
-        as alice "script -qec \"su carol -c 'echo su-ok'\" /dev/null <<< pw-carol-1" 2>&1)
+out=$(as alice "(sleep 3; echo pw-carol-1) | script -qec \"su carol -c 'echo su-ok'\" /dev/null" 2>&1)
 check "$(t su-from-box)" "su to an exempt user with the right password works from inside a box: $out" grep -q su-ok <<< "$out"
+
+# ---- every view and key on this release's kernel ------------------------
+vm 'set -e
+useradd -m -s /bin/bash erin
+install -d -m 0700 -o erin -g erin /home/erin/.ssh
+install -m 0600 -o erin -g erin /root/.ssh/authorized_keys /home/erin/.ssh/
+mkdir -p /srv/ro /srv/secret /srv/src /srv/files
+echo secret > /srv/secret/data; echo src > /srv/src/file; echo file > /srv/files/f
+cat > /etc/security/nsbox.d/50-erin.conf <<P
+[user:erin]
+namespaces = mount pid uts ipc user net
+share = session
+linger = 0
+private_tmp = yes
+tmp_keep = -/tmp/krb5cc_\${UID}
+read_only = /srv/ro
+inaccessible = /etc/issue /srv/secret
+bind = /srv/src:/srv/dst:ro /srv/files/f:\${HOME}/f.txt
+hostname = erin-views
+user_root = yes
+capability_bounding = cap_net_raw
+P
+chmod 0644 /etc/security/nsbox.d/50-erin.conf
+echo host > /tmp/host-marker
+echo ticket > /tmp/krb5cc_$(id -u erin)
+chown erin: /tmp/krb5cc_$(id -u erin)' > /dev/null
+vm_mark
+out=$(as erin "echo id=\$NSBOX_ID; hostname; cat /etc/issue 2>&1; ls /srv/secret 2>&1; touch /srv/ro/x 2>&1; cat /srv/dst/file;
+        touch /srv/dst/x 2>&1; cat ~/f.txt; ls /tmp; cat /tmp/krb5cc_\$(id -u); ls /home; grep CapBnd /proc/self/status;
+        ip -br addr show eth0; cat /etc/resolv.conf; (exec 3<>/dev/tcp/10.0.2.2/$VM_PORT && head -c 7 <&3; echo)
+        nsbox root -- sh -c 'id -u; cat /proc/self/uid_map'" 2>&1)
+has() { grep -q -- "$1" <<< "$out"; }
+check "$(t view-box)" "erin's box is built on this kernel: $out" has "^id=[0-9a-f]\{8\}$"
+check "$(t view-hostname)" "hostname" has "^erin-views$"
+check "$(t view-inaccessible-file)" "inaccessible = /etc/issue (a file) cannot be read" has "/etc/issue: Permission denied"
+check "$(t view-inaccessible-dir)" "inaccessible = /srv/secret (a directory) cannot be listed" has "/srv/secret': Permission denied"
+check "$(t view-read-only)" "read_only = /srv/ro is read-only" has "/srv/ro/x': Read-only file system"
+check "$(t view-bind-ro)" "a read-only bind of a directory" bash -c "grep -qx src <<< \"\$1\" && grep -q \"/srv/dst/x': Read-only file system\" <<< \"\$1\"" _ "$out"
+check "$(t view-bind-file)" "a bind of a file onto a target it makes in the home" has "^file$"
+check "$(t view-private-tmp)" "a private /tmp without the host's files, but the kept ticket" \
+        bash -c "! grep -qx host-marker <<< \"\$1\" && grep -qx ticket <<< \"\$1\"" _ "$out"
+check "$(t view-hide-homes)" "only erin's home" bash -c "grep -qx erin <<< \"\$1\" && ! grep -qx alice <<< \"\$1\"" _ "$out"
+check "$(t view-bounding)" "capability_bounding leaves cap_net_raw alone" has "^CapBnd:.0000000000002000$"
+check "$(t view-veth)" "a veth with the leased IPv4 and IPv6 addresses" bash -c "grep -q '^eth0@.* 10\.213\.' <<< \"\$1\" && grep -q 'fd00:213::' <<< \"\$1\"" _ "$out"
+check "$(t view-dns)" "the box's resolver" has "^nameserver 192.0.2.53$"
+check "$(t view-nat)" "NAT out of the machine (to this machine's ssh, back through qemu)" has "^SSH-2.0"
+check "$(t view-nsbox-root)" "nsbox root: uid 0 of the box's user namespace, the subordinate ids mapped" \
+        bash -c "grep -qx 0 <<< \"\$1\" && [ \$(grep -cE '^ +[0-9]+ +[0-9]+ +[0-9]+$' <<< \"\$1\") -ge 2 ]" _ "$out"
+# propagation = slave: what the host mounts later shows in the box.
+hold erin e1
+vm "mkdir -p /srv/late && mount -t tmpfs late /srv/late && touch /srv/late/here" > /dev/null
+check "$(t view-propagation)" "a mount the host makes later reaches the box (propagation = slave)" \
+        vm "nsbox enter erin -- test -e /srv/late/here"
+vm "umount /srv/late" > /dev/null
+release e1
+vm "rm /etc/security/nsbox.d/50-erin.conf" > /dev/null
 
 # ---- cgroups: nothing privileged in a user's session ---------------------
 hold alice a1
@@ -139,15 +201,17 @@ check "$(t box-scope)" "alice's box init runs in nsbox-$box.scope, known to syst
 check "$(t sessions-tracked)" "logind still tracks alice's session" vm "loginctl list-sessions --no-legend | grep -q alice"
 
 hold bob b1
-sid=$(as alice 'echo $XDG_SESSION_ID' 2>/dev/null)
+sid=$(vm "nsbox enter alice -- cat /tmp/held-a1" | cut -d' ' -f2)
 as alice "loginctl terminate-session $sid" > /dev/null 2>&1
 sleep 3
-check "$(t terminate-session)" "alice ending her own session leaves the helper and bob's box alone" \
-        vm "systemctl show -P MainPID nsbox-helper.service | grep -qx $helper && nsbox enter bob -- cat /tmp/held-b1"
+check "$(t terminate-session)" "alice ending her own session ends it, and leaves the helper and bob's box alone" \
+        vm "[ -n '$sid' ] && ! loginctl show-session $sid > /dev/null 2>&1 &&
+            systemctl show -P MainPID nsbox-helper.service | grep -qx $helper && nsbox enter bob -- cat /tmp/held-b1"
 vm "loginctl kill-user alice" > /dev/null 2>&1
 sleep 3
 check "$(t kill-user)" "loginctl kill-user alice leaves bob's box and session alone" \
-        vm "nsbox enter bob -- cat /tmp/held-b1 && loginctl list-sessions --no-legend | grep -q bob"
+        vm "nsbox enter bob -- cat /tmp/held-b1 && loginctl list-sessions --no-legend | grep -q bob &&
+            ! pgrep -u alice -x sleep"
 hold alice a2
 vm "systemctl stop user@\$(id -u alice)" > /dev/null 2>&1
 check "$(t stop-user-manager)" "systemctl stop user@ of alice leaves bob alone" \
@@ -176,7 +240,7 @@ out=$(as alice 'systemctl --user is-system-running; systemctl --user show -P Mai
 check "$(t systemctl-user)" "systemctl --user works from inside the box: $out" grep -qx ctl-ok <<< "$out"
 mgr=$(vm "systemctl show -P MainPID user@\$(id -u alice).service")
 check "$(t manager-no-caps)" "the user manager and its wrapper hold no capability" \
-        vm "for p in $mgr \$(pgrep -u alice -x systemd); do grep -E '^Cap(Prm|Eff|Amb):' /proc/\$p/status | grep -vq ' 0000000000000000$' && exit 1; done; true"
+        vm "for p in $mgr \$(pgrep -u alice -x systemd); do grep -E '^Cap(Prm|Eff|Amb):' /proc/\$p/status | grep -vq '0000000000000000\$' && exit 1; done; true"
 as alice 'mkdir -p ~/.config/systemd/user ~/.local/share/dbus-1/services
 cat > ~/.config/systemd/user/probe.service <<U
 [Service]
@@ -205,7 +269,7 @@ echo
 # ---- logout plus linger leaves nothing -----------------------------------
 vm "systemctl stop user@\$(id -u alice) user@\$(id -u bob)" > /dev/null 2>&1
 check "$(t all-boxes-end)" "after the last logout and the linger (30 s) every box is gone" \
-        until_vm 120 "! pgrep -x nsbox-init && [ -z \"\$(nsbox list)\" ] || ! systemctl is-active -q nsbox-helper.service"
+        until_vm 120 "! pgrep -x nsbox-init"
 check "$(t helper-idles-out)" "the helper exits 30 s after its last box" until_vm 90 "! pgrep -x nsbox-helper"
 check "$(t nothing-left)" "no box links, no nftables table, no box scopes or cgroups, forwarding back off" \
         vm "! ip -br link | grep -q '^nsb' && ! nft list tables | grep -q nsbox &&
