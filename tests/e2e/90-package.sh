@@ -24,7 +24,10 @@ if ! check package/build "dpkg-buildpackage -us -uc -b builds the .deb (status $
 fi
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 pamdir=$(pkg-config --variable=libdir pam 2>/dev/null || echo /lib/x86_64-linux-gnu)/security
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /usr/lib/systemd/system)
 for f in .$pamdir/pam_nsbox.so ./usr/libexec/nsbox/nsbox-helper ./usr/libexec/nsbox/nsbox-init ./usr/bin/nsbox \
+        ./usr/libexec/nsbox/nsbox-user-manager .$unitdir/nsbox-helper.service .$unitdir/nsbox-helper.socket \
+        .$unitdir/nsbox-user.socket .$unitdir/nsbox.slice .$unitdir/user@.service.d/nsbox.conf ./etc/pam.d/systemd-user \
         ./usr/share/pam-configs/nsbox ./etc/security/nsbox.conf ./etc/security/nsbox.d/ \
         ./usr/share/man/man8/pam_nsbox.8.gz ./usr/share/man/man8/nsbox.8.gz ./usr/share/man/man5/nsbox.conf.5.gz \
         ./usr/share/doc/libpam-nsbox/examples/nsbox-desktop.conf; do
@@ -46,6 +49,11 @@ check package/installed-files "its files are in place" \
 check package/policy "the example policy is installed and valid" /usr/bin/nsbox check
 check package/man "man finds the pages" bash -c "man -w pam_nsbox && man -w 5 nsbox.conf && man -w 8 nsbox" > /dev/null
 check package/not-enabled "installing does not enable it by itself" not grep -q pam_nsbox /etc/pam.d/common-session
+check package/sockets-enabled "it enables the helper's sockets for systemd" \
+        test -L /etc/systemd/system/sockets.target.wants/nsbox-helper.socket -a -L /etc/systemd/system/sockets.target.wants/nsbox-user.socket
+check package/systemd-user-stack "its systemd-user stack includes Debian's and adds the module for the user manager" \
+        bash -c "grep -qx '@include /usr/lib/pam.d/systemd-user' /etc/pam.d/systemd-user &&
+                 grep -Eq '^session[[:space:]]+required[[:space:]]+pam_nsbox.so user_manager$' /etc/pam.d/systemd-user"
 
 pam-auth-update --enable nsbox > $W/out/pam-auth-update.log 2>&1
 check package/enable "pam-auth-update --enable nsbox adds it to common-session" \
@@ -92,6 +100,8 @@ check package/remove-pam "and takes the module out of common-session first" not 
 check package/remove-conffile "keeping the policy until purge" test -f /etc/security/nsbox.conf
 dpkg --purge libpam-nsbox > $W/out/dpkg-p.log 2>&1
 check package/purge "dpkg --purge removes the policy too" test $? = 0 -a ! -e /etc/security/nsbox.conf
+check package/purge-units "and leaves no unit, drop-in or enablement behind" \
+        bash -c "! ls $unitdir/nsbox* $unitdir/user@.service.d/nsbox.conf /etc/systemd/system/sockets.target.wants/nsbox* /etc/pam.d/systemd-user 2>/dev/null | grep -q ."
 
 # The last check decides nothing about the exit status; a death before here does.
 exit 0

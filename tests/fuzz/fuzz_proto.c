@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct box_reply br;
         struct error_reply er;
         uint8_t cookie[NSBOX_COOKIE_LEN];
+        struct manager_reply mr;
         char id[NSBOX_ID_LEN + 1];
         uint32_t flags;
 
@@ -46,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (proto_parse_show(&m, &sr) == 0)
                 show_reply_done(&sr);
         (void)proto_parse_box(&m, &br);
+        (void)proto_parse_manager(&m, &mr);
         (void)proto_parse_error(&m, &er);
         (void)proto_parse_cookie(&m, cookie);
         (void)proto_parse_list(&m, ignore_box, NULL);

@@ -30,6 +30,7 @@ int main(int argc, char **argv)
         struct box_reply br = { .id = "1a2b3c4d" };
         struct session_entry se = { .service = "su", .tty = "pts/1", .pid = 77 };
         struct step_time st = { .step = "proc", .object = "/proc", .usec = 12 };
+        struct manager_reply mr = { .id = "1a2b3c4d", .namespaces = NS_ALL, .no_new_privs = true, .cap_keep = 1u << 13 };
         const char *dir = argc > 1 ? argv[1] : ".";
 
         xstrdup(&s.user, "alice");
@@ -64,6 +65,13 @@ int main(int argc, char **argv)
         msg_init(&m, MSG_OK);
         proto_put_timing(&m, &st);
         save(dir, "ok", &m);
+        si.user_manager = true;
+        msg_init(&m, MSG_OPEN);
+        proto_put_open(&m, &s, &si);
+        save(dir, "open-manager", &m);
+        msg_init(&m, MSG_MANAGER_REPLY);
+        proto_put_manager(&m, &mr);
+        save(dir, "manager", &m);
         box_spec_done(&s);
         return 0;
 }

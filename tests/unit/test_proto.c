@@ -3,6 +3,7 @@
  * decoder rejects every malformed message. */
 #include "unit.h"
 
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
@@ -203,6 +204,77 @@ static void test_socket_fd_passing(void **state)
         free(r);
 }
 
+/* The user manager's session flag and the wrapper's reply. */
+static void test_manager(void **state)
+{
+        struct box_spec s, r = {};
+        struct session_info si = { .service = (char *)"systemd-user", .user_manager = true }, rsi = {};
+        struct manager_reply mr = { .id = "1a2b3c4d", .namespaces = NS_MOUNT | NS_PID | NS_NET, .no_new_privs = true,
+                                    .cap_bounding = true, .cap_keep = 1u << 13 },
+                             got = {};
+        struct msg *m = malloc(sizeof(*m));
+        (void)state;
+
+        sample_spec(&s);
+        msg_init(m, MSG_OPEN);
+        assert_int_equal(proto_put_open(m, &s, &si), 0);
+        assert_int_equal(proto_parse_open(m, &r, &rsi), 0);
+        assert_true(rsi.user_manager);
+        box_spec_done(&r);
+        session_info_done(&rsi);
+        si.user_manager = false;
+        msg_init(m, MSG_OPEN);
+        assert_int_equal(proto_put_open(m, &s, &si), 0);
+        assert_int_equal(proto_parse_open(m, &r, &rsi), 0);
+        assert_false(rsi.user_manager);
+        box_spec_done(&r);
+        session_info_done(&rsi);
+        box_spec_done(&s);
+
+        msg_init(m, MSG_MANAGER_REPLY);
+        assert_int_equal(proto_put_manager(m, &mr), 0);
+        assert_int_equal(proto_parse_manager(m, &got), 0);
+        assert_string_equal(got.id, "1a2b3c4d");
+        assert_int_equal(got.namespaces, mr.namespaces);
+        assert_true(got.no_new_privs && got.cap_bounding);
+        assert_int_equal(got.cap_keep, 1u << 13);
+        /* Of another type, or with a namespace the protocol does not know: refused. */
+        msg_init(m, MSG_BOX);
+        assert_int_equal(proto_put_manager(m, &mr), 0);
+        assert_int_equal(proto_parse_manager(m, &got), -EBADMSG);
+        mr.namespaces |= 1u << 20;
+        msg_init(m, MSG_MANAGER_REPLY);
+        assert_int_equal(proto_put_manager(m, &mr), 0);
+        assert_int_equal(proto_parse_manager(m, &got), -EBADMSG);
+        free(m);
+}
+
+/* Several fds in one message, as the wrapper gets the box's namespaces. */
+static void test_several_fds(void **state)
+{
+        struct msg *m = malloc(sizeof(*m)), *r = malloc(sizeof(*r));
+        int sv[2], fds[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO }, got[NSBOX_MAX_FDS];
+        size_t n = 0;
+        (void)state;
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+        msg_init(m, MSG_OK);
+        assert_int_equal(msg_send_fds(sv[0], m, fds, 3), 0);
+        assert_int_equal(msg_recv_fds(sv[1], r, got, NSBOX_MAX_FDS, &n), 0);
+        assert_int_equal(n, 3);
+        for (size_t i = 0; i < n; i++) {
+                assert_true(fcntl(got[i], F_GETFD) & FD_CLOEXEC);
+                close(got[i]);
+        }
+        /* More than the receiver takes: refused, none kept. */
+        assert_int_equal(msg_send_fds(sv[0], m, fds, 3), 0);
+        assert_int_equal(msg_recv_fds(sv[1], r, got, 2, &n), -EBADMSG);
+        close(sv[0]);
+        close(sv[1]);
+        free(m);
+        free(r);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -212,6 +284,8 @@ int main(void)
                 cmocka_unit_test(test_required_and_duplicate),
                 cmocka_unit_test(test_box_error_list),
                 cmocka_unit_test(test_socket_fd_passing),
+                cmocka_unit_test(test_manager),
+                cmocka_unit_test(test_several_fds),
         };
         return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

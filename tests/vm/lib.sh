@@ -45,8 +45,11 @@ vm_boot() {
         VM_KEY=$img/id_ed25519
         VM_PORT=$(free_port)
         qemu-img create -q -f qcow2 -b "$img/disk.raw" -F raw "$work/disk.qcow2"
+        VM_PORTS="${VM_PORTS:-} $VM_PORT"
+        # TCG unless told otherwise: the /dev/kvm of these machines is a
+        # paravirtual kind that cannot boot Debian's kernel.
         setsid setpriv --pdeathsig KILL -- qemu-system-x86_64 \
-                -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
+                -accel "${NSBOX_VM_ACCEL:-tcg,thread=multi}" -cpu max -smp 2 -m 2048 \
                 -kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
                 -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.show_status=0" \
                 -drive "file=$work/disk.qcow2,if=virtio,format=qcow2" \

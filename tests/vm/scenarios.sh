@@ -89,6 +89,7 @@ check "$(t enabled)" "pam-auth-update --enable nsbox puts it in common-session" 
 vm_mark
 out=$(as alice 'echo id=$NSBOX_ID; hostname; ls /home; cat /proc/1/comm; cat /etc/resolv.conf' 2>&1)
 check "$(t ssh-key)" "alice's ssh login (key) is boxed: $out" grep -q "^id=[0-9a-f]\{8\}$" <<< "$out"
+first_helper=$(vm "systemctl show -P MainPID nsbox-helper.service")
 check "$(t ssh-key-view)" "she sees her box: her host name, only her home, the box's init, its resolver: $out" \
         bash -c "grep -qx alice-box <<< \"\$1\" && grep -qx alice <<< \"\$1\" && ! grep -qx bob <<< \"\$1\" &&
                  grep -qx nsbox-init <<< \"\$1\" && grep -q 'nameserver 192.0.2.53' <<< \"\$1\"" _ "$out"
@@ -110,9 +111,14 @@ check "$(t bind-read-only)" "with them made, bob is boxed with /srv/course read-
                  grep -qx /home/bob/scratch <<< \"\$1\"" _ "$out"
 
 vm_mark
+hold alice c1
+held=$(vm "nsbox enter alice -- cat /tmp/held-c1" | cut -d' ' -f1)
 out=$(console alice pw-alice-1 'echo id=$NSBOX_ID; hostname; cat /proc/1/comm')
 check "$(t console-login)" "login(1) on the serial getty is boxed: $out" \
         bash -c "grep -q '^id=[0-9a-f]\{8\}$' <<< \"\$1\" && grep -qx nsbox-init <<< \"\$1\"" _ "$out"
+check "$(t share-user-ssh-console)" "with share = user, the console login joins alice's ssh box ($held)" \
+        grep -qx "id=$held" <<< "$out"
+release c1
 
 vm_mark
 out=$(vm "su alice -c 'echo id=\$NSBOX_ID; cat /proc/1/comm'; su - alice -c 'echo id=\$NSBOX_ID; pwd'" 2>&1)
@@ -201,6 +207,12 @@ check "$(t box-scope)" "alice's box init runs in nsbox-$box.scope, known to syst
 check "$(t sessions-tracked)" "logind still tracks alice's session" vm "loginctl list-sessions --no-legend | grep -q alice"
 
 hold bob b1
+check "$(t helper-outlives)" "the helper that alice's first login had systemd start still runs, that login long gone" \
+        test "$helper" = "$first_helper"
+out=$(as alice 'echo id=$NSBOX_ID; ps -e -o user= | sort -u; ls /home; ls /tmp/held-b1 2>&1' 2>&1)
+bobs=$(vm "nsbox enter bob -- cat /tmp/held-b1" | cut -d' ' -f1)
+check "$(t two-users)" "alice and bob at once: boxes of their own; alice sees none of bob's processes, home or /tmp: $out" \
+        bash -c "! grep -qx 'id=$bobs' <<< \"\$1\" && ! grep -qx bob <<< \"\$1\" && grep -q 'No such file' <<< \"\$1\"" _ "$out"
 sid=$(vm "nsbox enter alice -- cat /tmp/held-a1" | cut -d' ' -f2)
 as alice "loginctl terminate-session $sid" > /dev/null 2>&1
 sleep 3
