@@ -55,15 +55,23 @@ def main():
         return 2
     seen = ""
     send(password)
-    # The markers are written split, so that the terminal's echo of the
-    # command line never looks like them.
-    time.sleep(1)
-    send("stty -echo; printf '%s\\n' __NSBOX_BEG''IN__; " + command +
-         "; printf '%s %s\\n' __NSBOX_E''ND__ \"$?\"")
-    hit = read_until([END, "Login incorrect", "login: "], 120)
-    if hit != END:
+    # The shell's prompt: login(1) flushes what was typed before it.
+    end = time.time() + 120
+    while time.time() < end and not seen.rstrip(" ").endswith(("$", "#")):
+        if "Login incorrect" in seen:
+            break
+        read_until(["\x00"], 1)
+    if "Login incorrect" in seen or not seen.rstrip(" ").endswith(("$", "#")):
         print("the login failed:", seen[-600:].replace("\r", ""))
         return 1
+    seen = ""
+    # The markers are written split, so that the terminal's echo of the
+    # command line never looks like them.
+    send("stty -echo; printf '%s\\n' __NSBOX_BEG''IN__; " + command +
+         "; printf '%s %s\\n' __NSBOX_E''ND__ \"$?\"")
+    if read_until([END], 120) != END:
+        print("the command did not finish:", seen[-600:].replace("\r", ""))
+        return 2
     read_until(["\n"], 2)
     out = seen[seen.find(BEGIN) + len(BEGIN):].replace("\r", "")
     body, _, tail = out.partition(END)

@@ -18,13 +18,13 @@ skip() { echo "SKIP $1: $2"; }
 # check NAME "what it shows" COMMAND...: what COMMAND prints is shown only
 # when it fails.
 check() {
-        local name=$1 what=$2 out
+        local name=$1 what=$2 said
         shift 2
-        if out=$("$@" 2>&1); then
+        if said=$("$@" 2>&1); then
                 pass "$name"
         else
                 fail "$name" "$what"
-                [ -z "$out" ] || sed 's/^/   | /' <<< "$out" | head -n 20
+                [ -z "$said" ] || sed 's/^/   | /' <<< "$said" | head -n 20
         fi
 }
 
@@ -81,12 +81,11 @@ vm() {
                 -o ControlPersist=600 root@127.0.0.1 "$@"
 }
 
-# as USER [-tt] COMMAND: a fresh ssh login of USER with its key.
+# as USER COMMAND: a fresh ssh login of USER with its key.
 as() {
-        local user=$1 tty=()
+        local user=$1
         shift
-        [ "${1:-}" = -tt ] && { tty=(-tt); shift; }
-        ssh "${SSH_OPTS[@]}" "${tty[@]}" -i "$VM_KEY" -p $VM_PORT "$user@127.0.0.1" "$@"
+        ssh "${SSH_OPTS[@]}" -i "$VM_KEY" -p $VM_PORT "$user@127.0.0.1" "$@"
 }
 
 # as_password USER PASSWORD COMMAND: a fresh ssh login with a password.

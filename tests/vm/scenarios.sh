@@ -14,18 +14,26 @@ readme_policy() {
 }
 
 # A login that stays: an ssh session of USER that sleeps, in the background.
-# Prints nothing; the session's box is there once its marker file is.
+# Its box and logind session are written where root can read them, in the
+# user's runtime directory (under /run, shared with the host):
+# held_box TAG and held_session TAG say them.
 hold() {
         local user=$1 tag=$2
         # A terminal, so that the session ends when the connection does.
-        as "$user" -tt "echo \$NSBOX_ID \$XDG_SESSION_ID > /tmp/held-$tag; exec sleep 600" > /dev/null 2>&1 &
+        # exec: $! is then ssh itself, which release kills.
+        (exec ssh "${SSH_OPTS[@]}" -tt -i "$VM_KEY" -p $VM_PORT "$user@127.0.0.1" \
+                "echo \$NSBOX_ID \$XDG_SESSION_ID > \$XDG_RUNTIME_DIR/held-$tag; exec sleep 600") > /dev/null 2>&1 &
         eval "HOLD_$tag=$!"
         for _ in $(seq 1 60); do
-                vm "nsbox enter $user -- cat /tmp/held-$tag" > /dev/null 2>&1 && return 0
+                vm "test -s /run/user/\$(id -u $user)/held-$tag" > /dev/null 2>&1 && break
                 sleep 1
         done
-        return 1
+        eval "HELD_$tag=\"\$(vm 'cat /run/user/\$(id -u $user)/held-$tag')\""
+        local v="HELD_$tag"
+        [ -n "${!v}" ]
 }
+held_box() { local v="HELD_$1"; echo "${!v% *}"; }
+held_session() { local v="HELD_$1"; echo "${!v#* }"; }
 # End a held login: the connection goes, and with it the session.
 release() {
         local v="HOLD_$1"
@@ -112,7 +120,7 @@ check "$(t bind-read-only)" "with them made, bob is boxed with /srv/course read-
 
 vm_mark
 hold alice c1
-held=$(vm "nsbox enter alice -- cat /tmp/held-c1" | cut -d' ' -f1)
+held=$(held_box c1)
 out=$(console alice pw-alice-1 'echo id=$NSBOX_ID; hostname; cat /proc/1/comm')
 check "$(t console-login)" "login(1) on the serial getty is boxed: $out" \
         bash -c "grep -q '^id=[0-9a-f]\{8\}$' <<< \"\$1\" && grep -qx nsbox-init <<< \"\$1\"" _ "$out"
@@ -190,7 +198,7 @@ check "$(t view-nsbox-root)" "nsbox root: uid 0 of the box's user namespace, the
 hold erin e1
 vm "mkdir -p /srv/late && mount -t tmpfs late /srv/late && touch /srv/late/here" > /dev/null
 check "$(t view-propagation)" "a mount the host makes later reaches the box (propagation = slave)" \
-        vm "nsbox enter erin -- test -e /srv/late/here"
+        vm "nsbox enter $(held_box e1) -- test -e /srv/late/here"
 vm "umount /srv/late" > /dev/null
 release e1
 vm "rm /etc/security/nsbox.d/50-erin.conf" > /dev/null
@@ -209,25 +217,26 @@ check "$(t sessions-tracked)" "logind still tracks alice's session" vm "loginctl
 hold bob b1
 check "$(t helper-outlives)" "the helper that alice's first login had systemd start still runs, that login long gone" \
         test "$helper" = "$first_helper"
-out=$(as alice 'echo id=$NSBOX_ID; ps -e -o user= | sort -u; ls /home; ls /tmp/held-b1 2>&1' 2>&1)
-bobs=$(vm "nsbox enter bob -- cat /tmp/held-b1" | cut -d' ' -f1)
+vm "nsbox enter $(held_box b1) -- sh -c 'echo bobs > /tmp/bobs-file'" > /dev/null
+out=$(as alice 'echo id=$NSBOX_ID; ps -e -o user= | sort -u; ls /home; ls /tmp/bobs-file 2>&1' 2>&1)
+bobs=$(held_box b1)
 check "$(t two-users)" "alice and bob at once: boxes of their own; alice sees none of bob's processes, home or /tmp: $out" \
         bash -c "! grep -qx 'id=$bobs' <<< \"\$1\" && ! grep -qx bob <<< \"\$1\" && grep -q 'No such file' <<< \"\$1\"" _ "$out"
-sid=$(vm "nsbox enter alice -- cat /tmp/held-a1" | cut -d' ' -f2)
+sid=$(held_session a1)
 as alice "loginctl terminate-session $sid" > /dev/null 2>&1
 sleep 3
 check "$(t terminate-session)" "alice ending her own session ends it, and leaves the helper and bob's box alone" \
         vm "[ -n '$sid' ] && ! loginctl show-session $sid > /dev/null 2>&1 &&
-            systemctl show -P MainPID nsbox-helper.service | grep -qx $helper && nsbox enter bob -- cat /tmp/held-b1"
+            systemctl show -P MainPID nsbox-helper.service | grep -qx $helper && nsbox enter $(held_box b1) -- true"
 vm "loginctl kill-user alice" > /dev/null 2>&1
 sleep 3
 check "$(t kill-user)" "loginctl kill-user alice leaves bob's box and session alone" \
-        vm "nsbox enter bob -- cat /tmp/held-b1 && loginctl list-sessions --no-legend | grep -q bob &&
+        vm "nsbox enter $(held_box b1) -- true && loginctl list-sessions --no-legend | grep -q bob &&
             ! pgrep -u alice -x sleep"
 hold alice a2
 vm "systemctl stop user@\$(id -u alice)" > /dev/null 2>&1
 check "$(t stop-user-manager)" "systemctl stop user@ of alice leaves bob alone" \
-        vm "nsbox enter bob -- cat /tmp/held-b1 && systemctl show -P MainPID nsbox-helper.service | grep -qx $helper"
+        vm "nsbox enter $(held_box b1) -- true && systemctl show -P MainPID nsbox-helper.service | grep -qx $helper"
 release a1
 release a2
 vm "mkdir -p /etc/systemd/logind.conf.d && printf '[Login]\nKillUserProcesses=yes\n' > /etc/systemd/logind.conf.d/kill.conf &&
@@ -236,14 +245,14 @@ hold alice a3
 release a3
 sleep 3
 check "$(t kill-user-processes)" "with KillUserProcesses=yes alice's logout leaves the helper and bob alone" \
-        vm "nsbox enter bob -- cat /tmp/held-b1 && systemctl show -P MainPID nsbox-helper.service | grep -qx $helper"
+        vm "nsbox enter $(held_box b1) -- true && systemctl show -P MainPID nsbox-helper.service | grep -qx $helper"
 vm "rm /etc/systemd/logind.conf.d/kill.conf && systemctl restart systemd-logind" > /dev/null 2>&1
 release b1
 
 # ---- systemd --user ------------------------------------------------------
 vm_mark
 hold alice a4
-vm "nsbox enter alice -- sh -c 'echo from-the-box > /tmp/marker'"
+vm "nsbox enter $(held_box a4) -- sh -c 'echo from-the-box > /tmp/marker'"
 out=$(as alice "systemd-run --user --wait --pipe -q sh -c 'echo id=\$NSBOX_ID; hostname; ls /home; cat /tmp/marker; cat /proc/1/comm'" 2>&1)
 check "$(t user-service-view)" "alice's user services see her box: host name, homes, /tmp, PID 1: $out" \
         bash -c "grep -qx alice-box <<< \"\$1\" && grep -qx alice <<< \"\$1\" && ! grep -qx bob <<< \"\$1\" &&
@@ -283,10 +292,16 @@ vm "systemctl stop user@\$(id -u alice) user@\$(id -u bob)" > /dev/null 2>&1
 check "$(t all-boxes-end)" "after the last logout and the linger (30 s) every box is gone" \
         until_vm 120 "! pgrep -x nsbox-init"
 check "$(t helper-idles-out)" "the helper exits 30 s after its last box" until_vm 90 "! pgrep -x nsbox-helper"
-check "$(t nothing-left)" "no box links, no nftables table, no box scopes or cgroups, forwarding back off" \
-        vm "! ip -br link | grep -q '^nsb' && ! nft list tables | grep -q nsbox &&
-            [ -z \"\$(systemctl list-units --no-legend 'nsbox-*.scope')\" ] && ! ls -d /sys/fs/cgroup/nsbox.slice/nsbox-* 2>/dev/null &&
-            [ \$(sysctl -n net.ipv4.ip_forward) = 0 ] && [ \$(sysctl -n net.ipv6.conf.all.forwarding) = 0 ]"
+check "$(t nothing-left-links)" "no box's link is left" vm "! ip -br link | grep '^nsb'"
+check "$(t nothing-left-nft)" "nor the project's nftables table" vm "! nft list tables | grep nsbox"
+check "$(t nothing-left-units)" "nor a box's scope, nor its cgroup" \
+        vm "left=\$(systemctl list-units --all --no-legend 'nsbox-*.scope'; ls -d /sys/fs/cgroup/nsbox.slice/nsbox-*.scope 2>/dev/null)
+            echo \"\$left\"; [ -z \"\$left\" ]"
+check "$(t nothing-left-forwarding)" "and forwarding is off again, as it was before" \
+        vm "sysctl net.ipv4.ip_forward net.ipv6.conf.all.forwarding; [ \$(sysctl -n net.ipv4.ip_forward) = 0 ] &&
+            [ \$(sysctl -n net.ipv6.conf.all.forwarding) = 0 ]"
+check "$(t nothing-left-state)" "and /run/nsbox holds only what systemd's sockets are" \
+        vm "ls -A /run/nsbox; [ \"\$(ls -A /run/nsbox | sort | tr '\n' ' ')\" = 'helper.lock helper.sock user.sock ' ]"
 check "$(t ra-after)" "router advertisements are still taken after the boxes" \
         vm "[ \$(sysctl -n net.ipv6.conf.eth0.accept_ra) = 1 ] && ip -6 route show default | grep -q 'proto ra'"
 
