@@ -47,8 +47,11 @@ static int nl_open(struct mnl_socket **ret)
         return 0;
 }
 
-/* Open a netlink socket inside another net namespace. */
-static int nl_open_in(int netns_fd, struct mnl_socket **ret)
+#define PING_GROUP_RANGE "/proc/sys/net/ipv4/ping_group_range"
+
+/* Open a netlink socket inside another net namespace, and its
+ * ping_group_range: /proc/sys/net is the namespace of whoever opens it. */
+static int nl_open_in(int netns_fd, struct mnl_socket **ret, int *ret_ping)
 {
         static int own = -1;
         int r;
@@ -61,6 +64,7 @@ static int nl_open_in(int netns_fd, struct mnl_socket **ret)
         if (setns(netns_fd, CLONE_NEWNET) < 0)
                 return negative_errno();
         r = nl_open(ret);
+        *ret_ping = open(PING_GROUP_RANGE, O_WRONLY | O_CLOEXEC);
         if (setns(own, CLONE_NEWNET) < 0) {
                 /* Staying in a box's namespace would build every later box
                  * from there: never go on like that. */
@@ -354,19 +358,48 @@ static int setup_box_end(struct mnl_socket *nl, const struct box_spec *s, const 
         return 0;
 }
 
+/* Who may ping without privilege (ICMP echo sockets) is a sysctl of each
+ * net namespace, off in a new one; Debian 13's ping relies on it (systemd
+ * opens it to every group), where Debian 12's has a file capability.  The
+ * box's is the host's. */
+static int same_ping_groups(int box_fd)
+{
+        char v[64];
+        _cleanup_close_ int fd = open(PING_GROUP_RANGE, O_RDONLY | O_CLOEXEC);
+        ssize_t k;
+
+        if (box_fd < 0)
+                return 0;       /* a kernel without it */
+        if (fd < 0)
+                return negative_errno();
+        k = read(fd, v, sizeof(v) - 1);
+        if (k <= 0)
+                return k < 0 ? negative_errno() : -EIO;
+        v[k] = '\0';
+        return write_all(box_fd, v, strlen(v));
+}
+
 int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box_net *n, struct step_error *err)
 {
+        _cleanup_close_ int ping = -1;
         struct mnl_socket *host = NULL, *box = NULL;
         unsigned long long t;
         int r;
 
-        r = nl_open_in(netns_fd, &box);
-        if (r < 0)
+        r = nl_open_in(netns_fd, &box, &ping);
+        if (r < 0) {
+                closep(&ping);
                 return fail(err, "netlink", "box", r);
+        }
         /* Every box with a net namespace gets lo up. */
         r = link_up(box, 1, 0);
         if (r < 0) {
                 fail(err, "link-up", "lo", r);
+                goto out;
+        }
+        r = same_ping_groups(ping);
+        if (r < 0) {
+                fail(err, "sysctl", PING_GROUP_RANGE, r);
                 goto out;
         }
         if (s->network != NET_VETH)

@@ -576,103 +576,112 @@ int proto_parse_open(const struct msg *m, struct box_spec *ret_spec, struct sess
         return 0;
 }
 
-struct box_ctx {
-        struct box_reply *b;
+/* A reply whose attributes come each at most once, and the required ones
+ * all: the callbacks fill ctx->out, noting what they saw. */
+struct reply_ctx {
         uint64_t seen;
+        void *out;
 };
+
+static bool first_time(struct reply_ctx *c, uint16_t t)
+{
+        if (c->seen & (1ULL << t))
+                return false;
+        c->seen |= 1ULL << t;
+        return true;
+}
+
+static int parse_reply(const struct msg *m, int type, mnl_attr_cb_t cb, void *out, uint64_t required)
+{
+        struct reply_ctx c = { .out = out };
+        int r = parse_msg(m, type, cb, &c);
+
+        if (r < 0)
+                return r;
+        return (c.seen & required) == required ? 0 : -EBADMSG;
+}
+
+static int copy_id(char dst[NSBOX_ID_LEN + 1], const struct nlattr *a)
+{
+        if (strlen(mnl_attr_get_str(a)) > NSBOX_ID_LEN)
+                return MNL_CB_ERROR;
+        strcpy(dst, mnl_attr_get_str(a));
+        return MNL_CB_OK;
+}
 
 static int box_cb(const struct nlattr *a, void *data)
 {
-        struct box_ctx *c = data;
+        struct reply_ctx *c = data;
+        struct box_reply *b = c->out;
         uint16_t t = mnl_attr_get_type(a);
 
-        if (c->seen & (1ULL << t))
+        if (!first_time(c, t))
                 return MNL_CB_ERROR;
-        c->seen |= 1ULL << t;
         switch (t) {
         case A_BOX_ID:
-                if (strlen(mnl_attr_get_str(a)) > NSBOX_ID_LEN)
-                        return MNL_CB_ERROR;
-                strcpy(c->b->id, mnl_attr_get_str(a));
-                break;
+                return copy_id(b->id, a);
         case A_COOKIE:
-                memcpy(c->b->cookie, mnl_attr_get_payload(a), NSBOX_COOKIE_LEN);
-                break;
+                memcpy(b->cookie, mnl_attr_get_payload(a), NSBOX_COOKIE_LEN);
+                return MNL_CB_OK;
         case A_NAMESPACES:
-                c->b->namespaces = mnl_attr_get_u32(a);
-                break;
+                b->namespaces = mnl_attr_get_u32(a);
+                return MNL_CB_OK;
         case A_SHARE:
-                c->b->share = mnl_attr_get_u32(a);
-                break;
+                b->share = mnl_attr_get_u32(a);
+                return MNL_CB_OK;
         default:
                 return MNL_CB_ERROR;
         }
-        return MNL_CB_OK;
 }
 
 int proto_parse_box(const struct msg *m, struct box_reply *ret)
 {
         struct box_reply b = {};
-        struct box_ctx c = { .b = &b };
-        const uint64_t required = (1ULL << A_BOX_ID) | (1ULL << A_COOKIE) | (1ULL << A_NAMESPACES) | (1ULL << A_SHARE);
-        int r = parse_msg(m, MSG_BOX, box_cb, &c);
+        int r = parse_reply(m, MSG_BOX, box_cb, &b,
+                            (1ULL << A_BOX_ID) | (1ULL << A_COOKIE) | (1ULL << A_NAMESPACES) | (1ULL << A_SHARE));
 
-        if (r < 0)
-                return r;
-        if ((c.seen & required) != required)
-                return -EBADMSG;
-        *ret = b;
-        return 0;
+        if (r == 0)
+                *ret = b;
+        return r;
 }
-
-struct manager_ctx {
-        struct manager_reply *r;
-        uint64_t seen;
-};
 
 static int manager_cb(const struct nlattr *a, void *data)
 {
-        struct manager_ctx *c = data;
+        struct reply_ctx *c = data;
+        struct manager_reply *mr = c->out;
         uint16_t t = mnl_attr_get_type(a);
 
-        if (c->seen & (1ULL << t))
+        if (!first_time(c, t))
                 return MNL_CB_ERROR;
-        c->seen |= 1ULL << t;
         switch (t) {
         case A_BOX_ID:
-                if (strlen(mnl_attr_get_str(a)) > NSBOX_ID_LEN)
-                        return MNL_CB_ERROR;
-                strcpy(c->r->id, mnl_attr_get_str(a));
-                break;
+                return copy_id(mr->id, a);
         case A_NAMESPACES:
-                c->r->namespaces = mnl_attr_get_u32(a);
-                break;
+                mr->namespaces = mnl_attr_get_u32(a);
+                return MNL_CB_OK;
         case A_FLAGS:
-                c->r->no_new_privs = mnl_attr_get_u32(a) & F_NO_NEW_PRIVS;
-                c->r->cap_bounding = mnl_attr_get_u32(a) & F_CAP_BOUNDING;
-                break;
+                mr->no_new_privs = mnl_attr_get_u32(a) & F_NO_NEW_PRIVS;
+                mr->cap_bounding = mnl_attr_get_u32(a) & F_CAP_BOUNDING;
+                return MNL_CB_OK;
         case A_CAP_KEEP:
-                c->r->cap_keep = mnl_attr_get_u64(a);
-                break;
+                mr->cap_keep = mnl_attr_get_u64(a);
+                return MNL_CB_OK;
         default:
                 return MNL_CB_ERROR;
         }
-        return MNL_CB_OK;
 }
 
 int proto_parse_manager(const struct msg *m, struct manager_reply *ret)
 {
         struct manager_reply mr = {};
-        struct manager_ctx c = { .r = &mr };
-        const uint64_t required = (1ULL << A_BOX_ID) | (1ULL << A_NAMESPACES) | (1ULL << A_FLAGS) | (1ULL << A_CAP_KEEP);
-        int r = parse_msg(m, MSG_MANAGER_REPLY, manager_cb, &c);
+        int r = parse_reply(m, MSG_MANAGER_REPLY, manager_cb, &mr,
+                            (1ULL << A_BOX_ID) | (1ULL << A_NAMESPACES) | (1ULL << A_FLAGS) | (1ULL << A_CAP_KEEP));
 
-        if (r < 0)
-                return r;
-        if ((c.seen & required) != required || (mr.namespaces & ~(unsigned)NS_ALL))
-                return -EBADMSG;
-        *ret = mr;
-        return 0;
+        if (r == 0 && (mr.namespaces & ~(unsigned)NS_ALL))
+                r = -EBADMSG;
+        if (r == 0)
+                *ret = mr;
+        return r;
 }
 
 static int error_cb(const struct nlattr *a, void *data)

@@ -50,7 +50,7 @@ struct args {
         const char *config;
         const char *helper;
         bool debug;
-        bool user_manager;      /* in the systemd-user stack: see open_manager_session */
+        bool user_manager;      /* in the systemd-user stack: see user_manager_applies() */
 };
 
 /* What pam_sm_close_session needs to undo the join. */
@@ -478,8 +478,8 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
         memcpy(st->cookie, br.cookie, sizeof(st->cookie));
         memcpy(st->id, br.id, sizeof(st->id));
         st->saved_cwd = st->saved_mnt = st->saved_uts = st->saved_ipc = st->saved_pid = st->saved_net = -1;
-        /* The user manager's session only holds the box: its wrapper joins
-         * it after exec (open_manager_session). */
+        /* The user manager's session only holds the box: nsbox-user-manager
+         * joins it after exec (user_manager_applies()). */
         if (a->user_manager)
                 goto done;
         st->joined = true;

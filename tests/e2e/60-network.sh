@@ -46,6 +46,9 @@ sleep 0.3
 
 net_policy "[user:alice]
 nat = yes"
+# Unprivileged ping, as systemd opens it on Debian 13 (Debian 12's ping has
+# a file capability instead): a box's net namespace mirrors the host.
+echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range
 
 # --- addresses, routes, the host end ---
 out=$W/out/net.probe
@@ -54,6 +57,7 @@ su alice -c "ip -br -4 addr show eth0; ip -br -6 addr show eth0 scope global; ip
              $TCP connect 10.213.0.1 7001 alice4 && echo tcp4=ok
              $TCP connect fd00:213::1 7006 alice6 && echo tcp6=ok
              $TCP connect 192.0.2.2 7002 alice-nat && echo nat=ok
+             echo ping_groups=\$(cat /proc/sys/net/ipv4/ping_group_range | tr '\t' ' ')
              echo id=\$NSBOX_ID" > $out 2>&1
 id=$(value id $out)
 check net/eth0-v4 "eth0 carries the leased IPv4 address" grep -q '^eth0@.* 10.213.0.2/30' $out
@@ -67,6 +71,8 @@ check net/tcp6 "and over IPv6" grep -q '^tcp6=ok' $out
 check net/tcp6-peer "the host sees the box's IPv6 address" grep -q '^fd00:213::2 alice6' $W/out/host6.log
 check net/nat "with nat, the box reaches the upstream network" grep -q '^nat=ok' $out
 check net/nat-peer "the upstream listener sees the host's address as the peer" grep -q '^192.0.2.1 alice-nat' $W/out/upstream.log
+check net/ping-groups "the box's ping_group_range is the host's (unprivileged ping works as on the host)" \
+        test "$(value ping_groups $out)" = "0 2147483647"
 check net/one-queue "eth0 is made with one queue each way (not one per CPU, cut down after registering)" \
         test "$(value eth0_queues $out)" = "numtxqueues_1_numrxqueues_1"
 check net/start-record "the start record names the leased addresses" grep -q "event=start .* addresses=10.213.0.2,fd00:213::2" $W/out/syslog

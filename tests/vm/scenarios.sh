@@ -296,7 +296,8 @@ check "$(t nothing-left-links)" "no box's link is left" vm "! ip -br link | grep
 check "$(t nothing-left-nft)" "nor the project's nftables table" vm "! nft list tables | grep nsbox"
 check "$(t nothing-left-units)" "nor a box's scope, nor its cgroup" \
         vm "left=\$(systemctl list-units --all --no-legend 'nsbox-*.scope'; ls -d /sys/fs/cgroup/nsbox.slice/nsbox-*.scope 2>/dev/null)
-            echo \"\$left\"; [ -z \"\$left\" ]"
+            echo \"\$left\"; for p in \$(cat /sys/fs/cgroup/nsbox.slice/nsbox-*.scope/cgroup.procs 2>/dev/null); do
+            ps -o pid=,ppid=,user=,stat=,args= -p \$p; grep -E '^(NSpid|PPid)' /proc/\$p/status; done; [ -z \"\$left\" ]"
 check "$(t nothing-left-forwarding)" "and forwarding is off again, as it was before" \
         vm "sysctl net.ipv4.ip_forward net.ipv6.conf.all.forwarding; [ \$(sysctl -n net.ipv4.ip_forward) = 0 ] &&
             [ \$(sysctl -n net.ipv6.conf.all.forwarding) = 0 ]"
