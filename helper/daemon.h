@@ -39,11 +39,13 @@ void take_pending_requests(void);
 
 /* units.c: a transient scope per box on hosts that run systemd.  A job
  * is embedded in its box; done() runs once its start job is over, or
- * failed (the init then stays in the helper's cgroup). */
+ * failed (the init then stays in the helper's cgroup); units_forget()
+ * when the box is gone. */
 #define NSBOX_SLICE "nsbox.slice"
 struct unit_job {
         char name[64];
         bool pending;
+        bool started;           /* its start job is done: the scope exists */
         void (*done)(struct unit_job *j);
         struct sd_bus_slot *slot;
         struct unit_job *next;

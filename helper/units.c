@@ -46,6 +46,7 @@ static void job_done(struct unit_job *j, const char *failure)
         if (!j->pending)
                 return;
         j->pending = false;
+        j->started = !failure;
         job_unlink(j);
         if (failure)
                 syslog(LOG_WARNING, "event=unit-failed unit=%s: %s; the box's init stays in the helper's cgroup",
@@ -250,10 +251,25 @@ int units_start_scope(struct unit_job *j, const char *box_id, const char *user, 
         return 0;
 }
 
+/* The box has ended.  Its scope normally goes by itself, when systemd sees
+ * its cgroup empty; but an init that died while its start job ran was
+ * attached as a zombie, and its cgroup never was populated, so that
+ * systemd would keep the scope "running" forever.  It is stopped, always:
+ * for a scope that went already, systemd just says there is none, and
+ * one whose start job is still queued never starts. */
 void units_forget(struct unit_job *j)
 {
-        if (!j->pending)
-                return;
-        j->pending = false;
-        job_unlink(j);
+        bool asked = j->pending || j->started;
+
+        if (j->pending) {
+                j->pending = false;
+                job_unlink(j);
+        }
+        /* A start job still queued is replaced by the stop job. */
+        if (asked && bus)
+                (void)sd_bus_call_method_async(bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                               "org.freedesktop.systemd1.Manager", "StopUnit", NULL, NULL, "ss",
+                                               j->name, "replace");
+        j->started = false;
+        bus_rearm();
 }

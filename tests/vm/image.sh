@@ -32,6 +32,10 @@ packages="systemd systemd-sysv udev dbus dbus-user-session libpam-systemd libnss
         less psmisc iputils-ping ca-certificates
         build-essential debhelper fakeroot pkg-config libpam0g-dev libcap-dev libiniparser-dev
         libmnl-dev libnftables-dev libsystemd-dev"
+# What a fresh install of the release has beside them, where it matters:
+# Debian 13's ping relies on the ping_group_range that linux-sysctl-defaults
+# sets (Debian 12's has a file capability).
+case $release in trixie) packages="$packages linux-sysctl-defaults" ;; esac
 
 key=$( { cat "$0"; echo "$release $mirror $security"; } | sha256sum | cut -c1-16)
 dir=$cache/$release-$key
