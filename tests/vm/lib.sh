@@ -36,11 +36,11 @@ free_port() {
 SSH_OPTS=(-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
         -o ConnectTimeout=30 -o ServerAliveInterval=10 -o ServerAliveCountMax=6)
 
-# vm_boot IMAGE_DIR WORK_DIR: start qemu (TCG: /dev/kvm here cannot boot a
-# stock kernel) and wait for sshd.  The qemu process dies with this shell
-# (PDEATHSIG), so an interrupted run leaves none behind.
-vm_boot() {
-        local img=$1 work=$2 i
+# vm_start IMAGE_DIR WORK_DIR: start qemu (TCG: /dev/kvm here cannot boot
+# a stock kernel); vm_wait waits for its sshd.  The qemu process dies with
+# this shell (PDEATHSIG), so an interrupted run leaves none behind.
+vm_start() {
+        local img=$1 work=$2
         VM_WORK=$work
         VM_KEY=$img/id_ed25519
         VM_PORT=$(free_port)
@@ -60,13 +60,24 @@ vm_boot() {
                 -display none -monitor none -nodefaults -no-user-config \
                 > "$work/qemu.log" 2>&1 &
         VM_QEMU=$!
+        VM_STARTED=$SECONDS
+        # A machine that cannot even start says so at once.
+        sleep 1
+        if ! kill -0 $VM_QEMU 2>/dev/null; then
+                VM_BOOT_ERROR="qemu exited: $(tail -n 3 "$work/qemu.log" | tr '\n' ' ')"
+                return 1
+        fi
+}
+
+vm_wait() {
+        local i work=$VM_WORK
         for i in $(seq 1 90); do
                 if ! kill -0 $VM_QEMU 2>/dev/null; then
                         VM_BOOT_ERROR="qemu exited: $(tail -n 3 "$work/qemu.log" | tr '\n' ' ')"
                         return 1
                 fi
                 if ssh "${SSH_OPTS[@]}" -o ConnectTimeout=5 -i "$VM_KEY" -p $VM_PORT root@127.0.0.1 true 2>/dev/null; then
-                        VM_BOOT_SECONDS=$SECONDS
+                        VM_BOOT_SECONDS=$((SECONDS - VM_STARTED))
                         return 0
                 fi
                 sleep 2
