@@ -90,6 +90,9 @@ check "$(t check-missing-bind-source)" "nsbox check names the missing bind sourc
 check "$(t check-missing-read-only)" "nsbox check names the missing read-only /srv/course: $out" \
         grep -q "/srv/course" <<< "$out"
 vm "pam-auth-update --enable nsbox" > /dev/null 2>&1
+# The host's mounts before any box, for the end (logind's runtime
+# directories come and go with the users).
+mounts_before=$(vm "findmnt -rn -o TARGET | grep -v '^/run/user/' | sort")
 check "$(t enabled)" "pam-auth-update --enable nsbox puts it in common-session" \
         vm "grep -Eq '^session[[:space:]]+required[[:space:]]+pam_nsbox.so' /etc/pam.d/common-session"
 
@@ -203,6 +206,25 @@ vm "umount /srv/late" > /dev/null
 release e1
 vm "rm /etc/security/nsbox.d/50-erin.conf" > /dev/null
 
+# The other network and propagation: only loopback, nothing flows in.
+vm 'useradd -m -s /bin/bash frank
+install -d -m 0700 -o frank -g frank /home/frank/.ssh
+install -m 0600 -o frank -g frank /root/.ssh/authorized_keys /home/frank/.ssh/
+printf "[user:frank]\nnamespaces = mount pid uts ipc\nnetwork = loopback\npropagation = private\nshare = session\n" \
+        > /etc/security/nsbox.d/50-frank.conf
+chmod 0644 /etc/security/nsbox.d/50-frank.conf' > /dev/null
+out=$(as frank 'ip -br link; cat /proc/self/uid_map' 2>&1)
+check "$(t view-loopback)" "network = loopback: only lo; no user namespace without user in namespaces: $out" \
+        bash -c "grep -q '^lo ' <<< \"\$1\" && [ \$(grep -cE '^[a-z]' <<< \"\$1\") = 1 ] &&
+                 grep -qE '^ +0 +0 +4294967295$' <<< \"\$1\"" _ "$out"
+hold frank f1
+vm "mkdir -p /srv/late2 && mount -t tmpfs late2 /srv/late2 && touch /srv/late2/here" > /dev/null
+check "$(t view-propagation-private)" "propagation = private: a mount the host makes later stays out of the box" \
+        vm "nsbox enter $(held_box f1) -- test ! -e /srv/late2/here"
+vm "umount /srv/late2" > /dev/null
+release f1
+vm "rm /etc/security/nsbox.d/50-frank.conf" > /dev/null
+
 # ---- cgroups: nothing privileged in a user's session ---------------------
 hold alice a1
 helper=$(vm "systemctl show -P MainPID nsbox-helper.service")
@@ -298,6 +320,8 @@ check "$(t nothing-left-units)" "nor a box's scope, nor its cgroup" \
         vm "left=\$(systemctl list-units --all --no-legend 'nsbox-*.scope'; ls -d /sys/fs/cgroup/nsbox.slice/nsbox-*.scope 2>/dev/null)
             echo \"\$left\"; for p in \$(cat /sys/fs/cgroup/nsbox.slice/nsbox-*.scope/cgroup.procs 2>/dev/null); do
             ps -o pid=,ppid=,user=,stat=,args= -p \$p; grep -E '^(NSpid|PPid)' /proc/\$p/status; done; [ -z \"\$left\" ]"
+same_mounts() { diff <(echo "$mounts_before") <(vm "findmnt -rn -o TARGET | grep -v '^/run/user/' | sort"); }
+check "$(t nothing-left-mounts)" "and the host's mounts are as they were before the first box" same_mounts
 check "$(t nothing-left-forwarding)" "and forwarding is off again, as it was before" \
         vm "sysctl net.ipv4.ip_forward net.ipv6.conf.all.forwarding; [ \$(sysctl -n net.ipv4.ip_forward) = 0 ] &&
             [ \$(sysctl -n net.ipv6.conf.all.forwarding) = 0 ]"
