@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nsbox-user-manager: systemd --user, in its user's box.
  *
- *   nsbox-user-manager /usr/lib/systemd/system --user
+ *   nsbox-user-manager /usr/lib/systemd/systemd --user
  *
  * user@.service runs it in place of the user manager (the drop-in
  * conf/systemd/user@.service.d/nsbox.conf), as the user, with three ambient
