@@ -6,7 +6,11 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,6 +66,8 @@ static int report(const char *cmd, int r)
 {
         if (r == -EACCES || r == -EPERM)
                 fprintf(stderr, "nsbox %s: %s: permission denied (run as root)\n", cmd, NSBOX_SOCKET);
+        else if (r == -ETIMEDOUT)
+                fprintf(stderr, "nsbox %s: the helper did not answer within %d s\n", cmd, CLI_REPLY_TIMEOUT_SEC);
         else
                 fprintf(stderr, "nsbox %s: %s\n", cmd, strerror(-r));
         return EXIT_INVALID;
@@ -120,9 +126,10 @@ static void print_list_json(const struct box_info *bi, bool first)
         ns_text(bi->namespaces, ns, sizeof(ns));
         printf("%s\n  {\"id\": \"%s\", \"user\": ", first ? "" : ",", bi->id);
         json_str(stdout, bi->user);
-        printf(", \"uid\": %u, \"pid\": %u, \"sessions\": %u, \"share\": \"%s\", \"namespaces\": \"%s\", "
-               "\"created\": %llu, \"addresses\": [",
-               bi->uid, bi->pid, bi->sessions, share_to_string(bi->share), ns, (unsigned long long)bi->created);
+        printf(", \"uid\": %u, \"pid\": %u, \"state\": \"%s\", \"sessions\": %u, \"share\": \"%s\", "
+               "\"namespaces\": \"%s\", \"created\": %llu, \"addresses\": [",
+               bi->uid, bi->pid, box_state_to_string(bi->state), bi->sessions, share_to_string(bi->share), ns,
+               (unsigned long long)bi->created);
         for (size_t i = 0, k = 0; i < 2; i++)
                 if (bi->addresses[i][0])
                         printf("%s\"%s\"", k++ ? ", " : "", bi->addresses[i]);
@@ -150,16 +157,17 @@ int cmd_list(int argc, char **argv)
                         print_list_json(&l.v[i], i == 0);
                 printf("%s]\n", l.n ? "\n" : "");
         } else {
-                printf("%-8s  %-16s %7s %8s %8s  %-7s %7s  %-26s %s\n", "ID", "USER", "UID", "PID", "SESSIONS",
-                       "SHARE", "AGE", "NAMESPACES", "ADDRESSES");
+                printf("%-8s  %-16s %7s %8s  %-8s %8s  %-7s %7s  %-26s %s\n", "ID", "USER", "UID", "PID", "STATE",
+                       "SESSIONS", "SHARE", "AGE", "NAMESPACES", "ADDRESSES");
                 for (size_t i = 0; i < l.n; i++) {
                         const struct box_info *bi = &l.v[i];
                         long age = (long)(time(NULL) - (time_t)bi->created);
                         char ns[64];
 
                         ns_text(bi->namespaces, ns, sizeof(ns));
-                        printf("%-8s  %-16s %7u %8u %8u  %-7s %6lds  %-26s %s %s\n", bi->id, bi->user, bi->uid, bi->pid,
-                               bi->sessions, share_to_string(bi->share), age < 0 ? 0 : age, ns,
+                        printf("%-8s  %-16s %7u %8u  %-8s %8u  %-7s %6lds  %-26s %s %s\n", bi->id, bi->user, bi->uid,
+                               bi->pid, box_state_to_string(bi->state), bi->sessions, share_to_string(bi->share),
+                               age < 0 ? 0 : age, ns,
                                bi->addresses[0][0] ? bi->addresses[0] : "-", bi->addresses[1]);
                 }
         }
@@ -239,6 +247,8 @@ static size_t spec_kvs(const struct box_spec *s, struct kv *v)
         add_kv(v, &n, "bind", "%s", t ? t : "");
         free(t);
         add_kv(v, &n, "hostname", "%s", s->hostname ? s->hostname : "");
+        add_kv(v, &n, "tmpfs_size", "%s", s->tmpfs_size ? s->tmpfs_size : "");
+        add_kv(v, &n, "tmpfs_inodes", "%s", s->tmpfs_inodes ? s->tmpfs_inodes : "");
         add_kv(v, &n, "user_root", "%s", s->user_root ? "yes" : "no");
         add_kv(v, &n, "no_new_privs", "%s", s->no_new_privs ? "yes" : "no");
         caps = strdup(s->cap_bounding ? (s->cap_keep ? "" : "none") : "");
@@ -375,8 +385,9 @@ static void show_one(const struct show_reply *r, bool json, bool first)
                 }
                 printf("]}");
         } else {
-                printf("box %s\n  user        %s (uid %u)\n  init        pid %u on the host\n  created     %s\n",
-                       bi->id, bi->user, bi->uid, bi->pid, created);
+                printf("box %s\n  user        %s (uid %u)\n  state       %s\n  init        pid %u on the host\n"
+                       "  created     %s\n",
+                       bi->id, bi->user, bi->uid, box_state_to_string(bi->state), bi->pid, created);
                 printf("  addresses   %s %s\n", bi->addresses[0][0] ? bi->addresses[0] : "-", bi->addresses[1]);
                 printf("policy\n");
                 for (size_t i = 0; i < nk; i++)
@@ -388,8 +399,15 @@ static void show_one(const struct show_reply *r, bool json, bool first)
                         char when[16];
 
                         strftime(when, sizeof(when), "%H:%M:%S", localtime(&st));
-                        printf("  service=%s tty=%s rhost=%s login-pid=%u since %s\n", se->service[0] ? se->service : "-",
-                               se->tty[0] ? se->tty : "-", se->rhost[0] ? se->rhost : "-", se->pid, when);
+                        /* What a login said of itself is shown as text, never
+                         * sent to the terminal as it came. */
+                        printf("  service=");
+                        print_clean(stdout, se->service);
+                        printf(" tty=");
+                        print_clean(stdout, se->tty);
+                        printf(" rhost=");
+                        print_clean(stdout, se->rhost);
+                        printf(" login-pid=%u since %s\n", se->pid, when);
                 }
                 printf("mounts (as seen inside)\n");
                 while (mi && fgets(line, sizeof(line), mi)) {
@@ -401,8 +419,11 @@ static void show_one(const struct show_reply *r, bool json, bool first)
                         printf("  %-30s %-10s %s\n", mp, type, opts);
                 }
                 printf("processes (%zu)\n  %8s %8s %6s  %s\n", np, "HOST-PID", "BOX-PID", "UID", "COMMAND");
-                for (size_t i = 0; i < np; i++)
-                        printf("  %8d %8d %6u  %s\n", procs[i].host_pid, procs[i].box_pid, procs[i].uid, procs[i].comm);
+                for (size_t i = 0; i < np; i++) {
+                        printf("  %8d %8d %6u  ", procs[i].host_pid, procs[i].box_pid, procs[i].uid);
+                        print_clean(stdout, procs[i].comm);
+                        printf("\n");
+                }
         }
         if (mi)
                 fclose(mi);
@@ -459,10 +480,128 @@ int cmd_show(int argc, char **argv)
 
 /* ---- enter ---------------------------------------------------------------- */
 
+/* A user's command never gets root's terminal: a process it leaves behind
+ * could read what root types next, or push input into root's shell
+ * (TIOCSTI).  As su --pty and machinectl shell do, it runs in a session of
+ * its own on a new pseudo-terminal, which we relay to root's. */
+struct relay {
+        int master, slave;
+        bool raw;
+        struct termios saved;
+};
+
+static int relay_open(struct relay *r)
+{
+        char *name;
+
+        *r = (struct relay){ .master = -1, .slave = -1 };
+        if (!isatty(STDIN_FILENO) && !isatty(STDOUT_FILENO) && !isatty(STDERR_FILENO))
+                return 0;       /* no terminal of root's to protect: setsid() suffices */
+        r->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (r->master < 0 || grantpt(r->master) < 0 || unlockpt(r->master) < 0 || !(name = ptsname(r->master)))
+                return negative_errno();
+        r->slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (r->slave < 0)
+                return negative_errno();
+        if (isatty(STDIN_FILENO)) {
+                struct winsize ws;
+                struct termios raw;
+
+                if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+                        (void)ioctl(r->slave, TIOCSWINSZ, &ws);
+                if (tcgetattr(STDIN_FILENO, &r->saved) == 0) {
+                        (void)tcsetattr(r->slave, TCSANOW, &r->saved);
+                        raw = r->saved;
+                        cfmakeraw(&raw);
+                        r->raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+                }
+        }
+        return 0;
+}
+
+/* In the child: a session of its own, the pty as its terminal and stdio. */
+static int relay_child(struct relay *r)
+{
+        if (setsid() < 0)
+                return -errno;
+        if (r->slave < 0)
+                return 0;
+        if (ioctl(r->slave, TIOCSCTTY, 0) < 0 || dup2(r->slave, 0) < 0 || dup2(r->slave, 1) < 0 ||
+            dup2(r->slave, 2) < 0)
+                return -errno;
+        return 0;
+}
+
+static void relay_copy(int from, int to, bool *open)
+{
+        char buf[4096];
+        ssize_t n = read(from, buf, sizeof(buf));
+
+        if (n <= 0) {
+                if (n == 0 || (errno != EAGAIN && errno != EINTR))
+                        *open = false;
+                return;
+        }
+        if (write_all(to, buf, (size_t)n) < 0)
+                *open = false;
+}
+
+/* Relay until the command exits; what it left running on the pty keeps
+ * the pty, not root's terminal.  Returns the wait status. */
+static int relay_run(struct relay *r, pid_t pid)
+{
+        sigset_t mask;
+        int sfd, status = 0;
+        bool in_open = true, out_open = true;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGWINCH);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        closep(&r->slave);
+        for (;;) {
+                struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
+                                       { .fd = r->master, .events = out_open ? POLLIN : 0 },
+                                       { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN } };
+                struct signalfd_siginfo si;
+
+                if (waitpid(pid, &status, WNOHANG) == pid)
+                        break;
+                if (poll(p, 3, -1) < 0 && errno != EINTR)
+                        break;
+                while (sfd >= 0 && read(sfd, &si, sizeof(si)) == sizeof(si))
+                        if (si.ssi_signo == SIGWINCH) {
+                                struct winsize ws;
+                                if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+                                        (void)ioctl(r->master, TIOCSWINSZ, &ws);
+                        }
+                if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
+                        relay_copy(r->master, STDOUT_FILENO, &out_open);
+                if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+                        relay_copy(STDIN_FILENO, r->master, &in_open);
+        }
+        /* What the command wrote last, as far as it is there now. */
+        fcntl(r->master, F_SETFL, O_NONBLOCK);
+        for (char buf[4096]; out_open;) {
+                ssize_t n = read(r->master, buf, sizeof(buf));
+
+                if (n <= 0 || write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+                        break;
+        }
+        if (r->raw)
+                (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &r->saved);
+        closep(&r->master);
+        closep(&sfd);
+        sigprocmask(SIG_UNBLOCK, &mask, NULL);
+        return status;
+}
+
 int cmd_enter(int argc, char **argv)
 {
         struct box_info *boxes = NULL;
         const char *target = NULL, *as = NULL;
+        struct relay rl = { .master = -1, .slave = -1 };
         struct passwd *pw;
         char **cmd = NULL;
         size_t n = 0;
@@ -521,6 +660,14 @@ int cmd_enter(int argc, char **argv)
         close(pidfd);
         setenv("NSBOX_ID", boxes[0].id, 1);
         free(boxes);
+        /* The pty is opened in the box, whose /dev/pts is the host's. */
+        if (pw->pw_uid != 0) {
+                r = relay_open(&rl);
+                if (r < 0) {
+                        fprintf(stderr, "nsbox enter: cannot open a terminal for %s: %s\n", pw->pw_name, strerror(-r));
+                        return EXIT_INVALID;
+                }
+        }
         signal(SIGINT, SIG_IGN);
         signal(SIGQUIT, SIG_IGN);
         pid = fork();
@@ -529,6 +676,14 @@ int cmd_enter(int argc, char **argv)
 
                 signal(SIGINT, SIG_DFL);
                 signal(SIGQUIT, SIG_DFL);
+                if (pw->pw_uid != 0 && relay_child(&rl) < 0) {
+                        fprintf(stderr, "nsbox enter: cannot give %s a terminal of its own: %m\n", pw->pw_name);
+                        _exit(EXIT_INVALID);
+                }
+                if (rl.master >= 0)
+                        close(rl.master);
+                if (rl.slave >= 0)
+                        close(rl.slave);
                 if (chdir("/") < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
                     setuid(pw->pw_uid) < 0) {
                         fprintf(stderr, "nsbox enter: cannot become %s: %m\n", pw->pw_name);
@@ -544,7 +699,9 @@ int cmd_enter(int argc, char **argv)
                 fprintf(stderr, "nsbox enter: %s: %m\n", cmd[0]);
                 _exit(127);
         }
-        if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+        if (pid > 0 && rl.master >= 0)
+                status = relay_run(&rl, pid);
+        else if (pid < 0 || waitpid(pid, &status, 0) < 0) {
                 fprintf(stderr, "nsbox enter: %m\n");
                 return EXIT_INVALID;
         }

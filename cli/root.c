@@ -14,17 +14,14 @@
  * namespace.  The helper checks who we are and where we call from. */
 static int fetch_userns(int *ret_fd, struct error_reply *ret_err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
         struct msg *m = malloc(sizeof(*m));
         int r, nsfd = -1;
 
         if (!m)
                 return -ENOMEM;
-        strcpy(sa.sun_path, NSBOX_USER_SOCKET);
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                r = -errno;
+        r = helper_connect(NSBOX_USER_SOCKET, &fd);
+        if (r < 0) {
                 snprintf(ret_err->object, sizeof(ret_err->object), "no helper is running; are you in a box?");
                 goto out;
         }
@@ -32,6 +29,11 @@ static int fetch_userns(int *ret_fd, struct error_reply *ret_err)
         r = msg_send(fd, m, -1);
         if (r == 0)
                 r = msg_recv(fd, m, &nsfd);
+        if (r == -EAGAIN) {
+                r = -ETIMEDOUT;
+                snprintf(ret_err->object, sizeof(ret_err->object), "the helper did not answer within %d s",
+                         CLI_REPLY_TIMEOUT_SEC);
+        }
         if (r == 0 && msg_type(m) == MSG_ERROR) {
                 r = proto_parse_error(m, ret_err);
                 r = r < 0 ? r : -ret_err->error;

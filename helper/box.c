@@ -25,14 +25,23 @@
 
 #include "daemon.h"
 #include "net.h"
+#include "subid.h"
 #include "util.h"
 
 #define KILL_AFTER_SEC 3
+/* How long a box may take from its clone to its init's "ready": under the
+ * module's reply timeout, so that the login hears why.  A box that is not
+ * ready by then (its init stopped by its user, or stuck on a hung mount
+ * source) is killed, and holds nothing after. */
+#define START_TIMEOUT_SEC 20
+/* What one user may hold in the helper at once.  Logins past these are
+ * refused, that user's alone. */
+#define MAX_STARTING_PER_USER 8
+#define MAX_BOXES_PER_USER 64
+#define MAX_SESSIONS_PER_USER 512
 /* How long an exited init's PID is kept from reuse while systemd has yet to
  * finish the start job of its scope (units.c). */
 #define UNIT_WAIT_SEC 10
-
-enum box_state { BOX_STARTING, BOX_RUNNING, BOX_STOPPING };
 
 struct session {
         uint8_t cookie[NSBOX_COOKIE_LEN];
@@ -99,25 +108,36 @@ bool box_owns_mntns(dev_t dev, ino_t ino)
         return false;
 }
 
+uid_t box_id_owner(uid_t id, char *name, size_t size)
+{
+        name[0] = '\0';
+        for (struct box *b = boxes; b; b = b->next)
+                if (b->spec.subuid_count && id >= b->spec.subuid_start && id - b->spec.subuid_start < b->spec.subuid_count)
+                        return b->spec.uid;
+        if (subid_owner(SUBUID_FILE, id, name, size) <= 0) {
+                name[0] = '\0';
+                return id;
+        }
+        /* A range the file gives by uid, or by name: the user's uid when
+         * one of their boxes tells it, else the name stands for them. */
+        unsigned long v;
+
+        if (parse_uint(name, UINT32_MAX - 1, &v) == 0) {
+                name[0] = '\0';
+                return (uid_t)v;
+        }
+        for (struct box *b = boxes; b; b = b->next)
+                if (strcmp(b->spec.user, name) == 0) {
+                        name[0] = '\0';
+                        return b->spec.uid;
+                }
+        return (uid_t)-1;
+}
+
 static void unwatch(struct watch *w)
 {
         loop_del(w);
         closep(&w->fd);
-}
-
-/* A value fit for a key=value record: printable, no blanks, never empty. */
-static const char *clean(const char *in, char *out, size_t size)
-{
-        size_t i = 0;
-
-        for (; in && in[i] && i + 1 < size; i++) {
-                char ch = in[i];
-                bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                          strchr("._:/@+=,-", ch);
-                out[i] = ok ? ch : '_';
-        }
-        out[i] = '\0';
-        return i ? out : "-";
 }
 
 static void who_from(struct who *w, const struct session *s)
@@ -142,8 +162,8 @@ static void audit(int prio, const char *event, const struct box *b, const struct
                 va_end(ap);
         }
         syslog(prio, "event=%s box=%s user=%s uid=%u service=%s tty=%s rhost=%s pid=%d%s%s", event, b->id,
-               b->spec.user, (unsigned)b->spec.uid, clean(w->service, svc, sizeof(svc)), clean(w->tty, tty, sizeof(tty)),
-               clean(w->rhost, rhost, sizeof(rhost)), (int)w->pid, extra[0] ? " " : "", extra);
+               b->spec.user, (unsigned)b->spec.uid, log_value(w->service, svc, sizeof(svc)), log_value(w->tty, tty, sizeof(tty)),
+               log_value(w->rhost, rhost, sizeof(rhost)), (int)w->pid, extra[0] ? " " : "", extra);
 }
 
 static void time_step_usec(struct box *b, const char *step, unsigned long long usec)
@@ -181,6 +201,12 @@ static void box_stop(struct box *b, const char *reason)
 {
         if (b->state == BOX_STOPPING)
                 return;
+        if (b->state == BOX_STARTING && !b->failure.error) {
+                b->failure = (struct error_reply){ .error = ECANCELED };
+                snprintf(b->failure.step, sizeof(b->failure.step), "init");
+                snprintf(b->failure.object, sizeof(b->failure.object), "box %s was stopped (%s) before it was ready",
+                         b->id, reason);
+        }
         b->end_reason = reason;
         b->state = BOX_STOPPING;
         if (pidfd_send_signal(b->pidfd.fd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
@@ -414,7 +440,7 @@ static void on_sync(struct watch *w, uint32_t events)
                                 if (*p == ' ')
                                         *p = ',';
                 audit(LOG_INFO, "start", b, &b->who, "init=%d namespaces=%s share=%s addresses=%s%s%s", (int)b->pid,
-                      clean(nss, ns, sizeof(ns)), share_to_string(b->spec.share), a4[0] ? a4 : "-", a6[0] ? "," : "",
+                      log_value(nss, ns, sizeof(ns)), share_to_string(b->spec.share), a4[0] ? a4 : "-", a6[0] ? "," : "",
                       a6);
                 snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)b->pid);
                 if (stat(path, &st) == 0) {
@@ -447,6 +473,19 @@ static void on_timer(struct watch *w, uint32_t events)
                 box_reap(b);
         } else if (b->state == BOX_STOPPING) {
                 audit(LOG_WARNING, "kill", b, &b->who, "reason=init-did-not-stop-in-%ds", KILL_AFTER_SEC);
+                pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
+        } else if (b->state == BOX_STARTING) {
+                /* What the waiting logins are told; the box is ended as
+                 * one that failed, and its end recorded here, since the
+                 * logins may have given up already. */
+                b->failure = (struct error_reply){ .error = ETIMEDOUT };
+                snprintf(b->failure.step, sizeof(b->failure.step), "init");
+                snprintf(b->failure.object, sizeof(b->failure.object), "box %s was not ready within %d s", b->id,
+                         START_TIMEOUT_SEC);
+                audit(LOG_WARNING, "start-timeout", b, &b->who, "reason=init-not-ready-in-%ds sessions=%u",
+                      START_TIMEOUT_SEC, b->n_sessions);
+                b->end_reason = "start-timeout";
+                b->state = BOX_STOPPING;
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
         } else if (b->state == BOX_RUNNING && b->n_sessions == 0)
                 box_stop(b, "linger");
@@ -668,6 +707,7 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         r = 0;
         if (loop_add(&b->pidfd, EPOLLIN) < 0 || loop_add(&b->sync, EPOLLIN) < 0 || loop_add(&b->timer, EPOLLIN) < 0)
                 r = -ENOMEM;
+        arm_timer(b, START_TIMEOUT_SEC);
         /* The network is built while the init builds the views. */
         t = now_usec();
         if (r >= 0 && (b->spec.namespaces & NS_NET)) {
@@ -696,22 +736,65 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         return 0;
 }
 
-static struct box *find_user_box(uid_t uid)
+/* The user's shared box that this login's own policy would build: a login
+ * through a service with a stricter policy never joins a laxer box.  It
+ * gets a box of its own instead, said once in the log. */
+static struct box *find_user_box(const struct box_spec *spec)
 {
-        for (struct box *b = boxes; b; b = b->next)
-                if (b->spec.uid == uid && b->spec.share == SHARE_USER && b->state != BOX_STOPPING)
+        struct box *other = NULL;
+
+        for (struct box *b = boxes; b; b = b->next) {
+                if (b->spec.uid != spec->uid || b->spec.share != SHARE_USER || b->state == BOX_STOPPING)
+                        continue;
+                if (box_spec_same_policy(&b->spec, spec))
                         return b;
+                other = b;
+        }
+        if (other)
+                syslog(LOG_NOTICE,
+                       "event=own-box user=%s uid=%u other=%s: this login's policy differs from that of the user's "
+                       "shared box, which it does not join",
+                       spec->user, (unsigned)spec->uid, other->id);
         return NULL;
+}
+
+/* Is the user at one of the bounds on what the helper holds for them?
+ * Then *why says which. */
+static bool user_at_bound(uid_t uid, bool new_box, char *why, size_t size)
+{
+        unsigned starting = 0, n = 0, sessions = 0;
+
+        for (struct box *b = boxes; b; b = b->next) {
+                if (b->spec.uid != uid)
+                        continue;
+                n++;
+                starting += b->state == BOX_STARTING;
+                sessions += b->n_sessions;
+        }
+        if (sessions >= MAX_SESSIONS_PER_USER)
+                snprintf(why, size, "uid %u has %u sessions, the most one user may have", (unsigned)uid, sessions);
+        else if (new_box && starting >= MAX_STARTING_PER_USER)
+                snprintf(why, size, "uid %u has %u boxes starting, the most one user may have", (unsigned)uid, starting);
+        else if (new_box && n >= MAX_BOXES_PER_USER)
+                snprintf(why, size, "uid %u has %u boxes, the most one user may have", (unsigned)uid, n);
+        else
+                return false;
+        return true;
 }
 
 void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
 {
         struct box *b = NULL;
         struct session *s;
+        char why[128];
         int r;
 
         if (spec->share == SHARE_USER)
-                b = find_user_box(spec->uid);
+                b = find_user_box(spec);
+        if (user_at_bound(spec->uid, !b, why, sizeof(why))) {
+                client_fail(c, EAGAIN, "limit", why);
+                goto out;
+        }
         if (!b) {
                 struct step_error err = {};
 
@@ -747,7 +830,8 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         s->next = b->sessions;
         b->sessions = s;
         b->n_sessions++;
-        arm_timer(b, 0);        /* a lingering box is claimed again */
+        if (b->state == BOX_RUNNING)
+                arm_timer(b, 0);        /* a lingering box is claimed again */
         if (b->state == BOX_RUNNING)
                 reply_box(b, c);
         else {
@@ -779,7 +863,7 @@ static void fill_info(const struct box *b, struct box_info *bi)
 {
         *bi = (struct box_info){ .uid = b->spec.uid, .pid = (uint32_t)b->pid, .sessions = b->n_sessions,
                                  .namespaces = b->spec.namespaces, .share = b->spec.share,
-                                 .created = (uint64_t)b->created };
+                                 .created = (uint64_t)b->created, .state = b->state };
         memcpy(bi->id, b->id, sizeof(bi->id));
         snprintf(bi->user, sizeof(bi->user), "%s", b->spec.user);
         if (b->net.has4)
@@ -798,10 +882,9 @@ void box_list(struct client *c)
         for (struct box *b = boxes; b; b = b->next) {
                 struct box_info bi;
 
-                /* A stopping box still holds its processes and resources:
-                 * it is listed until its init is gone. */
-                if (b->state == BOX_STARTING)
-                        continue;
+                /* A box is listed in every state: a starting or stopping
+                 * one holds processes and resources too, until its init
+                 * is gone. */
                 fill_info(b, &bi);
                 if (proto_put_boxinfo(m, &bi) < 0)
                         break;
@@ -931,7 +1014,7 @@ void box_manager(struct client *c)
 static struct box *find_box(const char *id)
 {
         for (struct box *b = boxes; b; b = b->next)
-                if (strcmp(b->id, id) == 0 && b->state != BOX_STARTING)
+                if (strcmp(b->id, id) == 0)
                         return b;
         return NULL;
 }
@@ -999,12 +1082,9 @@ void box_stop_request(struct client *c, const char *id, bool force)
                 return client_fail(c, ENOENT, "stop", id);
         snprintf(w.service, sizeof(w.service), "nsbox-stop");
         audit(LOG_NOTICE, "stop", b, &w, "by=root force=%s", force ? "yes" : "no");
-        if (force) {
-                b->end_reason = "stop";
-                b->state = BOX_STOPPING;
+        box_stop(b, "stop");
+        if (force)
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
-        } else
-                box_stop(b, "stop");
         m = malloc(sizeof(*m));
         if (!m)
                 return client_fail(c, ENOMEM, "stop", id);

@@ -24,6 +24,9 @@ struct client {
         uid_t uid;
         pid_t pid;
         int pidfd;              /* the peer process, for session tracking */
+        unsigned long long deadline;    /* for its request */
+        uid_t owner;            /* on the user socket: whose the uid is (box_id_owner) */
+        char owner_name[33];
         struct client *next_waiter;
         uint8_t cookie[NSBOX_COOKIE_LEN];
 };
@@ -68,3 +71,7 @@ void box_stop_request(struct client *c, const char *id, bool force);
 void box_stop_all(void);
 unsigned box_count(void);
 bool box_owns_mntns(dev_t dev, ino_t ino);
+/* The user an id belongs to: the user whose box maps it, or whose range
+ * in /etc/subuid holds it (named in *name when no box tells the uid), or
+ * the id itself. */
+uid_t box_id_owner(uid_t id, char *name, size_t size);

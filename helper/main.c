@@ -37,7 +37,10 @@
 #define IDLE_EXIT_MS (30 * 1000)
 #define MAX_CLIENTS 1024
 #define MAX_USER_CLIENTS 64     /* connections on the user socket, all users */
-#define MAX_USER_CLIENTS_PER_UID 4
+#define MAX_USER_CLIENTS_PER_UID 4     /* per user, their subordinate ids counted in */
+/* How long a connection may take to send its one request: the module and
+ * the CLI send theirs at once.  A connection that says nothing is closed. */
+#define REQUEST_TIMEOUT_MS 5000
 
 #ifdef NSBOX_SANITIZE
 /* Sanitizer builds are for the test world only.  The module starts us
@@ -59,6 +62,8 @@ const char *__ubsan_default_options(void)
 static int epfd = -1;
 static unsigned n_clients;
 static struct client *user_clients[MAX_USER_CLIENTS];
+/* Connections whose request has yet to come, each with its deadline. */
+static struct client *reading[MAX_CLIENTS];
 static bool shutting_down;
 
 int loop_add(struct watch *w, uint32_t events)
@@ -95,11 +100,19 @@ void loop_del(struct watch *w)
                         batch[i].data.ptr = NULL;
 }
 
+static void not_reading(struct client *c)
+{
+        for (size_t i = 0; i < MAX_CLIENTS; i++)
+                if (reading[i] == c)
+                        reading[i] = NULL;
+}
+
 static void client_free(struct client *c)
 {
         for (size_t i = 0; c->user && i < MAX_USER_CLIENTS; i++)
                 if (user_clients[i] == c)
                         user_clients[i] = NULL;
+        not_reading(c);
         loop_del(&c->w);
         closep(&c->w.fd);
         closep(&c->pidfd);
@@ -241,6 +254,7 @@ static void on_client(struct watch *w, uint32_t events)
                 goto out;
         /* One request per connection: stop listening before answering. */
         loop_del(&c->w);
+        not_reading(c);
         if (r < 0)
                 client_fail(c, -r, "request", "receive");
         else
@@ -264,22 +278,62 @@ static int peer_pidfd(int fd, pid_t pid)
 }
 
 /* A slot for a connection on the user socket: a few per user, so that one
- * user cannot crowd out the others (logins have their own socket). */
+ * user cannot crowd out the others (logins have their own socket).  A
+ * subordinate id counts as the user it is subordinate to: root of one's own
+ * box is not another user. */
 static bool take_user_slot(struct client *c)
 {
         size_t free_slot = MAX_USER_CLIENTS;
         unsigned mine = 0;
 
+        c->owner = box_id_owner(c->uid, c->owner_name, sizeof(c->owner_name));
         for (size_t i = 0; i < MAX_USER_CLIENTS; i++) {
                 if (!user_clients[i])
                         free_slot = free_slot < MAX_USER_CLIENTS ? free_slot : i;
-                else if (user_clients[i]->uid == c->uid)
+                else if (user_clients[i]->owner == c->owner &&
+                         strcmp(user_clients[i]->owner_name, c->owner_name) == 0)
                         mine++;
         }
-        if (free_slot == MAX_USER_CLIENTS || mine >= MAX_USER_CLIENTS_PER_UID)
+        if (free_slot == MAX_USER_CLIENTS || mine >= MAX_USER_CLIENTS_PER_UID) {
+                syslog(LOG_WARNING, "event=refused step=connect uid=%u owner=%u%s%s: %u connections already", (unsigned)c->uid,
+                       (unsigned)c->owner, c->owner_name[0] ? " owner_name=" : "", c->owner_name, mine);
                 return false;
+        }
         user_clients[free_slot] = c;
         return true;
+}
+
+/* Note a connection as waiting for its request, until its deadline. */
+static bool take_reading_slot(struct client *c)
+{
+        for (size_t i = 0; i < MAX_CLIENTS; i++)
+                if (!reading[i]) {
+                        reading[i] = c;
+                        c->deadline = now_usec() + REQUEST_TIMEOUT_MS * 1000ULL;
+                        return true;
+                }
+        return false;
+}
+
+/* Close the connections past their deadline; returns the milliseconds to
+ * the next deadline, or -1 when none is pending. */
+static int expire_clients(void)
+{
+        unsigned long long now = now_usec(), next = 0;
+
+        for (size_t i = 0; i < MAX_CLIENTS; i++) {
+                struct client *c = reading[i];
+
+                if (!c)
+                        continue;
+                if (c->deadline <= now) {
+                        client_free(c);
+                        continue;
+                }
+                if (!next || c->deadline < next)
+                        next = c->deadline;
+        }
+        return next ? (int)((next - now + 999) / 1000) : -1;
 }
 
 static void accept_clients(int lfd, bool user)
@@ -309,7 +363,8 @@ static void accept_clients(int lfd, bool user)
                 c->uid = cred.uid;
                 c->pid = cred.pid;
                 c->pidfd = peer_pidfd(fd, cred.pid);
-                if ((user && !take_user_slot(c)) || c->pidfd < 0 || loop_add(&c->w, EPOLLIN) < 0) {
+                if ((user && !take_user_slot(c)) || c->pidfd < 0 || !take_reading_slot(c) ||
+                    loop_add(&c->w, EPOLLIN) < 0) {
                         client_free(c);
                         continue;
                 }
@@ -572,12 +627,12 @@ int main(int argc, char **argv)
 
         for (;;) {
                 struct epoll_event ev[32];
+                int wait_ms = expire_clients(), n;
                 bool idle = box_count() == 0 && n_clients == 0;
-                int n;
 
                 if (shutting_down && box_count() == 0)
                         break;
-                n = epoll_wait(epfd, ev, ARRAY_SIZE(ev), idle ? IDLE_EXIT_MS : -1);
+                n = epoll_wait(epfd, ev, ARRAY_SIZE(ev), idle ? IDLE_EXIT_MS : wait_ms);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/param.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -153,19 +154,46 @@ static void holder_close(struct holder *h)
         closep(&h->ready[1]);
 }
 
-/* The child's word, or -ECHILD if it died first: a child sharing our fd
- * table cannot close the write end by dying, and the user, owning its
- * namespace, may kill it. */
+/* How long a child that becomes the user wholly may take to make its
+ * namespace.  It is the user's own process from its setresuid() on, which
+ * the user may stop: the wait is bounded, and what stops is killed. */
+#define HOLDER_TIMEOUT_MS 2000
+
+/* The child's word, or -ECHILD if it died first (the user may kill it),
+ * -ETIMEDOUT if it said nothing in time (the user may stop it). */
 static int wait_ready(struct holder *h, char *c)
 {
         struct pollfd p[2] = { { .fd = h->ready[0], .events = POLLIN }, { .fd = h->pidfd, .events = POLLIN } };
+        unsigned long long deadline = now_usec() + HOLDER_TIMEOUT_MS * 1000ULL;
+        int n;
 
-        while (poll(p, 2, -1) < 0)
-                if (errno != EINTR)
+        for (;;) {
+                unsigned long long now = now_usec();
+
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                n = poll(p, 2, (int)((deadline - now + 999) / 1000));
+                if (n > 0)
+                        break;
+                if (n < 0 && errno != EINTR)
                         return negative_errno();
+        }
         if (!(p[0].revents & POLLIN) || read(h->ready[0], c, 1) != 1)
                 return -ECHILD;
         return 0;
+}
+
+/* The child's end: it is killed, not asked, so that nothing it may be made
+ * to do (stopped, traced by root, starved) holds up the helper.  SIGKILL
+ * ends a stopped process too, and reaping it then takes no time. */
+static void holder_end(struct holder *h, pid_t pid)
+{
+        if (h->pidfd >= 0)
+                (void)pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0);
+        else
+                (void)kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+                ;
 }
 
 int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
@@ -191,16 +219,21 @@ int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
                 return r;
         }
         /* A child with a copy of our fds has its own ends: ours must go
-         * for EOF to tell of either side's death.  A child sharing the
-         * table says 'u' or 'x'. */
+         * for EOF to tell of either side's death.  It makes the namespace
+         * itself, so we wait for its word, for a while.  A child sharing
+         * our memory was made in the namespace by clone(): there is
+         * nothing to wait for, whatever the user does to it. */
         if (h.own_memory) {
                 closep(&h.go[0]);
                 closep(&h.ready[1]);
-        }
-        if (wait_ready(&h, &c) < 0 || c != 'u') {
-                r = -ECHILD;
-                err->step = "userns";
-                goto out;
+                r = wait_ready(&h, &c);
+                if (r < 0 || c != 'u') {
+                        r = r == -ETIMEDOUT ? r : -ECHILD;
+                        err->step = "userns";
+                        snprintf(err->object, sizeof(err->object), "uid %u: its first process %s", (unsigned)s->uid,
+                                 r == -ETIMEDOUT ? "was stopped" : "died");
+                        goto out;
+                }
         }
         /* setgroups stays allowed only when the admin gave the user
          * subordinate gids: else dropping groups could bypass a negative
@@ -233,9 +266,7 @@ int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
                 err->step = "userns";
         }
 out:
-        (void)!write(h.go[1], "g", 1);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
+        holder_end(&h, pid);
         holder_close(&h);
         if (r < 0 && err->object[0] == '\0')
                 snprintf(err->object, sizeof(err->object), "uid %u", (unsigned)s->uid);

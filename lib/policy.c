@@ -35,6 +35,8 @@ static int check_gateway(const char *v, char **why);
 static int check_addrs(const char *v, char **why);
 static int check_pool4(const char *v, char **why);
 static int check_pool6(const char *v, char **why);
+static int check_tmpfs_size(const char *v, char **why);
+static int check_tmpfs_inodes(const char *v, char **why);
 
 #define LINGER_MAX 604800
 
@@ -70,6 +72,8 @@ static const struct key_def {
         [K_DNS] = { "dns", false, "", check_addrs },
         [K_POOL4] = { "pool4", true, "10.213.0.0/16", check_pool4 },
         [K_POOL6] = { "pool6", true, "", check_pool6 },
+        [K_TMPFS_SIZE] = { "tmpfs_size", false, "10%", check_tmpfs_size },
+        [K_TMPFS_INODES] = { "tmpfs_inodes", false, "100k", check_tmpfs_inodes },
 };
 
 const char *key_name(enum key_id k)
@@ -221,6 +225,25 @@ static int check_linger(const char *v, char **why)
 
         if (parse_uint(v, LINGER_MAX, &x) < 0) {
                 xasprintf(why, "'%s' is not a number of seconds from 0 to %d", v, LINGER_MAX);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int check_tmpfs_size(const char *v, char **why)
+{
+        if (!tmpfs_limit_valid(v, true)) {
+                xasprintf(why, "'%s' is not a tmpfs size; write bytes with k, m or g (512m), or a share of RAM (10%%)",
+                          v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int check_tmpfs_inodes(const char *v, char **why)
+{
+        if (!tmpfs_limit_valid(v, false)) {
+                xasprintf(why, "'%s' is not a number of inodes; write a positive number with k, m or g (100k)", v);
                 return -EINVAL;
         }
         return 0;
@@ -1211,6 +1234,9 @@ int policy_build_spec(const struct resolved *res, const struct ident *id, struct
                         r = -EINVAL;
                 }
         }
+        if (r >= 0 && (xstrdup(&s.tmpfs_size, res->value[K_TMPFS_SIZE]) < 0 ||
+                       xstrdup(&s.tmpfs_inodes, res->value[K_TMPFS_INODES]) < 0))
+                r = -ENOMEM;
         s.user_root = parse_bool(res->value[K_USER_ROOT]) == 1;
         s.no_new_privs = parse_bool(res->value[K_NO_NEW_PRIVS]) == 1;
         if (r >= 0)

@@ -36,6 +36,8 @@ enum key_id {
         K_DNS,
         K_POOL4,
         K_POOL6,
+        K_TMPFS_SIZE,
+        K_TMPFS_INODES,
         _K_MAX,
 };
 

@@ -29,6 +29,15 @@ void msg_init(struct msg *m, enum msg_type type)
         m->len = h->nlmsg_len;
 }
 
+const char *box_state_to_string(uint32_t state)
+{
+        static const char *const names[_BOX_STATE_MAX] = {
+                [BOX_STARTING] = "starting", [BOX_RUNNING] = "running", [BOX_STOPPING] = "stopping"
+        };
+
+        return state < _BOX_STATE_MAX ? names[state] : "?";
+}
+
 int msg_type(const struct msg *m)
 {
         return chdr(m)->nlmsg_type;
@@ -114,6 +123,10 @@ int proto_put_spec(struct msg *m, const struct box_spec *s)
         }
         if (!r && s->hostname)
                 r = put_str(m, A_HOSTNAME, s->hostname);
+        if (!r && s->tmpfs_size)
+                r = put_str(m, A_TMPFS_SIZE, s->tmpfs_size);
+        if (!r && s->tmpfs_inodes)
+                r = put_str(m, A_TMPFS_INODES, s->tmpfs_inodes);
         m->len = hdr(m)->nlmsg_len;
         return r;
 }
@@ -204,6 +217,7 @@ int proto_put_boxinfo(struct msg *m, const struct box_info *bi)
         r = r ?: put_u32(m, A_SESSIONS, bi->sessions);
         r = r ?: put_u32(m, A_NAMESPACES, bi->namespaces);
         r = r ?: put_u32(m, A_SHARE, bi->share);
+        r = r ?: put_u32(m, A_STATE, bi->state);
         if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CREATED, bi->created))
                 r = -E2BIG;
         for (size_t i = 0; !r && i < 2; i++)
@@ -280,6 +294,8 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_ADDRESS] = MNL_TYPE_NUL_STRING,                                [A_SESSION] = MNL_TYPE_NESTED,
         [A_X11] = MNL_TYPE_U32,         [A_DISPLAY] = MNL_TYPE_U32,       [A_TMP_KEEP] = MNL_TYPE_NUL_STRING,
         [A_TIMING] = MNL_TYPE_NESTED,   [A_USEC] = MNL_TYPE_U64,          [A_SESSION_FLAGS] = MNL_TYPE_U32,
+        [A_TMPFS_SIZE] = MNL_TYPE_NUL_STRING,                             [A_TMPFS_INODES] = MNL_TYPE_NUL_STRING,
+        [A_STATE] = MNL_TYPE_U32,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -510,6 +526,12 @@ static int spec_attr(struct open_ctx *c, const struct nlattr *a)
         }
         case A_HOSTNAME:
                 r = set_once_str(&c->s->hostname, a);
+                break;
+        case A_TMPFS_SIZE:
+                r = set_once_str(&c->s->tmpfs_size, a);
+                break;
+        case A_TMPFS_INODES:
+                r = set_once_str(&c->s->tmpfs_inodes, a);
                 break;
         default:
                 return 1;
@@ -769,6 +791,11 @@ static int boxinfo_cb(const struct nlattr *a, void *data)
                 break;
         case A_CREATED:
                 bi->created = mnl_attr_get_u64(a);
+                break;
+        case A_STATE:
+                bi->state = mnl_attr_get_u32(a);
+                if (bi->state >= _BOX_STATE_MAX)
+                        return MNL_CB_ERROR;
                 break;
         case A_ADDRESS:
                 for (size_t i = 0; i < 2; i++)

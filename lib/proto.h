@@ -89,6 +89,9 @@ enum attr_type {
         A_DISPLAY,              /* u32: the login's X display number; absent: none */
         A_TMP_KEEP,             /* strz, repeated; leading '-' = optional */
         A_SESSION_FLAGS,        /* u32: SF_* */
+        A_TMPFS_SIZE,           /* strz */
+        A_TMPFS_INODES,         /* strz */
+        A_STATE,                /* u32: enum box_state, in a box's info */
         _A_MAX,
 };
 
@@ -156,6 +159,10 @@ struct step_time {
         uint64_t usec;
 };
 
+/* Where a box is in its life; every state is listed, shown and stoppable. */
+enum box_state { BOX_STARTING, BOX_RUNNING, BOX_STOPPING, _BOX_STATE_MAX };
+const char *box_state_to_string(uint32_t state);
+
 struct box_info {
         char id[NSBOX_ID_LEN + 1];
         char user[64 + 1];
@@ -165,6 +172,7 @@ struct box_info {
         uint32_t namespaces;
         uint32_t share;
         uint64_t created;
+        uint32_t state;         /* enum box_state */
         char addresses[2][64];  /* the box's own addresses, IPv4 then IPv6 */
 };
 

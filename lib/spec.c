@@ -32,6 +32,8 @@ void box_spec_done(struct box_spec *s)
         free(s->user);
         free(s->home);
         free(s->hostname);
+        free(s->tmpfs_size);
+        free(s->tmpfs_inodes);
         free(s->bridge);
         free(s->gateway4);
         free(s->gateway6);
@@ -241,6 +243,9 @@ int box_spec_validate(const struct box_spec *s, const char **ret_why)
                 return *ret_why = "x11 or display", -EINVAL;
         if (s->hostname && (!(s->namespaces & NS_UTS) || !hostname_valid(s->hostname)))
                 return *ret_why = "hostname", -EINVAL;
+        if (!s->tmpfs_size || !tmpfs_limit_valid(s->tmpfs_size, true) || !s->tmpfs_inodes ||
+            !tmpfs_limit_valid(s->tmpfs_inodes, false))
+                return *ret_why = "tmpfs_size or tmpfs_inodes", -EINVAL;
         if (!(s->namespaces & NS_USER) && (s->subuid_count || s->subgid_count || s->user_root))
                 return *ret_why = "subordinate ids or user_root without a user namespace", -EINVAL;
         if (subid_range_bad(s->uid, s->subuid_start, s->subuid_count) ||
@@ -249,4 +254,75 @@ int box_spec_validate(const struct box_spec *s, const char **ret_why)
         if (validate_network(s, ret_why) < 0)
                 return -EINVAL;
         return 0;
+}
+
+bool tmpfs_limit_valid(const char *s, bool percent_ok)
+{
+        unsigned long long v = 0;
+        size_t i = 0;
+
+        for (; s[i] >= '0' && s[i] <= '9'; i++) {
+                if (v > (1ULL << 40))
+                        return false;
+                v = v * 10 + (unsigned)(s[i] - '0');
+        }
+        if (i == 0 || v == 0 || s[0] == '0')
+                return false;
+        if (s[i] == '\0')
+                return true;
+        if (s[i + 1] != '\0')
+                return false;
+        if (s[i] == '%')
+                return percent_ok && v <= 100;
+        return strchr("kKmMgG", s[i]) != NULL;
+}
+
+static bool paths_same(const struct spec_path *a, size_t na, const struct spec_path *b, size_t nb)
+{
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++)
+                if (a[i].optional != b[i].optional || strcmp(a[i].path, b[i].path) != 0)
+                        return false;
+        return true;
+}
+
+static bool strv_same(char **a, size_t na, char **b, size_t nb)
+{
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++)
+                if (strcmp(a[i], b[i]) != 0)
+                        return false;
+        return true;
+}
+
+bool box_spec_same_policy(const struct box_spec *a, const struct box_spec *b)
+{
+        if (a->uid != b->uid || a->gid != b->gid || a->namespaces != b->namespaces || a->share != b->share ||
+            a->linger != b->linger || a->propagation != b->propagation || a->private_tmp != b->private_tmp ||
+            a->x11 != b->x11 || a->hide_homes != b->hide_homes || a->subuid_start != b->subuid_start ||
+            a->subuid_count != b->subuid_count || a->subgid_start != b->subgid_start ||
+            a->subgid_count != b->subgid_count || a->user_root != b->user_root || a->network != b->network ||
+            a->nat != b->nat || a->isolate != b->isolate || a->no_new_privs != b->no_new_privs ||
+            a->cap_bounding != b->cap_bounding || a->cap_keep != b->cap_keep)
+                return false;
+        if (!streq_ptr(a->user, b->user) || !streq_ptr(a->home, b->home) || !streq_ptr(a->hostname, b->hostname) ||
+            !streq_ptr(a->tmpfs_size, b->tmpfs_size) || !streq_ptr(a->tmpfs_inodes, b->tmpfs_inodes) ||
+            !streq_ptr(a->bridge, b->bridge) || !streq_ptr(a->gateway4, b->gateway4) ||
+            !streq_ptr(a->gateway6, b->gateway6) || !streq_ptr(a->pool4, b->pool4) || !streq_ptr(a->pool6, b->pool6))
+                return false;
+        if (!paths_same(a->tmp_keep, a->n_tmp_keep, b->tmp_keep, b->n_tmp_keep) ||
+            !paths_same(a->read_only, a->n_read_only, b->read_only, b->n_read_only) ||
+            !paths_same(a->inaccessible, a->n_inaccessible, b->inaccessible, b->n_inaccessible) ||
+            !strv_same(a->dns, a->n_dns, b->dns, b->n_dns) || a->n_binds != b->n_binds)
+                return false;
+        for (size_t i = 0; i < a->n_binds; i++) {
+                const struct spec_bind *x = &a->binds[i], *y = &b->binds[i];
+
+                if (x->ro != y->ro || x->optional != y->optional || strcmp(x->src, y->src) != 0 ||
+                    strcmp(x->dst, y->dst) != 0)
+                        return false;
+        }
+        return true;
 }

@@ -58,6 +58,11 @@ struct box_spec {
         struct spec_bind *binds;
         size_t n_binds;
         char *hostname;         /* NULL: keep the host's name */
+        /* Limits of every tmpfs the box gets for the user to write (/tmp,
+         * /var/tmp, /dev/shm), as tmpfs takes them: "size" in bytes with
+         * k, m or g, or a share of RAM ("10%"); "nr_inodes" with k, m or g. */
+        char *tmpfs_size;
+        char *tmpfs_inodes;
 
         /* The box's user namespace (NS_USER): box uid 0 is the user, box
          * uids 1..count come from /etc/subuid; likewise for gids. */
@@ -116,6 +121,13 @@ bool ifname_valid(const char *s);
  * absolute, the hostname well formed. */
 int box_spec_validate(const struct box_spec *s, const char **ret_why);
 bool hostname_valid(const char *s);
+/* A tmpfs limit: a positive number with an optional k, m or g, or (when
+ * percent_ok) a share of RAM from 1% to 100%. */
+bool tmpfs_limit_valid(const char *s, bool percent_ok);
+/* Would a box built from a serve a login whose own policy gives b?  All
+ * that the policy decides must be the same; what is the login's own (its
+ * X display, the debug argument) may differ. */
+bool box_spec_same_policy(const struct box_spec *a, const struct box_spec *b);
 
 /* A subordinate range that must never be mapped: it holds id 0 or the
  * user's own id, or runs past the largest id. */

@@ -12,3 +12,6 @@
  * file or no entry gives count 0.  The file must be owned by root and not
  * writable by others; malformed lines are skipped. */
 int subid_lookup(const char *path, const char *name, uint32_t id, uint32_t *ret_start, uint32_t *ret_count);
+/* Whose range of PATH holds id: 1 with the name (or numeric id) as the
+ * file gives it, 0 when none does. */
+int subid_owner(const char *path, uint32_t id, char *ret_name, size_t size);

@@ -159,3 +159,17 @@ unsigned long long now_usec(void)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL;
 }
+
+const char *log_value(const char *in, char *out, size_t size)
+{
+        size_t i = 0;
+
+        for (; in && in[i] && i + 1 < size; i++) {
+                char ch = in[i];
+                bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                          strchr("._:/@+=,-", ch);
+                out[i] = ok ? ch : '_';
+        }
+        out[i] = '\0';
+        return i ? out : "-";
+}

@@ -84,3 +84,8 @@ int write_all(int fd, const void *buf, size_t len);
 
 /* Monotonic clock in microseconds. */
 unsigned long long now_usec(void);
+
+/* A value fit for a key=value log record: what a login or a peer says of
+ * itself (its tty, its remote host) may hold blanks, newlines or escape
+ * sequences; each such byte becomes '_'.  Never empty ("-"). */
+const char *log_value(const char *in, char *out, size_t size);

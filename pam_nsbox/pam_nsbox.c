@@ -369,7 +369,7 @@ static const char *item(pam_handle_t *pamh, int type)
 static int deny(pam_handle_t *pamh, const char *user, uid_t uid, const char *fmt, ...) _printf_(4, 5);
 static int deny(pam_handle_t *pamh, const char *user, uid_t uid, const char *fmt, ...)
 {
-        char buf[1024], uidbuf[16] = "-";
+        char buf[1024], uidbuf[16] = "-", u[64], svc[64], tty[64], rhost[256];
         va_list ap;
 
         va_start(ap, fmt);
@@ -377,8 +377,10 @@ static int deny(pam_handle_t *pamh, const char *user, uid_t uid, const char *fmt
         va_end(ap);
         if (uid != (uid_t)-1)
                 snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)uid);
-        pam_syslog(pamh, LOG_ERR, "event=denied user=%s uid=%s service=%s tty=%s rhost=%s pid=%d %s", user, uidbuf,
-                   item(pamh, PAM_SERVICE), item(pamh, PAM_TTY), item(pamh, PAM_RHOST), (int)getpid(), buf);
+        pam_syslog(pamh, LOG_ERR, "event=denied user=%s uid=%s service=%s tty=%s rhost=%s pid=%d %s",
+                   log_value(user, u, sizeof(u)), uidbuf, log_value(item(pamh, PAM_SERVICE), svc, sizeof(svc)),
+                   log_value(item(pamh, PAM_TTY), tty, sizeof(tty)), log_value(item(pamh, PAM_RHOST), rhost, sizeof(rhost)),
+                   (int)getpid(), buf);
         return PAM_SESSION_ERR;
 }
 

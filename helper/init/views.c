@@ -70,7 +70,19 @@ static int attach(int mfd, int target)
 }
 
 /* A fresh filesystem instance, detached, with the given options. */
-static int new_fs(const char *type, const char *mode, unsigned attrs, int *ret)
+/* What a new filesystem is made with.  Every tmpfs has a size and an inode
+ * limit: the user's own (/tmp, /var/tmp, /dev/shm) from the policy, the
+ * box's small ones (its store, the hidden homes' root) a fixed few. */
+struct fs_opts {
+        const char *mode;
+        const char *size;
+        const char *inodes;
+};
+
+#define SMALL_TMPFS(m) (&(const struct fs_opts){ .mode = (m), .size = "1m", .inodes = "1k" })
+#define NO_OPTS (&(const struct fs_opts){})
+
+static int new_fs(const char *type, const struct fs_opts *o, unsigned attrs, int *ret)
 {
         _cleanup_close_ int fs = -1;
         int m;
@@ -78,7 +90,9 @@ static int new_fs(const char *type, const char *mode, unsigned attrs, int *ret)
         fs = fsopen(type, FSOPEN_CLOEXEC);
         if (fs < 0)
                 return negative_errno();
-        if (mode && fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0)
+        if ((o->mode && fsconfig(fs, FSCONFIG_SET_STRING, "mode", o->mode, 0) < 0) ||
+            (o->size && fsconfig(fs, FSCONFIG_SET_STRING, "size", o->size, 0) < 0) ||
+            (o->inodes && fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", o->inodes, 0) < 0))
                 return negative_errno();
         if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return negative_errno();
@@ -87,6 +101,13 @@ static int new_fs(const char *type, const char *mode, unsigned attrs, int *ret)
                 return negative_errno();
         *ret = m;
         return 0;
+}
+
+/* A tmpfs of the user's, limited as the policy says. */
+static const struct fs_opts *user_tmpfs(const struct box_spec *s, struct fs_opts *o)
+{
+        *o = (struct fs_opts){ .mode = "1777", .size = s->tmpfs_size, .inodes = s->tmpfs_inodes };
+        return o;
 }
 
 #define PRIVATE_ATTRS (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
@@ -142,6 +163,42 @@ static int check_ancestors(const struct box_spec *s, const char *step, const cha
         return 0;
 }
 
+/* The last component of a path whose ancestors passed check_ancestors(),
+ * opened through its parent.  In a directory that others may write (a
+ * root-owned sticky one, or one in the user's home), a path owned by
+ * someone other than root and the user may have been made there to catch
+ * the user -- bob making /srv/scratch/alice before alice logs in -- and is
+ * left out with a log line: 0.  1 with *ret_fd and *ret_st when it may be
+ * used, -errno when it cannot be opened. */
+static int open_owned(const struct box_spec *s, const char *step, const char *path, int *ret_fd, struct stat *ret_st)
+{
+        _cleanup_close_ int dir = -1, fd = -1;
+        const char *slash = strrchr(path, '/');
+        char parent[1100];
+        struct stat pst;
+        int r;
+
+        if (!slash || (size_t)(slash - path) >= sizeof(parent))
+                return -EINVAL;
+        snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+        r = open_nofollow(AT_FDCWD, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, &dir);
+        if (r < 0)
+                return r;
+        r = slash[1] ? open_nofollow(dir, slash + 1, O_PATH, &fd) : open_nofollow(AT_FDCWD, "/", O_PATH, &fd);
+        if (r < 0)
+                return r;
+        if (fstat(dir, &pst) < 0 || fstat(fd, ret_st) < 0)
+                return negative_errno();
+        if ((pst.st_mode & 022) && ret_st->st_uid != 0 && ret_st->st_uid != s->uid) {
+                syslog(LOG_WARNING,
+                       "event=%s-skipped user=%s path=%s: it is owned by uid %u, in %s, which others may write", step,
+                       s->user, path, (unsigned)ret_st->st_uid, parent[0] ? parent : "/");
+                return 0;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 1;
+}
+
 /* ---- the list of mounts to make ----------------------------------------- */
 
 enum op_kind { OP_PROC, OP_MQUEUE, OP_SHM, OP_RESOLV, OP_TMP, OP_HOMES, OP_BIND, OP_RO, OP_INACCESSIBLE };
@@ -151,7 +208,8 @@ struct op {
         const char *path;       /* the target */
         bool optional;
         bool ro;
-        int src;                /* a detached clone, for binds and the home */
+        const struct spec_bind *bind;   /* for a bind: what the policy says */
+        int src;                /* a detached clone of a bind's source, or -1 */
         bool src_dir;
         int x11;                /* for /tmp: the host's X socket dir (x11 = all) or the display's socket */
 };
@@ -362,11 +420,10 @@ static int prepare_sources(struct plan *p, const struct box_spec *s, struct step
                 }
 
                 if (o->kind == OP_BIND) {
-                        const struct spec_bind *b = &s->binds[o->src];
+                        const struct spec_bind *b = o->bind;
                         _cleanup_close_ int fd = -1;
                         struct stat st;
 
-                        o->src = -1;
                         r = check_ancestors(s, "bind", b->src, err);
                         if (r == -ENOENT && b->optional) {
                                 o->optional = true;
@@ -374,15 +431,19 @@ static int prepare_sources(struct plan *p, const struct box_spec *s, struct step
                         }
                         if (r < 0)
                                 return r;
-                        r = open_nofollow(AT_FDCWD, b->src, O_PATH, &fd);
+                        r = open_owned(s, "bind", b->src, &fd, &st);
                         if (r == -ENOENT && b->optional) {
+                                o->optional = true;
+                                continue;
+                        }
+                        if (r == 0) {
+                                /* Planted by someone else: left out, the
+                                 * target stays as it is. */
                                 o->optional = true;
                                 continue;
                         }
                         if (r < 0)
                                 return fail(err, "bind", b->src, r);
-                        if (fstat(fd, &st) < 0)
-                                return fail(err, "bind", b->src, negative_errno());
                         o->src_dir = S_ISDIR(st.st_mode);
                         r = clone_tree(fd, "", true, &o->src);
                         if (r < 0)
@@ -422,7 +483,7 @@ static int prepare_sources(struct plan *p, const struct box_spec *s, struct step
 
 /* ---- applying ------------------------------------------------------------ */
 
-static int mount_fresh(const char *path, const char *type, const char *mode, unsigned attrs, int *ret_mfd)
+static int mount_fresh(const char *path, const char *type, const struct fs_opts *opts, unsigned attrs, int *ret_mfd)
 {
         _cleanup_close_ int target = -1, m = -1;
         int r;
@@ -430,7 +491,7 @@ static int mount_fresh(const char *path, const char *type, const char *mode, uns
         r = open_nofollow(AT_FDCWD, path, O_PATH | O_DIRECTORY, &target);
         if (r < 0)
                 return r;
-        r = new_fs(type, mode, attrs, &m);
+        r = new_fs(type, opts, attrs, &m);
         if (r < 0)
                 return r;
         r = attach(m, target);
@@ -511,7 +572,7 @@ static int apply_tmp(struct plan *p, const struct box_spec *s, struct op *o, str
         size_t len = strlen(o->path);
         int r;
 
-        r = mount_fresh(o->path, "tmpfs", "1777", PRIVATE_ATTRS, NULL);
+        r = mount_fresh(o->path, "tmpfs", user_tmpfs(s, &(struct fs_opts){}), PRIVATE_ATTRS, NULL);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -558,7 +619,7 @@ static int apply_homes(struct plan *p, const struct box_spec *s, struct step_err
         _cleanup_close_ int tmpfs = -1, dir = -1;
         int r;
 
-        r = mount_fresh(HOMES_ROOT, "tmpfs", "0755", PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, &tmpfs);
+        r = mount_fresh(HOMES_ROOT, "tmpfs", SMALL_TMPFS("0755"), PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, &tmpfs);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -688,7 +749,7 @@ static int ensure_store(struct plan *p)
 {
         if (p->store >= 0)
                 return 0;
-        return new_fs("tmpfs", "0755", PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, &p->store);
+        return new_fs("tmpfs", SMALL_TMPFS("0755"), PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, &p->store);
 }
 
 /* Clone a file of the store.  Kernels before 6.15 (Debian's 6.1 and 6.12
@@ -758,7 +819,7 @@ static int apply_inaccessible(struct plan *p, struct op *o, struct step_error *e
         if (fstat(fd, &st) < 0)
                 return fail(err, "inaccessible", o->path, negative_errno());
         if (S_ISDIR(st.st_mode)) {
-                r = new_fs("tmpfs", "0000", attrs, &m);
+                r = new_fs("tmpfs", SMALL_TMPFS("0000"), attrs, &m);
                 if (r >= 0)
                         r = attach(m, fd);
         } else {
@@ -847,7 +908,7 @@ static int build_plan(struct plan *p, const struct box_spec *s)
         for (size_t i = 0; r >= 0 && i < s->n_binds; i++) {
                 r = add_op(p, OP_BIND, s->binds[i].dst, s->binds[i].optional, s->binds[i].ro);
                 if (r >= 0)
-                        p->ops[p->n - 1].src = (int)i;  /* index until the source is opened */
+                        p->ops[p->n - 1].bind = &s->binds[i];
         }
         for (size_t i = 0; r >= 0 && i < s->n_read_only; i++)
                 r = add_op(p, OP_RO, s->read_only[i].path, s->read_only[i].optional, true);
@@ -898,19 +959,19 @@ int views_apply(const struct box_spec *s, struct step_error *err)
                 case OP_PROC:
                         /* procfs shows the PID namespace of its mounter: we are
                          * PID 1 of the box, so this /proc is the box's. */
-                        r = mount_fresh("/proc", "proc", NULL, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, NULL);
+                        r = mount_fresh("/proc", "proc", NO_OPTS, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, NULL);
                         if (r < 0)
                                 fail(err, "proc", "/proc", r);
                         break;
                 case OP_MQUEUE:
-                        r = mount_fresh("/dev/mqueue", "mqueue", NULL, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, NULL);
+                        r = mount_fresh("/dev/mqueue", "mqueue", NO_OPTS, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, NULL);
                         if (r == -ENOENT)
                                 r = 0;
                         if (r < 0)
                                 fail(err, "mqueue", "/dev/mqueue", r);
                         break;
                 case OP_SHM:
-                        r = mount_fresh("/dev/shm", "tmpfs", "1777", PRIVATE_ATTRS, NULL);
+                        r = mount_fresh("/dev/shm", "tmpfs", user_tmpfs(s, &(struct fs_opts){}), PRIVATE_ATTRS, NULL);
                         if (r == -ENOENT)
                                 r = 0;
                         if (r < 0)

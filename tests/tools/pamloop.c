@@ -4,12 +4,17 @@
  * opens many sessions would.  Prints its fd count and resident memory after
  * the warm-up and at the end, so a test can see whether they grow.
  *
- *   pamloop SERVICE USER CYCLES */
+ *   pamloop SERVICE USER CYCLES
+ *
+ * PAMLOOP_RHOST and PAMLOOP_TTY set those items (any bytes a remote peer or
+ * a login could send); PAMLOOP_HOLD=SECONDS keeps each session open that
+ * long, for a test to look at it. */
 #include <dirent.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int silent_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
@@ -59,10 +64,16 @@ int main(int argc, char **argv)
 
                 if (pam_start(argv[1], argv[2], &conv, &pamh) != PAM_SUCCESS)
                         return 3;
+                if (getenv("PAMLOOP_RHOST"))
+                        pam_set_item(pamh, PAM_RHOST, getenv("PAMLOOP_RHOST"));
+                if (getenv("PAMLOOP_TTY"))
+                        pam_set_item(pamh, PAM_TTY, getenv("PAMLOOP_TTY"));
                 if (pam_open_session(pamh, 0) != PAM_SUCCESS) {
                         fprintf(stderr, "cycle %d: open_session failed\n", i);
                         return 4;
                 }
+                if (getenv("PAMLOOP_HOLD"))
+                        sleep((unsigned)atoi(getenv("PAMLOOP_HOLD")));
                 if (pam_close_session(pamh, 0) != PAM_SUCCESS) {
                         fprintf(stderr, "cycle %d: close_session failed\n", i);
                         return 5;
