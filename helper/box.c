@@ -8,6 +8,7 @@
  * SIGKILL.  A box whose last claim is gone lingers, then is stopped: its init
  * sends TERM to everything inside and exits, and the kernel does the rest. */
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -39,6 +40,12 @@
 #define MAX_STARTING_PER_USER 8
 #define MAX_BOXES_PER_USER 64
 #define MAX_SESSIONS_PER_USER 512
+/* Logins past MAX_STARTING_PER_USER wait their turn, up to this many a
+ * user, each for as long as the module waits for its answer.  A burst of
+ * one user's logins is served in order; one who keeps boxes from becoming
+ * ready only delays their own. */
+#define MAX_WAITING_PER_USER 64
+#define WAIT_TURN_SEC 25
 /* How long an exited init's PID is kept from reuse while systemd has yet to
  * finish the start job of its scope (units.c). */
 #define UNIT_WAIT_SEC 10
@@ -190,6 +197,8 @@ static int log_timing(const struct step_time *st, void *userdata)
         return 0;
 }
 
+static void starting_over(void);
+
 static void arm_timer(struct box *b, unsigned sec)
 {
         struct itimerspec its = { .it_value = { .tv_sec = sec } };
@@ -201,6 +210,8 @@ static void box_stop(struct box *b, const char *reason)
 {
         if (b->state == BOX_STOPPING)
                 return;
+        if (b->state == BOX_STARTING)
+                starting_over();
         if (b->state == BOX_STARTING && !b->failure.error) {
                 b->failure = (struct error_reply){ .error = ECANCELED };
                 snprintf(b->failure.step, sizeof(b->failure.step), "init");
@@ -316,6 +327,7 @@ static void box_free(struct box *b)
                         break;
                 }
         n_boxes--;
+        starting_over();
         while (b->waiters) {
                 struct client *c = b->waiters;
                 b->waiters = c->next_waiter;
@@ -426,6 +438,7 @@ static void on_sync(struct watch *w, uint32_t events)
                 struct stat st;
 
                 b->state = BOX_RUNNING;
+                starting_over();
                 if (b->spec.debug) {
                         for (size_t i = 0; i < b->n_times; i++)
                                 log_timing(&b->times[i], b);
@@ -486,6 +499,7 @@ static void on_timer(struct watch *w, uint32_t events)
                       START_TIMEOUT_SEC, b->n_sessions);
                 b->end_reason = "start-timeout";
                 b->state = BOX_STOPPING;
+                starting_over();
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
         } else if (b->state == BOX_RUNNING && b->n_sessions == 0)
                 box_stop(b, "linger");
@@ -758,28 +772,126 @@ static struct box *find_user_box(const struct box_spec *spec)
         return NULL;
 }
 
-/* Is the user at one of the bounds on what the helper holds for them?
- * Then *why says which. */
-static bool user_at_bound(uid_t uid, bool new_box, char *why, size_t size)
-{
-        unsigned starting = 0, n = 0, sessions = 0;
+/* A login waiting for one of its user's boxes to finish starting. */
+struct turn {
+        struct client *client;
+        struct box_spec spec;
+        struct session_info si;
+        unsigned long long deadline;
+        struct turn *next;
+};
+static struct turn *turns, **turns_tail = &turns;
 
-        for (struct box *b = boxes; b; b = b->next) {
-                if (b->spec.uid != uid)
-                        continue;
-                n++;
-                starting += b->state == BOX_STARTING;
-                sessions += b->n_sessions;
-        }
-        if (sessions >= MAX_SESSIONS_PER_USER)
-                snprintf(why, size, "uid %u has %u sessions, the most one user may have", (unsigned)uid, sessions);
-        else if (new_box && starting >= MAX_STARTING_PER_USER)
-                snprintf(why, size, "uid %u has %u boxes starting, the most one user may have", (unsigned)uid, starting);
-        else if (new_box && n >= MAX_BOXES_PER_USER)
-                snprintf(why, size, "uid %u has %u boxes, the most one user may have", (unsigned)uid, n);
+struct user_load {
+        unsigned boxes, starting, sessions, waiting;
+};
+
+static struct user_load load_of(uid_t uid)
+{
+        struct user_load l = {};
+
+        for (struct box *b = boxes; b; b = b->next)
+                if (b->spec.uid == uid) {
+                        l.boxes++;
+                        l.starting += b->state == BOX_STARTING;
+                        l.sessions += b->n_sessions;
+                }
+        for (struct turn *t = turns; t; t = t->next)
+                l.waiting += t->spec.uid == uid;
+        return l;
+}
+
+/* Is the user at one of the hard bounds on what the helper holds for them?
+ * Then *why says which. */
+static bool user_at_bound(uid_t uid, const struct user_load *l, bool new_box, char *why, size_t size)
+{
+        if (l->sessions >= MAX_SESSIONS_PER_USER)
+                snprintf(why, size, "uid %u has %u sessions, the most one user may have", (unsigned)uid, l->sessions);
+        else if (new_box && l->boxes >= MAX_BOXES_PER_USER)
+                snprintf(why, size, "uid %u has %u boxes, the most one user may have", (unsigned)uid, l->boxes);
+        else if (new_box && l->starting >= MAX_STARTING_PER_USER && l->waiting >= MAX_WAITING_PER_USER)
+                snprintf(why, size, "uid %u has %u boxes starting and %u logins waiting, the most one user may have",
+                         (unsigned)uid, l->starting, l->waiting);
         else
                 return false;
         return true;
+}
+
+static void turn_free(struct turn *t)
+{
+        box_spec_done(&t->spec);
+        session_info_done(&t->si);
+        free(t);
+}
+
+/* Has the login behind a waiting request given up?  Its module closed the
+ * connection, or the login process is gone. */
+static bool turn_abandoned(const struct turn *t)
+{
+        struct pollfd p = { .fd = t->client->w.fd, .events = POLLRDHUP };
+
+        return (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) ||
+               pidfd_send_signal(t->client->pidfd, 0, NULL, 0) < 0;
+}
+
+static bool turns_due;
+void box_open(struct client *c, struct box_spec *spec, struct session_info *si);
+
+void box_take_turns(bool refuse)
+{
+        unsigned long long now = now_usec();
+
+        if (!turns || (!turns_due && !refuse && box_turns_next_ms() != 0))
+                return;
+        turns_due = false;
+        for (struct turn **p = &turns; *p;) {
+                struct turn *t = *p;
+                struct user_load l = load_of(t->spec.uid);
+                bool gone = turn_abandoned(t), late = t->deadline <= now;
+
+                if (!refuse && !gone && !late && l.starting >= MAX_STARTING_PER_USER) {
+                        p = &t->next;
+                        continue;
+                }
+                *p = t->next;
+                if (!*p)
+                        turns_tail = p;
+                if (refuse || gone || late) {
+                        char why[128];
+
+                        snprintf(why, sizeof(why), "uid %u: %s", (unsigned)t->spec.uid,
+                                 refuse ? "the helper is stopping" : "its other boxes were still starting");
+                        if (gone)
+                                client_drop(t->client);
+                        else
+                                client_fail(t->client, refuse ? ESHUTDOWN : ETIMEDOUT, "limit", why);
+                        turn_free(t);
+                        continue;
+                }
+                box_open(t->client, &t->spec, &t->si);
+                free(t);
+                /* box_open may have changed the list: start over. */
+                p = &turns;
+        }
+}
+
+int box_turns_next_ms(void)
+{
+        unsigned long long now = now_usec(), next = 0;
+
+        for (struct turn *t = turns; t; t = t->next)
+                if (!next || t->deadline < next)
+                        next = t->deadline;
+        if (!next)
+                return -1;
+        return next <= now ? 0 : (int)((next - now + 999) / 1000);
+}
+
+/* A box of the user's is no longer starting: a waiting login may go. */
+static void starting_over(void)
+{
+        if (turns)
+                turns_due = true;
 }
 
 void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
@@ -789,10 +901,28 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         char why[128];
         int r;
 
+        struct user_load l;
+
         if (spec->share == SHARE_USER)
                 b = find_user_box(spec);
-        if (user_at_bound(spec->uid, !b, why, sizeof(why))) {
+        l = load_of(spec->uid);
+        if (user_at_bound(spec->uid, &l, !b, why, sizeof(why))) {
                 client_fail(c, EAGAIN, "limit", why);
+                goto out;
+        }
+        if (!b && l.starting >= MAX_STARTING_PER_USER) {
+                struct turn *t = calloc(1, sizeof(*t));
+
+                if (!t) {
+                        client_fail(c, ENOMEM, "limit", "wait");
+                        goto out;
+                }
+                *t = (struct turn){ .client = c, .spec = *spec, .si = *si,
+                                    .deadline = now_usec() + WAIT_TURN_SEC * 1000000ULL };
+                *spec = (struct box_spec){};
+                *si = (struct session_info){};
+                *turns_tail = t;
+                turns_tail = &t->next;
                 goto out;
         }
         if (!b) {

@@ -34,6 +34,8 @@ struct client {
 void client_reply(struct client *c, const struct msg *m, int fd);
 void client_reply_fds(struct client *c, const struct msg *m, const int *fds, size_t n);
 void client_fail(struct client *c, int error, const char *step, const char *object);
+/* Close a connection without an answer (its peer is gone). */
+void client_drop(struct client *c);
 
 /* main.c: nsbox-init, opened once from beside the helper's own binary. */
 extern int init_exe_fd;
@@ -69,6 +71,11 @@ void box_show(struct client *c, const char *id);
 void box_enter(struct client *c, const char *id);
 void box_stop_request(struct client *c, const char *id, bool force);
 void box_stop_all(void);
+/* Logins waiting for their user's boxes to finish starting: served when
+ * their turn has come, failed when late or (refuse) when the helper stops.
+ * box_turns_next_ms(): the next deadline, -1 when none waits. */
+void box_take_turns(bool refuse);
+int box_turns_next_ms(void);
 unsigned box_count(void);
 bool box_owns_mntns(dev_t dev, ino_t ino);
 /* The user an id belongs to: the user whose box maps it, or whose range

@@ -120,6 +120,11 @@ static void client_free(struct client *c)
         n_clients--;
 }
 
+void client_drop(struct client *c)
+{
+        client_free(c);
+}
+
 void client_reply(struct client *c, const struct msg *m, int fd)
 {
         client_reply_fds(c, m, &fd, fd >= 0 ? 1 : 0);
@@ -277,6 +282,27 @@ static int peer_pidfd(int fd, pid_t pid)
         return pidfd_open(pid, 0);
 }
 
+/* A refused connection, logged: at most one line every 10 s, saying how
+ * many more were refused meanwhile, so that a flood of them is no flood of
+ * the log. */
+static void log_refusal(const struct client *c, unsigned mine)
+{
+        static unsigned long long last;
+        static unsigned quiet;
+        unsigned long long now = now_usec();
+
+        if (last && now - last < 10 * 1000000ULL) {
+                quiet++;
+                return;
+        }
+        syslog(LOG_WARNING, "event=refused step=connect uid=%u owner=%d%s%s: %u connections of theirs already, %s%s",
+               (unsigned)c->uid, c->owner == (uid_t)-1 ? -1 : (int)c->owner, c->owner_name[0] ? " owner_name=" : "",
+               c->owner_name, mine, mine >= MAX_USER_CLIENTS_PER_UID ? "the most one user may have" : "every slot taken",
+               quiet ? "; more refused since the last such line" : "");
+        last = now;
+        quiet = 0;
+}
+
 /* A slot for a connection on the user socket: a few per user, so that one
  * user cannot crowd out the others (logins have their own socket).  A
  * subordinate id counts as the user it is subordinate to: root of one's own
@@ -295,8 +321,7 @@ static bool take_user_slot(struct client *c)
                         mine++;
         }
         if (free_slot == MAX_USER_CLIENTS || mine >= MAX_USER_CLIENTS_PER_UID) {
-                syslog(LOG_WARNING, "event=refused step=connect uid=%u owner=%u%s%s: %u connections already", (unsigned)c->uid,
-                       (unsigned)c->owner, c->owner_name[0] ? " owner_name=" : "", c->owner_name, mine);
+                log_refusal(c, mine);
                 return false;
         }
         user_clients[free_slot] = c;
@@ -627,8 +652,14 @@ int main(int argc, char **argv)
 
         for (;;) {
                 struct epoll_event ev[32];
-                int wait_ms = expire_clients(), n;
-                bool idle = box_count() == 0 && n_clients == 0;
+                int wait_ms = expire_clients(), turn_ms, n;
+                bool idle;
+
+                box_take_turns(shutting_down);
+                turn_ms = box_turns_next_ms();
+                if (turn_ms >= 0 && (wait_ms < 0 || turn_ms < wait_ms))
+                        wait_ms = turn_ms;
+                idle = box_count() == 0 && n_clients == 0;
 
                 if (shutting_down && box_count() == 0)
                         break;

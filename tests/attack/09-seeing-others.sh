@@ -10,7 +10,7 @@ su bob -c "touch /tmp/bob-was-here; python3 -c \"
 import socket, time
 s = socket.socket(socket.AF_UNIX); s.bind('\\\\0bob-secret'); s.listen(1); time.sleep(20)\" & sleep 20" &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+wait_for 50 box_up bob
 sleep 0.5
 baddr=$(box_field bob addresses)
 out=$W/out/seeing

@@ -5,7 +5,7 @@ source "$NSBOX_REPO/tests/lib/e2e.sh"
 setup_pam; setup_fixtures; setup_probe; write_policy
 su alice -c 'sleep 20' &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 init=$(box_field alice pid)
 helper=$(pgrep -x nsbox-helper)
 check attack12/init-caps "PID 1 holds no capability" grep -q '^CapEff:\s*0000000000000000' /proc/$init/status
@@ -36,7 +36,7 @@ wait_for 100 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 20 ]"
 many=$(helper_fds)
 su alice -c 'sleep 20' &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q '\"user\": \"alice\"'"
+wait_for 50 box_up alice
 init=$(box_field alice pid)
 check attack12/init-fds-many "with 20 other boxes (helper at $many fds) PID 1 still holds at most 5" \
         test "$(ls /proc/$init/fd | wc -l)" -le 5

@@ -6,7 +6,7 @@ source "$NSBOX_REPO/tests/lib/e2e.sh"
 setup_all; write_policy
 login_run alice "sleep 3" &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 init=$(box_field alice pid)
 check attack15/no-ctty "PID 1 has no controlling terminal" test "$(awk '{print $7}' /proc/$init/stat)" = 0
 check attack15/no-tty-fd "and no fd to a terminal" bash -c "! ls -l /proc/$init/fd | grep -q '/dev/\(pts\|tty\)'"

@@ -16,7 +16,7 @@ if ! command -v expect > /dev/null; then
 fi
 login_run alice "sleep 20" &
 held=$!
-wait_for 100 bash -c "$NSBOX list --json | grep -q '\"alice\"'"
+wait_for 100 box_up alice
 id=$(box_field alice id)
 
 # What alice's command does: record what it holds, leave a process behind

@@ -87,9 +87,10 @@ check attack22/nothing-held "after them, no box, no init, no host end of a veth"
 out=$(timeout 30 su bob -c 'echo "id=$NSBOX_ID"' 2>&1)
 check attack22/pool-free "the pool is free again: bob's login is boxed" test -n "$(echo "$out" | sed -n 's/^id=\([0-9a-f]\{8\}\)$/\1/p')"
 
-# A bound on what one user may have starting: alice's ninth box is
-# refused, hers alone, while bob's login is boxed.  (A veth network again:
-# the helper builds it while the init is caught.)
+# Bounds on what one user may hold.  Past eight boxes starting, alice's
+# further logins wait their turn, and only hers: bob's login is boxed at
+# once, and hers is served when her stuck boxes have ended.  (A veth
+# network again: the helper builds it while the init is caught.)
 write_policy "[global]
 pool4 = 10.213.8.0/24
 
@@ -107,16 +108,36 @@ for i in $(seq 20); do
         sleep 0.3
 done
 wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"starting\"') -ge 8 ]"
-out=$(timeout 30 su alice -c true 2>&1)
 kill $stopper 2> /dev/null
 wait $stopper 2> /dev/null
-check attack22/bound "another box of alice's while eight are starting is refused" grep -q 'cannot open session' <<< "$out"
+timeout 60 su alice -c 'echo "id=$NSBOX_ID"' > $W/out/turn 2>&1 &
+turn=$!
+sleep 1
+check attack22/turn-waits "another login of alice's waits its turn" not test -s $W/out/turn
+out=$(timeout 10 su bob -c 'echo "id=$NSBOX_ID"' 2>&1)
+check attack22/turn-hers "bob's login is boxed meanwhile, at once" test -n "$(echo "$out" | sed -n 's/^id=\([0-9a-f]\{8\}\)$/\1/p')"
+wait $turn
+check attack22/turn-served "alice's waiting login is served once her stuck boxes have ended" \
+        test -n "$(sed -n 's/^id=\([0-9a-f]\{8\}\)$/\1/p' $W/out/turn)"
+wait
+wait_for 100 no_boxes
+
+# Past 64 boxes, alice is refused, she alone, with a line that says why.
+write_policy '[default]
+namespaces = mount pid uts ipc'
+for i in $(seq 64); do
+        su alice -c 'sleep 60' > /dev/null 2>&1 &
+done
+wait_for 300 bash -c "[ \$($NSBOX list --json | grep -c '\"running\"') -ge 64 ]"
+out=$(timeout 30 su alice -c true 2>&1)
+check attack22/bound "alice's 65th box is refused" grep -q 'cannot open session' <<< "$out"
 check attack22/bound-says "the log says which bound" \
-        grep -q 'event=denied user=alice .*step=limit object=uid 2001 has 8 boxes starting' $W/out/syslog
+        grep -q 'event=denied user=alice .*step=limit object=uid 2001 has 64 boxes, the most one user may have' $W/out/syslog
 out=$(timeout 30 su bob -c 'echo "id=$NSBOX_ID"' 2>&1)
 check attack22/bound-hers "bob's login is boxed meanwhile" test -n "$(echo "$out" | sed -n 's/^id=\([0-9a-f]\{8\}\)$/\1/p')"
+pkill -u alice sleep
 wait
-check attack22/bound-clean "her stuck boxes end too" wait_for 100 no_boxes
+check attack22/bound-clean "all of them end" wait_for 100 no_boxes
 
 # The last check decides nothing about the exit status; a death before here does.
 exit 0

@@ -28,7 +28,7 @@ P
 
 su bob -c 'echo "lax=$NSBOX_ID"; sleep 8' > $W/out/lax 2>&1 &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q '\"bob\"'"
+wait_for 50 box_up bob
 runuser -u bob -- sh -c 'echo "strict=$NSBOX_ID"; echo "secret=$(cat /srv/secret/data 2>/dev/null || echo none)"' > $W/out/strict 2>&1
 lax=$(value lax $W/out/lax)
 strict=$(value strict $W/out/strict)

@@ -13,7 +13,7 @@ esc=$'\e]2;owned\a\e[2J'
 PAMLOOP_RHOST="evil${esc} event=join user=root" PAMLOOP_TTY="pts/${esc}" PAMLOOP_HOLD=4 \
         $B/tests/pamloop nsbox-pamtester alice 1 > /dev/null 2>&1 &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q '\"alice\"'"
+wait_for 50 box_up alice
 $NSBOX show alice > $W/out/show 2>&1
 check attack28/show-clean "nsbox show sends no control byte to the terminal" not grep -q $'\e' $W/out/show
 check attack28/show-says "and shows what came, as text" grep -q 'rhost=evil\\x1b\]2;owned\\x07\\x1b\[2J\\x20event=join\\x20user=root' $W/out/show

@@ -58,7 +58,7 @@ LABEL="pam_nsbox mount-only: private_tmp, hide_homes"; measure c pamtester b-c a
 LABEL="pam_nsbox full: 6 namespaces, veth v4+v6, views, bind"; measure d pamtester b-d alice open_session close_session
 cp /etc/pam.d/b-e /etc/pam.d/su
 su bob -c 'sleep 600' & held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+wait_for 50 box_up bob
 LABEL="pam_nsbox joining a live share = user box"; measure e pamtester b-e bob open_session close_session
 kill $held; wait $held 2>/dev/null
 cp /etc/pam.d/b-d /etc/pam.d/su     # the scale phase below holds full boxes

@@ -11,7 +11,7 @@ write_policy
 # share = user: a second login of bob joins the first one's box.
 su bob -c 'sleep 30' &
 first=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q '\"user\": \"bob\"'"
+wait_for 50 box_up bob
 out=$W/out/bob.probe
 su bob -c "$W/bin/probe; ps -eo comm" > $out
 check share/user-same-box "bob's second session is in the first one's box" \
@@ -28,7 +28,7 @@ check share/user-teardown "bob's box ended when his last session closed" wait_fo
 # Every way of logging in joins bob's shared box.
 su bob -c 'sleep 30' &
 first=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q '\"user\": \"bob\"'"
+wait_for 50 box_up bob
 shared=$($NSBOX list --json | sed -n 's/.*"id": "\([0-9a-f]*\)".*"user": "bob".*/\1/p')
 : > $W/out/pamexec.out
 pamtester nsbox-pamtester bob open_session close_session >/dev/null 2>&1
@@ -50,7 +50,7 @@ wait_for 40 no_boxes
 # zombie.
 su bob -c 'sleep 30' &
 first=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+wait_for 50 box_up bob
 su bob -c "bash -c '(sleep 0.2 &) ; exit'; sleep 1; ps -eo stat,comm" > $W/out/zombies
 check end/reaps-orphans "no zombie is left in the box" bash -c "! grep -q '^Z' $W/out/zombies"
 check end/orphans-reparented "the box saw the orphan at all" test -s $W/out/zombies
@@ -101,7 +101,7 @@ check end/no-init "no nsbox-init remains" wait_for 30 no_init
 # SIGKILL of the login process: the session is released all the same.
 su alice -c 'sleep 300' &
 victim=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 kill -KILL $victim
 wait $victim 2>/dev/null
 check crash/login-sigkill "the box ended within 2 s of the login process's SIGKILL" wait_for 20 no_boxes
@@ -111,7 +111,7 @@ check crash/login-sigkill-procs "the session's processes are gone" \
 # SIGKILL of a box's init ends the box: the login sees its session end.
 su alice -c 'sleep 300' &
 victim=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 pkill -KILL -x nsbox-init
 check crash/init-sigkill "the login returned once its box's init died" wait_for 30 bash -c "! kill -0 $victim 2>/dev/null"
 check crash/init-sigkill-list "the helper forgot the box" wait_for 20 no_boxes

@@ -14,7 +14,7 @@ write_policy "$base
 user_root = yes"
 
 init_of() { box_field $1 pid; }
-hold() { su $1 -c 'sleep 60' & wait_for 50 bash -c "$NSBOX list --json | grep -q '\"user\": \"$1\"'"; }
+hold() { su $1 -c 'sleep 60' & wait_for 50 box_up $1; }
 
 # The init from outside: the user's uid, no capability, the maps.
 hold alice

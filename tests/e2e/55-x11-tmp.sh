@@ -45,7 +45,7 @@ check x11/display-tty "nor does one on a terminal" test -z "$(value x11 $out)"
 # Two boxes at once, each with its own socket.
 policy ""
 su alice -c 'sleep 3' & a=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 login_on bob :1 $out
 check x11/two-boxes "while alice's box lives, bob's shows only his display" test "$(value x11 $out)" = "X1 "
 kill $a; wait $a 2>/dev/null

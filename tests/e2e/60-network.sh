@@ -93,7 +93,7 @@ check net/teardown-ruleset "then the nftables ruleset is as before" \
 # --- while a box lives: its host end, list, lease ---
 su alice -c 'sleep 30' &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 json=$($NSBOX list --json)
 hostif=nsb$(echo "$json" | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p')
 check net/host-end "the host end nsb<ID> exists on the host" ip link show $hostif
@@ -121,7 +121,7 @@ wait_for 50 bash -c "! ip -br link | grep -q '^nsb'"
 wait_for 30 no_boxes
 su alice -c 'sleep 30' &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 hostif=nsb$(box_field alice id)
 held_addr=$(box_field alice addresses)
 held_ns=$(readlink /proc/$(box_field alice pid)/ns/net)
@@ -145,7 +145,7 @@ kill $keeper; wait $keeper 2>/dev/null
 # helper owned and the veth pairs with their namespaces.
 su alice -c 'sleep 30' &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 pkill -KILL -x nsbox-helper
 check net/helper-sigkill-links "after SIGKILL of the helper no host end remains" \
         wait_for 30 bash -c "! ip -br link | grep -q '^nsb'"
@@ -186,7 +186,7 @@ wait_for 40 no_boxes
 net_policy "isolate = no"
 su bob -c "$TCP listen 0.0.0.0 8080 $W/out/bob8080b.log & sleep 6" &
 b=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+wait_for 50 box_up bob
 json=$($NSBOX list --json)
 baddr=$(addr_of bob)
 sleep 0.5

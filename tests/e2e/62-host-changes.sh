@@ -38,7 +38,7 @@ check host/ra-before "the host takes the router's advertisement: an address and 
 # A NAT box with IPv6: forwarding on, advertisements still taken.
 su alice -c 'sleep 60' &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 check host/forwarding-on "a NAT box switches IPv4 and IPv6 forwarding on" \
         test "$(sysctl_ ipv4/ip_forward)$(sysctl_ ipv6/conf/all/forwarding)" = 11
 check host/accept-ra-2 "interfaces that took advertisements (and the default) now take them as a router (accept_ra 2)" \
@@ -64,7 +64,7 @@ check host/ra-after "the host still has its route from the advertisements" bash 
 # A helper killed with forwarding on: the next one puts it back at its start.
 su alice -c 'sleep 60' &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 pkill -KILL -x nsbox-helper
 wait $held 2>/dev/null
 check host/left-by-killed "a killed helper leaves its changes, and their list" \

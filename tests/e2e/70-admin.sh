@@ -44,7 +44,7 @@ fi
 # A SIGKILLed login still leaves its leave record.
 su bob -c 'sleep 30' &
 victim=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+wait_for 50 box_up bob
 bid=$(box_field bob id)
 kill -KILL $victim
 wait $victim 2>/dev/null
@@ -130,7 +130,7 @@ wait $b1 $b2 2>/dev/null
 if [ $have_sshd = yes ]; then
         ssh_to alice 'sleep 60; echo survived' > $out 2>&1 &
         sshpid=$!
-        wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+        wait_for 50 box_up alice
         check cli/stop-ssh "stop ends a box that holds a running ssh session" $NSBOX stop alice
         check cli/stop-ssh-client "and the ssh client sees its session end" wait_for 50 bash -c "! kill -0 $sshpid 2>/dev/null"
         check cli/stop-ssh-not-survived "before its command could finish" not grep -q survived $out
@@ -140,7 +140,7 @@ fi
 
 su bob -c 'trap "" TERM; sleep 60' &
 b1=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+wait_for 50 box_up bob
 bid=$(box_field bob id)
 t0=$(date +%s%N)
 $NSBOX stop --force bob >/dev/null
@@ -154,7 +154,7 @@ wait $b1 2>/dev/null
 rm -f /home/bob/termed
 su bob -c 'trap "echo got-term > /home/bob/termed; exit 0" TERM; while :; do sleep 0.1; done' &
 b1=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q bob"
+wait_for 50 box_up bob
 $NSBOX stop bob >/dev/null
 check cli/stop-term-first "stop gives the box's processes TERM before the end" grep -q got-term /home/bob/termed
 wait $b1 2>/dev/null

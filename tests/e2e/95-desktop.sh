@@ -174,7 +174,7 @@ E
 pam_service su      # a login of alice's with the module
 su alice -c 'echo $NSBOX_ID; sleep 4' > $W/out/login-id 2>&1 &
 held=$!
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 pamtester systemd-user alice open_session close_session > $W/out/systemd-user.pamtester 2>&1
 check desktop/systemd-user-stack "the systemd-user stack opens a session for alice" test $? = 0
 login_id=$(head -n1 $W/out/login-id)

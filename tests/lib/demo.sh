@@ -72,7 +72,7 @@ ssh_to alice $W/bin/tour
 say "Meanwhile, outside: the box, its PID 1 and its host-side interface"
 wait_for 50 no_boxes
 ssh_to alice 'sleep 3' &
-wait_for 50 bash -c "$NSBOX list --json | grep -q alice"
+wait_for 50 box_up alice
 shown nsbox list
 $NSBOX list
 shown "ip -br link | grep nsb"

@@ -256,6 +256,8 @@ private_system() {
 # not CMD...: succeeds when CMD fails (and CMD may be a shell function).
 not() { ! "$@" 2>/dev/null; }
 
+# box_up USER: a box of USER's is running (a starting one is listed too).
+box_up() { $NSBOX list --json | grep "\"user\": \"$1\"" | grep -q '"state": "running"'; }
 no_boxes() { [ "$($NSBOX list --json | tr -d ' \n')" = "[]" ]; }
 no_init() { ! pgrep -x nsbox-init >/dev/null; }
 box_count() { $NSBOX list --json | grep -c '"id"'; }
