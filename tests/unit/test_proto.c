@@ -23,6 +23,8 @@ static void sample_spec(struct box_spec *s)
         assert_int_equal(spec_bind_push(s, "/a", "/b", true, false), 0);
         assert_int_equal(spec_bind_push(s, "/c", "/d", false, true), 0);
         assert_int_equal(spec_path_push(&s->tmp_keep, &s->n_tmp_keep, "/tmp/.font-unix", true), 0);
+        assert_int_equal(xstrdup(&s->tmpfs_size, "10%"), 0);
+        assert_int_equal(xstrdup(&s->tmpfs_inodes, "100k"), 0);
 }
 
 static void test_open_roundtrip(void **state)
@@ -56,6 +58,9 @@ static void test_open_roundtrip(void **state)
         assert_int_equal(r.n_tmp_keep, 1);
         assert_true(r.tmp_keep[0].optional);
         assert_string_equal(r.tmp_keep[0].path, "/tmp/.font-unix");
+        assert_string_equal(r.tmpfs_size, "10%");
+        assert_string_equal(r.tmpfs_inodes, "100k");
+        assert_true(box_spec_same_policy(&s, &r));
         assert_string_equal(rsi.service, "sshd");
         assert_string_equal(rsi.rhost, "127.0.0.1");
         box_spec_done(&s);
@@ -181,6 +186,92 @@ static void test_box_error_list(void **state)
         free(m);
 }
 
+/* Every state of a box travels in a list, and an unknown one is refused. */
+static int collect_state(const struct box_info *bi, void *userdata)
+{
+        uint32_t *states = userdata;
+
+        states[bi->state] = 1;
+        return 0;
+}
+
+static void test_list_states(void **state)
+{
+        struct msg *m = malloc(sizeof(*m));
+        uint32_t seen[_BOX_STATE_MAX] = {};
+        (void)state;
+
+        msg_init(m, MSG_LIST_REPLY);
+        for (uint32_t st = 0; st < _BOX_STATE_MAX; st++) {
+                struct box_info bi = { .id = "0123abcd", .user = "alice", .uid = 2001, .state = st };
+                assert_int_equal(proto_put_boxinfo(m, &bi), 0);
+        }
+        assert_int_equal(proto_parse_list(m, collect_state, seen), 0);
+        for (uint32_t st = 0; st < _BOX_STATE_MAX; st++)
+                assert_int_equal(seen[st], 1);
+        assert_string_equal(box_state_to_string(BOX_STARTING), "starting");
+        assert_string_equal(box_state_to_string(BOX_STOPPING), "stopping");
+        msg_init(m, MSG_LIST_REPLY);
+        {
+                struct box_info bi = { .id = "0123abcd", .user = "alice", .state = _BOX_STATE_MAX };
+                assert_int_equal(proto_put_boxinfo(m, &bi), 0);
+        }
+        assert_int_equal(proto_parse_list(m, collect_state, seen), -EBADMSG);
+        free(m);
+}
+
+/* A login joins a shared box only when everything its policy decides is the
+ * same; what is the login's own (display, debug) may differ. */
+static void test_same_policy(void **state)
+{
+        struct box_spec a, b;
+        (void)state;
+
+        sample_spec(&a);
+        sample_spec(&b);
+        assert_true(box_spec_same_policy(&a, &b));
+        b.display = 9;
+        b.debug = true;
+        assert_true(box_spec_same_policy(&a, &b));
+        assert_int_equal(spec_path_push(&b.inaccessible, &b.n_inaccessible, "/srv/secret", false), 0);
+        assert_false(box_spec_same_policy(&a, &b));
+        box_spec_done(&b);
+        sample_spec(&b);
+        b.user_root = true;
+        assert_false(box_spec_same_policy(&a, &b));
+        b.user_root = false;
+        free(b.tmpfs_size);
+        assert_int_equal(xstrdup(&b.tmpfs_size, "1g"), 0);
+        assert_false(box_spec_same_policy(&a, &b));
+        free(b.tmpfs_size);
+        assert_int_equal(xstrdup(&b.tmpfs_size, "10%"), 0);
+        b.binds[0].ro = false;
+        assert_false(box_spec_same_policy(&a, &b));
+        box_spec_done(&a);
+        box_spec_done(&b);
+}
+
+static void test_tmpfs_limits(void **state)
+{
+        (void)state;
+        assert_true(tmpfs_limit_valid("10%", true));
+        assert_true(tmpfs_limit_valid("100%", true));
+        assert_true(tmpfs_limit_valid("512m", true));
+        assert_true(tmpfs_limit_valid("4096", true));
+        assert_true(tmpfs_limit_valid("100k", false));
+        assert_true(tmpfs_limit_valid("2G", false));
+        assert_false(tmpfs_limit_valid("10%", false));
+        assert_false(tmpfs_limit_valid("101%", true));
+        assert_false(tmpfs_limit_valid("0", true));
+        assert_false(tmpfs_limit_valid("0%", true));
+        assert_false(tmpfs_limit_valid("", true));
+        assert_false(tmpfs_limit_valid("m", true));
+        assert_false(tmpfs_limit_valid("10mb", true));
+        assert_false(tmpfs_limit_valid("-1", true));
+        assert_false(tmpfs_limit_valid("1,size=1", true));
+        assert_false(tmpfs_limit_valid("99999999999999999999", true));
+}
+
 static void test_socket_fd_passing(void **state)
 {
         struct msg *m = malloc(sizeof(*m)), *r = malloc(sizeof(*r));
@@ -283,6 +374,9 @@ int main(void)
                 cmocka_unit_test(test_rejects_malformed),
                 cmocka_unit_test(test_required_and_duplicate),
                 cmocka_unit_test(test_box_error_list),
+                cmocka_unit_test(test_list_states),
+                cmocka_unit_test(test_same_policy),
+                cmocka_unit_test(test_tmpfs_limits),
                 cmocka_unit_test(test_socket_fd_passing),
                 cmocka_unit_test(test_manager),
                 cmocka_unit_test(test_several_fds),
