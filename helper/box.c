@@ -35,8 +35,9 @@
  * ready by then (its init stopped by its user, or stuck on a hung mount
  * source) is killed, and holds nothing after. */
 #define START_TIMEOUT_SEC 20
-/* What one user may hold in the helper at once.  Logins past these are
- * refused, that user's alone. */
+/* What one user may hold in the helper at once.  A login past a bound is
+ * refused, that user's alone; past the boxes starting, it waits its turn
+ * (below). */
 #define MAX_STARTING_PER_USER 8
 #define MAX_BOXES_PER_USER 64
 #define MAX_SESSIONS_PER_USER 512

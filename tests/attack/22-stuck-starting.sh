@@ -58,19 +58,24 @@ P
 # A login first, so that the helper runs before the stopper looks for it.
 su bob -c true
 wait_for 50 bash -c "! ip -br link | grep -q '^nsb'"
-$PY $W/bin/stop-inits 10 &
-stopper=$!
-sleep 0.3
-# Logins until four of alice's boxes are caught starting: they hold the
-# whole /28 pool.
-for i in $(seq 12); do
-        [ "$($NSBOX list --json | grep -c '"starting"')" -ge 4 ] && break
-        timeout 60 su alice -c true > $W/out/stuck.$i 2>&1 &
-        sleep 0.5
-done
-wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"starting\"') -ge 4 ]"
-kill $stopper 2> /dev/null
-wait $stopper
+# catch N NAME: alice logs in (output in $W/out/NAME.*), while the stopper
+# runs, until N of her boxes are caught starting.
+starting() { [ "$($NSBOX list --json | grep -c '"state": "starting"')" -ge $1 ]; }
+catch() {
+        $PY $W/bin/stop-inits 15 &
+        local stopper=$! i
+        sleep 0.3
+        for i in $(seq 20); do
+                starting $1 && break
+                timeout 60 su alice -c true > $W/out/$2.$i 2>&1 &
+                sleep 0.5
+        done
+        wait_for 50 starting $1
+        kill $stopper 2> /dev/null
+        wait $stopper 2> /dev/null
+}
+# Four of them hold the whole /28 pool.
+catch 4 stuck
 check attack22/listed "four boxes stuck in starting are listed as such" \
         test "$($NSBOX list --json | grep -c '"state": "starting"')" -ge 4
 first=$($NSBOX list --json | $PY -c "import json, sys; print([b['id'] for b in json.load(sys.stdin) if b['state'] == 'starting'][0])")
@@ -98,18 +103,7 @@ pool4 = 10.213.8.0/24
 namespaces = mount pid uts ipc net
 network = veth
 $slow"
-$PY $W/bin/stop-inits 15 &
-stopper=$!
-sleep 0.3
-# Logins until eight of alice's boxes are caught starting.
-for i in $(seq 20); do
-        [ "$($NSBOX list --json | grep -c '"starting"')" -ge 8 ] && break
-        timeout 60 su alice -c true > $W/out/many.$i 2>&1 &
-        sleep 0.3
-done
-wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"starting\"') -ge 8 ]"
-kill $stopper 2> /dev/null
-wait $stopper 2> /dev/null
+catch 8 many
 timeout 60 su alice -c 'echo "id=$NSBOX_ID"' > $W/out/turn 2>&1 &
 turn=$!
 sleep 1

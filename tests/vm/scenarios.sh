@@ -169,6 +169,8 @@ bind = /srv/src:/srv/dst:ro /srv/files/f:\${HOME}/f.txt
 hostname = erin-views
 user_root = yes
 capability_bounding = cap_net_raw
+tmpfs_size = 64m
+tmpfs_inodes = 5k
 P
 chmod 0644 /etc/security/nsbox.d/50-erin.conf
 echo host > /tmp/host-marker
@@ -178,7 +180,8 @@ vm_mark
 out=$(as erin "echo id=\$NSBOX_ID; hostname; cat /etc/issue 2>&1; ls /srv/secret 2>&1; touch /srv/ro/x 2>&1; cat /srv/dst/file;
         touch /srv/dst/x 2>&1; cat ~/f.txt; ls /tmp; cat /tmp/krb5cc_\$(id -u); ls /home; grep CapBnd /proc/self/status;
         ip -br addr show eth0; cat /etc/resolv.conf; (exec 3<>/dev/tcp/10.0.2.2/$VM_PORT && head -c 7 <&3; echo)
-        nsbox root -- sh -c 'id -u; cat /proc/self/uid_map'" 2>&1)
+        nsbox root -- sh -c 'id -u; cat /proc/self/uid_map'
+        for d in /tmp /var/tmp /dev/shm; do echo \"tmpfs \$d \$(grep \" \$d \" /proc/self/mountinfo | tail -n1 | sed 's/.* - //')\"; done" 2>&1)
 has() { grep -q -- "$1" <<< "$out"; }
 check "$(t view-box)" "erin's box is built on this kernel: $out" has "^id=[0-9a-f]\{8\}$"
 check "$(t view-hostname)" "hostname" has "^erin-views$"
@@ -196,12 +199,18 @@ check "$(t view-dns)" "the box's resolver" has "^nameserver 192.0.2.53$"
 check "$(t view-nat)" "NAT out of the machine (to this machine's ssh, back through qemu)" has "^SSH-2.0"
 check "$(t view-nsbox-root)" "nsbox root: uid 0 of the box's user namespace, the subordinate ids mapped" \
         bash -c "grep -qx 0 <<< \"\$1\" && [ \$(grep -cE '^ +[0-9]+ +[0-9]+ +[0-9]+$' <<< \"\$1\") -ge 2 ]" _ "$out"
+check "$(t view-tmpfs-limits)" "tmpfs_size and tmpfs_inodes on /tmp, /var/tmp and /dev/shm" \
+        bash -c "[ \$(grep -c '^tmpfs /.*size=65536k,nr_inodes=5120' <<< \"\$1\") = 3 ]" _ "$out"
 # propagation = slave: what the host mounts later shows in the box.
 hold erin e1
 vm "mkdir -p /srv/late && mount -t tmpfs late /srv/late && touch /srv/late/here" > /dev/null
 check "$(t view-propagation)" "a mount the host makes later reaches the box (propagation = slave)" \
         vm "nsbox enter $(held_box e1) -- test -e /srv/late/here"
 vm "umount /srv/late" > /dev/null
+out=$(vm "nsbox enter $(held_box e1) --user erin -- cat /proc/self/stat; nsbox list" 2>&1)
+check "$(t enter-own-session)" "nsbox enter --user runs in a session of its own, in the box: $out" \
+        bash -c "s=\$(head -n1 <<< \"\$1\" | awk '{print \$6}'); [ -n \"\$s\" ] && [ \"\$s\" != 0 ]" _ "$out"
+check "$(t list-state)" "nsbox list says each box's state" grep -q " running " <<< "$out"
 release e1
 vm "rm /etc/security/nsbox.d/50-erin.conf" > /dev/null
 
