@@ -489,15 +489,13 @@ static void on_timer(struct watch *w, uint32_t events)
                 audit(LOG_WARNING, "kill", b, &b->who, "reason=init-did-not-stop-in-%ds", KILL_AFTER_SEC);
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
         } else if (b->state == BOX_STARTING) {
-                /* What the waiting logins are told; the box is ended as
-                 * one that failed, and its end recorded here, since the
-                 * logins may have given up already. */
+                /* What the waiting logins are told.  The box's end is
+                 * recorded (reason=start-timeout) as it is reaped, since
+                 * the logins may have given up already. */
                 b->failure = (struct error_reply){ .error = ETIMEDOUT };
                 snprintf(b->failure.step, sizeof(b->failure.step), "init");
                 snprintf(b->failure.object, sizeof(b->failure.object), "box %s was not ready within %d s", b->id,
                          START_TIMEOUT_SEC);
-                audit(LOG_WARNING, "start-timeout", b, &b->who, "reason=init-not-ready-in-%ds sessions=%u",
-                      START_TIMEOUT_SEC, b->n_sessions);
                 b->end_reason = "start-timeout";
                 b->state = BOX_STOPPING;
                 starting_over();

@@ -85,7 +85,7 @@ check attack22/stopped-gone "and it is gone" not bash -c "$NSBOX list --json | g
 # The other three end at their deadline, and the logins hear why.
 wait
 check attack22/deadline "the logins were denied: the box was not ready in time" \
-        bash -c "cat $W/out/stuck.* | grep -q 'cannot open session' && grep -q 'event=start-timeout' $W/out/syslog"
+        bash -c "cat $W/out/stuck.* | grep -q 'cannot open session' && grep -q 'event=denied user=alice .*step=init object=box [0-9a-f]* was not ready within 20 s' $W/out/syslog"
 check attack22/deadline-logged "the box's end says why" grep -q 'event=end .*reason=start-timeout' $W/out/syslog
 nothing_held() { no_boxes && no_init && ! ip -br link | grep -q '^nsb'; }
 check attack22/nothing-held "after them, no box, no init, no host end of a veth" wait_for 100 nothing_held
