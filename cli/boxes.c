@@ -486,6 +486,7 @@ int cmd_show(int argc, char **argv)
  * its own on a new pseudo-terminal, which we relay to root's. */
 struct relay {
         int master, slave;
+        bool tty[3];            /* which of fds 0, 1, 2 were root's terminal: the pty takes their place */
         bool raw;
         struct termios saved;
 };
@@ -495,7 +496,9 @@ static int relay_open(struct relay *r)
         char *name;
 
         *r = (struct relay){ .master = -1, .slave = -1 };
-        if (!isatty(STDIN_FILENO) && !isatty(STDOUT_FILENO) && !isatty(STDERR_FILENO))
+        for (int fd = 0; fd < 3; fd++)
+                r->tty[fd] = isatty(fd);
+        if (!r->tty[0] && !r->tty[1] && !r->tty[2])
                 return 0;       /* no terminal of root's to protect: setsid() suffices */
         r->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (r->master < 0 || grantpt(r->master) < 0 || unlockpt(r->master) < 0 || !(name = ptsname(r->master)))
@@ -503,7 +506,7 @@ static int relay_open(struct relay *r)
         r->slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (r->slave < 0)
                 return negative_errno();
-        if (isatty(STDIN_FILENO)) {
+        if (r->tty[0]) {
                 struct winsize ws;
                 struct termios raw;
 
@@ -519,16 +522,20 @@ static int relay_open(struct relay *r)
         return 0;
 }
 
-/* In the child: a session of its own, the pty as its terminal and stdio. */
+/* In the child: a session of its own, the pty as its terminal, in place
+ * of each of its stdio fds that was root's terminal (a pipe or a file stays
+ * what it is). */
 static int relay_child(struct relay *r)
 {
         if (setsid() < 0)
                 return -errno;
         if (r->slave < 0)
                 return 0;
-        if (ioctl(r->slave, TIOCSCTTY, 0) < 0 || dup2(r->slave, 0) < 0 || dup2(r->slave, 1) < 0 ||
-            dup2(r->slave, 2) < 0)
+        if (ioctl(r->slave, TIOCSCTTY, 0) < 0)
                 return -errno;
+        for (int fd = 0; fd < 3; fd++)
+                if (r->tty[fd] && dup2(r->slave, fd) < 0)
+                        return -errno;
         return 0;
 }
 
@@ -551,8 +558,8 @@ static void relay_copy(int from, int to, bool *open)
 static int relay_run(struct relay *r, pid_t pid)
 {
         sigset_t mask;
-        int sfd, status = 0;
-        bool in_open = true, out_open = true;
+        int sfd, status = 0, out = r->tty[1] ? STDOUT_FILENO : STDERR_FILENO;
+        bool in_open = r->tty[0], out_open = true;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -577,7 +584,7 @@ static int relay_run(struct relay *r, pid_t pid)
                                         (void)ioctl(r->master, TIOCSWINSZ, &ws);
                         }
                 if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
-                        relay_copy(r->master, STDOUT_FILENO, &out_open);
+                        relay_copy(r->master, out, &out_open);
                 if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
                         relay_copy(STDIN_FILENO, r->master, &in_open);
         }
@@ -586,7 +593,7 @@ static int relay_run(struct relay *r, pid_t pid)
         for (char buf[4096]; out_open;) {
                 ssize_t n = read(r->master, buf, sizeof(buf));
 
-                if (n <= 0 || write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+                if (n <= 0 || write_all(out, buf, (size_t)n) < 0)
                         break;
         }
         if (r->raw)

@@ -44,6 +44,8 @@ expect "# " ; send "echo roottty=\\\$(awk '{print \\\$7}' /proc/\\\$\\\$/stat)\r
 expect "# " ; send "$NSBOX enter $id --user alice -- $W/bin/leave-behind; echo entered=\\\$?\r"
 expect "entered="
 expect "# " ; send "sleep 4\r"
+expect "# " ; send "echo piped-in | $NSBOX enter $id --user alice -- cat; echo piped=\\\$?\r"
+expect "piped="
 expect "# " ; send "exit\r"
 expect eof
 X
@@ -57,6 +59,8 @@ check attack21/own-session "alice's command led a session of its own in the box,
 check attack21/own-terminal "on a terminal that is not root's (device ${tty:-?}, root's ${roottty:-?})" \
         test -n "$tty" -a -n "$roottty" -a "$tty" != 0 -a "$tty" != "$roottty"
 check attack21/no-injection "nothing it left behind ran a line in root's shell" test ! -e $W/out/pwned
+check attack21/pipe-stays "a pipe into the command stays a pipe, and its end ends the command" \
+        bash -c "grep -q '^piped-in' $W/out/enter.log && grep -q '^piped=0' $W/out/enter.log"
 wait $held 2>/dev/null
 
 # The last check decides nothing about the exit status; a death before here does.
