@@ -32,7 +32,7 @@ for i in $(seq -w 1 20); do
         su user0$i -c 'sleep 60' >/dev/null 2>&1 &
         others+=($!)
 done
-wait_for 100 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 20 ]"
+wait_for 100 bash -c "[ \$($NSBOX list --json | grep -c '\"state\": \"running\"') = 20 ]"
 many=$(helper_fds)
 su alice -c 'sleep 20' &
 held=$!

@@ -121,7 +121,7 @@ su alice -c 'sleep 300' &
 victim=$!
 su bob -c 'sleep 300' &
 victim2=$!
-wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 2 ]"
+wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"state\": \"running\"') = 2 ]"
 pkill -KILL -x nsbox-helper
 check crash/helper-sigkill "every box's init is gone within 2 s of the helper's SIGKILL" wait_for 20 no_init
 check crash/helper-sigkill-procs "every session process is gone" \

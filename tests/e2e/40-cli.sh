@@ -58,7 +58,7 @@ su alice -c 'sleep 30' &
 a=$!
 su bob -c 'sleep 30' &
 b=$!
-wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 2 ]"
+wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"state\": \"running\"') = 2 ]"
 json=$($NSBOX list --json)
 echo "$json" > $out
 check cli/list-json-parses "list --json is valid JSON" python3 -c "import json,sys; json.load(open('$out'))"

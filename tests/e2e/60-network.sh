@@ -159,7 +159,7 @@ su alice -c "$TCP listen 0.0.0.0 8080 $W/out/alice8080.log & sleep 60" &
 a=$!
 su bob -c "$TCP listen 0.0.0.0 8080 $W/out/bob8080.log & sleep 60" &
 b=$!
-wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 2 ]"
+wait_for 50 bash -c "[ \$($NSBOX list --json | grep -c '\"state\": \"running\"') = 2 ]"
 json=$($NSBOX list --json)
 addr_of() { box_field $1 addresses; }
 aaddr=$(addr_of alice)

@@ -122,7 +122,7 @@ check desktop/alice-boxed-dm "LightDM's autologin of alice is boxed (a start rec
         wait_for 150 grep -q 'event=start .*user=alice .*service=lightdm-autologin tty=:0' $LOG
 dm 2 bob
 check desktop/two-boxes "with bob's desktop up too, there are two boxes" \
-        wait_for 150 bash -c "[ \$($NSBOX list --json | grep -c '\"id\"') = 2 ]"
+        wait_for 150 bash -c "[ \$($NSBOX list --json | grep -c '\"state\": \"running\"') = 2 ]"
 touch $W/out/both-up
 check desktop/probes "both desktop sessions ran their probe" \
         wait_for 200 bash -c "[ -e $W/out/desktop.alice ] && [ -e $W/out/desktop.bob ]"
