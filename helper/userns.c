@@ -44,7 +44,7 @@ static void format_map(char *buf, size_t sz, uint32_t own, uint32_t start, uint3
 }
 
 /* The namespace's first process only waits until its maps are written and
- * the namespace is held by an fd.  Usually it shares our memory and fd
+ * the namespace is held by an fd; then it is killed.  Usually it shares our memory and fd
  * table: no copy of either is made, nor torn down when it exits, where both
  * grow with the number of boxes; see clone_as(). */
 struct holder {
@@ -90,7 +90,7 @@ static int hold_child(void *arg)
         }
         if (write(h->ready[1], &c, 1) != 1 || c != 'u')
                 return 1;
-        /* A byte when the helper is done with us; EOF if it is gone. */
+        /* Until the helper, done with us, kills us; EOF if it is gone. */
         (void)!read(h->go[0], &c, 1);
         return 0;
 }
