@@ -92,6 +92,26 @@ struct template_use {
 };
 #define MAX_TEMPLATES 64
 
+/* A bind source in a directory others may write: another user may make
+ * it first (bob's /srv/scratch/alice), and the init then leaves it out of
+ * the box.  Templates are checked by their fixed parent. */
+static void warn_writable_parent(const struct entry *e, const char *section, const char *src)
+{
+        const char *slash = strrchr(src, '/');
+        char parent[1024];
+        struct stat st;
+
+        if (!slash || slash == src || (size_t)(slash - src) >= sizeof(parent))
+                return;
+        snprintf(parent, sizeof(parent), "%.*s", (int)(slash - src), src);
+        if (!has_template(parent) && stat(parent, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 022))
+                fprintf(stderr,
+                        "warning: %s: [%s] bind: the source %s lies in %s, which others may write: another user could "
+                        "make it first, and such a source is left out of the box; make %s writable by root only, with "
+                        "each source made by root and owned by its user\n",
+                        e->file, section, src, parent, parent);
+}
+
 /* A path a login mounts (bind source, read_only, inaccessible) that does
  * not exist denies every login it applies to, unless it is written with a
  * leading '-'.  Fixed paths are checked here, for every section; templates
@@ -116,6 +136,8 @@ static size_t warn_missing_paths(const struct policy *p, struct template_use *t)
 
                                 if (e->key == K_BIND && colon)
                                         *colon = '\0';
+                                if (e->key == K_BIND)
+                                        warn_writable_parent(e, p->sections[i].name, w[k] + (w[k][0] == '-'));
                                 if (w[k][0] == '-')
                                         continue;
                                 if (has_template(w[k]))
@@ -241,42 +263,6 @@ static void warn_for_users(const struct policy *p, struct template_use *t, size_
 }
 
 /* no_new_privs = yes is valid, and breaks what admins use every day. */
-/* A bind source in a directory others may write: another user may make
- * it first (bob's /srv/scratch/alice), and the init then leaves it out of
- * the box.  Templates are checked by their fixed parent. */
-static void warn_writable_parents(const struct policy *p)
-{
-        for (size_t i = 0; i < p->n_sections; i++)
-                for (size_t j = 0; j < p->sections[i].n_entries; j++) {
-                        const struct entry *e = &p->sections[i].entries[j];
-                        char **w = NULL;
-                        size_t n = 0;
-
-                        if (e->key != K_BIND || split_words(e->value, &w, &n) < 0)
-                                continue;
-                        for (size_t k = 0; k < n; k++) {
-                                char *src = w[k] + (w[k][0] == '-'), *colon = strchr(src, ':'), *slash;
-                                struct stat st;
-
-                                if (colon)
-                                        *colon = '\0';
-                                slash = strrchr(src, '/');
-                                if (!slash || slash == src)
-                                        continue;
-                                *slash = '\0';
-                                if (!has_template(src) && stat(src, &st) == 0 && S_ISDIR(st.st_mode) &&
-                                    (st.st_mode & 022))
-                                        fprintf(stderr,
-                                                "warning: %s: [%s] bind: the source %s/%s lies in %s, which others "
-                                                "may write: another user could make it first, and such a source is "
-                                                "left out of the box; make %s writable by root only, with each "
-                                                "source made by root and owned by its user\n",
-                                                e->file, p->sections[i].name, src, slash + 1, src, src);
-                        }
-                        strv_free(w);
-                }
-}
-
 static void warn_no_new_privs(const struct policy *p)
 {
         for (size_t i = 0; i < p->n_sections; i++)
@@ -317,7 +303,6 @@ int cmd_check(int argc, char **argv)
                 warn_unknown_names(&p);
                 warn_unknown_exempt(&p);
                 warn_no_new_privs(&p);
-                warn_writable_parents(&p);
                 n_templates = warn_missing_paths(&p, templates);
                 warn_for_users(&p, templates, n_templates);
                 printf("%s: valid (%zu file%s read)\n", config, p.n_files, p.n_files == 1 ? "" : "s");

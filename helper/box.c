@@ -207,17 +207,29 @@ static void arm_timer(struct box *b, unsigned sec)
         timerfd_settime(b->timer.fd, 0, &its, NULL);
 }
 
+/* Why a box ended before it was ready, as the logins waiting on it are
+ * told (step init): the first reason stands. */
+static void fail_start(struct box *b, int error, const char *fmt, ...) _printf_(3, 4);
+static void fail_start(struct box *b, int error, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (b->failure.error)
+                return;
+        b->failure = (struct error_reply){ .error = error };
+        snprintf(b->failure.step, sizeof(b->failure.step), "init");
+        va_start(ap, fmt);
+        vsnprintf(b->failure.object, sizeof(b->failure.object), fmt, ap);
+        va_end(ap);
+}
+
 static void box_stop(struct box *b, const char *reason)
 {
         if (b->state == BOX_STOPPING)
                 return;
-        if (b->state == BOX_STARTING)
+        if (b->state == BOX_STARTING) {
+                fail_start(b, ECANCELED, "box %s was stopped (%s) before it was ready", b->id, reason);
                 starting_over();
-        if (b->state == BOX_STARTING && !b->failure.error) {
-                b->failure = (struct error_reply){ .error = ECANCELED };
-                snprintf(b->failure.step, sizeof(b->failure.step), "init");
-                snprintf(b->failure.object, sizeof(b->failure.object), "box %s was stopped (%s) before it was ready",
-                         b->id, reason);
         }
         b->end_reason = reason;
         b->state = BOX_STOPPING;
@@ -377,13 +389,9 @@ static void box_reap(struct box *b)
         if (b->state != BOX_STARTING)
                 audit(LOG_INFO, "end", b, &b->who, "reason=%s status=%d",
                       b->end_reason ? b->end_reason : "init-exit", si.si_status);
-        else if (!b->failure.error) {
-                /* Died without saying why: tell the waiting logins how. */
-                b->failure.error = ECHILD;
-                snprintf(b->failure.step, sizeof(b->failure.step), "init");
-                snprintf(b->failure.object, sizeof(b->failure.object), "box %s init %s %d", b->id,
-                         si.si_code == CLD_EXITED ? "exited with status" : "was killed by signal", si.si_status);
-        }
+        else    /* died without saying why: tell the waiting logins how */
+                fail_start(b, ECHILD, "box %s init %s %d", b->id,
+                           si.si_code == CLD_EXITED ? "exited with status" : "was killed by signal", si.si_status);
         box_free(b);
 }
 
@@ -489,16 +497,11 @@ static void on_timer(struct watch *w, uint32_t events)
                 audit(LOG_WARNING, "kill", b, &b->who, "reason=init-did-not-stop-in-%ds", KILL_AFTER_SEC);
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
         } else if (b->state == BOX_STARTING) {
-                /* What the waiting logins are told.  The box's end is
-                 * recorded (reason=start-timeout) as it is reaped, since
-                 * the logins may have given up already. */
-                b->failure = (struct error_reply){ .error = ETIMEDOUT };
-                snprintf(b->failure.step, sizeof(b->failure.step), "init");
-                snprintf(b->failure.object, sizeof(b->failure.object), "box %s was not ready within %d s", b->id,
-                         START_TIMEOUT_SEC);
-                b->end_reason = "start-timeout";
-                b->state = BOX_STOPPING;
-                starting_over();
+                /* Stopped as root would stop it, and killed at once.  Its
+                 * end is recorded (reason=start-timeout) as it is reaped,
+                 * since the logins may have given up already. */
+                fail_start(b, ETIMEDOUT, "box %s was not ready within %d s", b->id, START_TIMEOUT_SEC);
+                box_stop(b, "start-timeout");
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
         } else if (b->state == BOX_RUNNING && b->n_sessions == 0)
                 box_stop(b, "linger");
@@ -876,14 +879,12 @@ void box_take_turns(bool refuse)
 
 int box_turns_next_ms(void)
 {
-        unsigned long long now = now_usec(), next = 0;
+        unsigned long long next = 0;
 
         for (struct turn *t = turns; t; t = t->next)
                 if (!next || t->deadline < next)
                         next = t->deadline;
-        if (!next)
-                return -1;
-        return next <= now ? 0 : (int)((next - now + 999) / 1000);
+        return next ? ms_until(next) : -1;
 }
 
 /* A box of the user's is no longer starting: a waiting login may go. */

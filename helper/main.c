@@ -358,7 +358,7 @@ static int expire_clients(void)
                 if (!next || c->deadline < next)
                         next = c->deadline;
         }
-        return next ? (int)((next - now + 999) / 1000) : -1;
+        return next ? ms_until(next) : -1;
 }
 
 static void accept_clients(int lfd, bool user)

@@ -168,11 +168,11 @@ static int wait_ready(struct holder *h, char *c)
         int n;
 
         for (;;) {
-                unsigned long long now = now_usec();
+                int ms = ms_until(deadline);
 
-                if (now >= deadline)
+                if (ms == 0)
                         return -ETIMEDOUT;
-                n = poll(p, 2, (int)((deadline - now + 999) / 1000));
+                n = poll(p, 2, ms);
                 if (n > 0)
                         break;
                 if (n < 0 && errno != EINTR)

@@ -160,6 +160,13 @@ unsigned long long now_usec(void)
         return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL;
 }
 
+int ms_until(unsigned long long deadline)
+{
+        unsigned long long now = now_usec();
+
+        return deadline <= now ? 0 : (int)((deadline - now + 999) / 1000);
+}
+
 const char *log_value(const char *in, char *out, size_t size)
 {
         size_t i = 0;

@@ -84,6 +84,9 @@ int write_all(int fd, const void *buf, size_t len);
 
 /* Monotonic clock in microseconds. */
 unsigned long long now_usec(void);
+/* Milliseconds from now to a now_usec() deadline, rounded up, for poll()
+ * and epoll_wait(): 0 once it has passed. */
+int ms_until(unsigned long long deadline);
 
 /* A value fit for a key=value log record: what a login or a peer says of
  * itself (its tty, its remote host) may hold blanks, newlines or escape
