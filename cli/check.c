@@ -278,6 +278,27 @@ static void warn_no_new_privs(const struct policy *p)
                 }
 }
 
+/* A limit this host cannot enforce denies every login it applies to. */
+static void warn_limits(const struct policy *p)
+{
+        for (size_t i = 0; i < p->n_sections; i++)
+                for (size_t j = 0; j < p->sections[i].n_entries; j++) {
+                        const struct entry *e = &p->sections[i].entries[j];
+                        int id = (int)e->key - K_TASKS_MAX;
+                        const char *missing;
+                        _cleanup_free_ char *why = NULL;
+                        uint64_t v;
+
+                        if (id < 0 || id >= _L_MAX || limit_parse(id, e->value, &v, &why) < 0 || v == LIMIT_UNSET ||
+                            limits_host_support(1u << id, &missing) == 0)
+                                continue;
+                        fprintf(stderr,
+                                "warning: %s: [%s] %s = %s: this host lacks %s%s, so every login under it is denied\n",
+                                e->file, p->sections[i].name, key_name(e->key), e->value, strcmp(missing, "cgroup2") == 0 ? "" :
+                                "the cgroup controller ", strcmp(missing, "cgroup2") == 0 ? "cgroup v2" : missing);
+                }
+}
+
 int cmd_check(int argc, char **argv)
 {
         struct policy p = {};
@@ -303,6 +324,7 @@ int cmd_check(int argc, char **argv)
                 warn_unknown_names(&p);
                 warn_unknown_exempt(&p);
                 warn_no_new_privs(&p);
+                warn_limits(&p);
                 n_templates = warn_missing_paths(&p, templates);
                 warn_for_users(&p, templates, n_templates);
                 printf("%s: valid (%zu file%s read)\n", config, p.n_files, p.n_files == 1 ? "" : "s");

@@ -56,6 +56,7 @@ struct session {
         struct box *box;
         struct watch opener;    /* pidfd of the login process */
         pid_t opener_pid;
+        bool limit_pending;     /* to be moved into the box's scope once it exists */
         struct session_info si;
         time_t created;
         bool logged;            /* its join was recorded */
@@ -414,12 +415,45 @@ static void on_init_exit(struct watch *w, uint32_t events)
         box_reap(b);
 }
 
+static struct box_unit box_unit_of(const struct box *b)
+{
+        return (struct box_unit){ .box_id = b->id, .user = b->spec.user, .uid = b->spec.uid,
+                                  .share_user = b->spec.share == SHARE_USER, .limits = &b->spec.limits };
+}
+
+/* A session of a box with limits: its processes come under them. */
+static void limit_session(struct box *b, struct session *s)
+{
+        struct box_unit u = box_unit_of(b);
+        int r;
+
+        if (!limits_any(&b->spec.limits))
+                return;
+        r = units_limit_login(&u, &b->unit, s->opener_pid);
+        s->limit_pending = r == -EAGAIN;
+        if (r < 0 && r != -EAGAIN)
+                syslog(LOG_WARNING, "event=limits-failed user=%s box=%s pid=%d: %s", b->spec.user, b->id,
+                       (int)s->opener_pid, strerror(-r));
+}
+
 static void on_unit_done(struct unit_job *j)
 {
         struct box *b = container_of(j, struct box, unit);
 
-        if (b->exit_deferred)
+        if (b->exit_deferred) {
                 box_reap(b);
+                return;
+        }
+        if (!j->started && limits_any(&b->spec.limits)) {
+                /* Its PID 1 would run without them. */
+                syslog(LOG_ERR, "event=limits-failed user=%s box=%s: its scope %s did not start; the box is stopped",
+                       b->spec.user, b->id, j->name);
+                box_stop(b, "limits");
+                return;
+        }
+        for (struct session *s = b->sessions; s; s = s->next)
+                if (s->limit_pending)
+                        limit_session(b, s);
 }
 
 static void on_sync(struct watch *w, uint32_t events)
@@ -636,6 +670,33 @@ static pid_t spawn_init(unsigned namespaces, int sync_fd, int userns_fd, int *re
         return pid;
 }
 
+/* A policy with limits that this host cannot enforce denies the login,
+ * naming what is missing: cgroup v2, a controller, or systemd (the helper
+ * builds no cgroup subtree of its own). */
+static int limits_possible(const struct box_limits *l, struct step_error *err)
+{
+        const char *missing;
+        int r;
+
+        if (!limits_any(l))
+                return 0;
+        r = limits_host_support(limits_mask(l), &missing);
+        if (r < 0) {
+                err->step = "limits";
+                if (strcmp(missing, "cgroup2") == 0)
+                        snprintf(err->object, sizeof(err->object), "cgroup v2 (/sys/fs/cgroup is not cgroup2)");
+                else
+                        snprintf(err->object, sizeof(err->object), "cgroup controller %s", missing);
+                return r;
+        }
+        if (!units_enabled()) {
+                err->step = "limits";
+                snprintf(err->object, sizeof(err->object), "systemd (limits need it as PID 1)");
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
 static int box_create(struct box_spec *spec, struct box **ret, struct step_error *err)
 {
         struct box *b;
@@ -649,6 +710,8 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         unsigned long long t = now_usec();
 
         r = new_id(b->id);
+        if (r >= 0)
+                r = limits_possible(&spec->limits, err);
         /* The lease is taken before anything else: unique because this loop
          * is the only one handing them out. */
         if (r >= 0 && spec->network == NET_VETH) {
@@ -744,7 +807,16 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         /* Out of the helper's cgroup into a scope of its own, where systemd
          * runs. */
         b->unit.done = on_unit_done;
-        r = units_start_scope(&b->unit, b->id, b->spec.user, b->pid);
+        struct box_unit u = box_unit_of(b);
+        r = units_start_scope(&b->unit, &u, b->pid);
+        if (r < 0 && limits_any(&b->spec.limits)) {
+                err->step = "limits";
+                snprintf(err->object, sizeof(err->object), "scope of box %s in systemd", b->id);
+                pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+                waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){}, WEXITED);
+                box_free(b);
+                return r;
+        }
         if (r < 0 && r != -ENOTCONN)
                 syslog(LOG_WARNING, "event=unit-failed box=%s: %s; its init stays in the helper's cgroup", b->id,
                        strerror(-r));
@@ -960,6 +1032,7 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         s->next = b->sessions;
         b->sessions = s;
         b->n_sessions++;
+        limit_session(b, s);
         if (b->state == BOX_RUNNING)
                 arm_timer(b, 0);        /* a lingering box is claimed again */
         if (b->state == BOX_RUNNING)

@@ -57,7 +57,15 @@ struct unit_job {
 };
 bool units_enabled(void);
 int units_init(void);
-int units_start_scope(struct unit_job *j, const char *box_id, const char *user, pid_t pid);
+/* What a box's units are made from. */
+struct box_unit {
+        const char *box_id, *user;
+        uid_t uid;
+        bool share_user;
+        const struct box_limits *limits;
+};
+int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid);
+int units_limit_login(const struct box_unit *u, const struct unit_job *box_scope, pid_t pid);
 void units_forget(struct unit_job *j);
 
 /* box.c */

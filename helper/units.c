@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "resources.h"
 #include "util.h"
 
 #define CALL_TIMEOUT_USEC (10 * 1000 * 1000ULL)
@@ -217,27 +218,55 @@ int units_init(void)
         return 0;
 }
 
-/* StartTransientUnit("nsbox-ID.scope", "fail", properties, no auxiliaries). */
-int units_start_scope(struct unit_job *j, const char *box_id, const char *user, pid_t pid)
+/* The limits as systemd's properties, appended to an open a(sv). */
+static int append_limits(sd_bus_message *m, const struct box_limits *l)
+{
+        int r = 0;
+
+        for (int i = 0; r >= 0 && i < _L_MAX; i++)
+                if (l->v[i] != LIMIT_UNSET)
+                        r = sd_bus_message_append(m, "(sv)", limit_defs[i].property, "t", l->v[i]);
+        return r;
+}
+
+/* StartTransientUnit("nsbox-ID.scope", "fail", properties, no auxiliaries).
+ * A box with limits lives in its user's slice, beside the user's sessions
+ * and user manager, and carries the limits itself too. */
+int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        char desc[128];
+        char desc[128], slice[64];
+        bool limited = limits_any(u->limits);
         int r;
 
         if (!bus && units_enabled() && bus_timer.fd >= 0)
                 (void)bus_open();       /* systemd may have come back */
         if (!bus)
                 return -ENOTCONN;
-        snprintf(j->name, sizeof(j->name), "nsbox-%s.scope", box_id);
-        snprintf(desc, sizeof(desc), "pam_nsbox box %s of %s", box_id, user);
+        snprintf(j->name, sizeof(j->name), "nsbox-%s.scope", u->box_id);
+        snprintf(desc, sizeof(desc), "pam_nsbox box %s of %s", u->box_id, u->user);
+        if (limited)
+                snprintf(slice, sizeof(slice), "user-%u.slice", (unsigned)u->uid);
+        else
+                snprintf(slice, sizeof(slice), "%s", NSBOX_SLICE);
         r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                            "org.freedesktop.systemd1.Manager", "StartTransientUnit");
         if (r >= 0)
                 r = sd_bus_message_append(m, "ss", j->name, "fail");
         if (r >= 0)
-                r = sd_bus_message_append(m, "a(sv)", 4, "Description", "s", desc, "Slice", "s", NSBOX_SLICE,
-                                          "CollectMode", "s", "inactive-or-failed", "PIDs", "au", 1,
-                                          (uint32_t)pid);
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "Description", "s", desc, "Slice", "s", slice,
+                                          "CollectMode", "s", "inactive-or-failed", "PIDs", "au", 1, (uint32_t)pid);
+        /* Delegated to root alone, so that a login which is no session of
+         * the user's can be moved in (systemd moves processes only into
+         * delegated units); nothing creates cgroups below it. */
+        if (r >= 0 && limited)
+                r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
+        if (r >= 0)
+                r = append_limits(m, u->limits);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r >= 0)
                 r = sd_bus_message_append(m, "a(sa(sv))", 0);
         if (r >= 0)
@@ -249,6 +278,92 @@ int units_start_scope(struct unit_job *j, const char *box_id, const char *user, 
         jobs = j;
         bus_rearm();
         return 0;
+}
+
+static int on_limit_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        (void)userdata;
+        (void)error;
+        if (e)
+                syslog(LOG_WARNING, "event=limits-failed: systemd: %s", e->message ? e->message : e->name);
+        return 0;
+}
+
+/* Where a login's processes will live: logind's scope of one of the user's
+ * own sessions, as the kernel reports the opener's cgroup ("0::/user.slice/
+ * user-UID.slice/session-N.scope"), or the user's manager, user@UID.service.
+ * Anything else -- su or runuser from another user's session, a service --
+ * is no session of the user's. */
+static int login_unit(pid_t pid, uid_t uid, char *ret_scope, size_t size)
+{
+        char path[64], line[512], prefix[64];
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+        f = fopen(path, "re");
+        if (!f || !fgets(line, sizeof(line), f))
+                return -ESRCH;
+        line[strcspn(line, "\n")] = '\0';
+        n = (size_t)snprintf(prefix, sizeof(prefix), "0::/user.slice/user-%u.slice/", (unsigned)uid);
+        if (strncmp(line, prefix, n) != 0 || strchr(line + n, '/'))
+                return -ENOENT;
+        snprintf(prefix, sizeof(prefix), "user@%u.service", (unsigned)uid);
+        if (strcmp(line + n, prefix) != 0 &&
+            (strncmp(line + n, "session-", 8) != 0 || strlen(line + n) < 15 ||
+             strcmp(line + strlen(line) - 6, ".scope") != 0))
+                return -ENOENT;
+        snprintf(ret_scope, size, "%s", line + n);
+        return 0;
+}
+
+static int call_async(const char *method, sd_bus_message **ret)
+{
+        return sd_bus_message_new_method_call(bus, ret, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                              "org.freedesktop.systemd1.Manager", method);
+}
+
+/* A login joins a box with limits: the unit that holds its processes gets
+ * them -- the user's slice for a shared box (every session of the user,
+ * the user manager and the box's PID 1 are below it), the login's own
+ * session scope for a box of one session.  A login that is no session of
+ * the user's is moved into the box's own scope instead, which carries the
+ * limits too.  Returns -EAGAIN when that scope is not started yet: the
+ * caller asks again once it is. */
+int units_limit_login(const struct box_unit *u, const struct unit_job *box_scope, pid_t pid)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        char unit[64];
+        int r;
+
+        if (!bus)
+                return -ENOTCONN;
+        r = login_unit(pid, u->uid, unit, sizeof(unit));
+        if (r == 0 && u->share_user)
+                snprintf(unit, sizeof(unit), "user-%u.slice", (unsigned)u->uid);
+        if (r == 0) {
+                r = call_async("SetUnitProperties", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "sb", unit, 1);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "(sv)");
+                if (r >= 0)
+                        r = append_limits(m, u->limits);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        } else {
+                if (!box_scope->started)
+                        return -EAGAIN;
+                r = call_async("AttachProcessesToUnit", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "ssau", box_scope->name, "", 1, (uint32_t)pid);
+        }
+        if (r >= 0)
+                r = sd_bus_call_async(bus, NULL, m, on_limit_reply, NULL, CALL_TIMEOUT_USEC);
+        bus_rearm();
+        return r;
 }
 
 /* The box has ended.  Its scope normally goes by itself, when systemd sees

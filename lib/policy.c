@@ -38,6 +38,21 @@ static int check_pool6(const char *v, char **why);
 static int check_tmpfs_size(const char *v, char **why);
 static int check_tmpfs_inodes(const char *v, char **why);
 
+/* One check a limit: limit_parse() says what is wrong. */
+#define LIMIT_CHECK(id, fn)                                                                                           \
+        static int fn(const char *v, char **why)                                                                      \
+        {                                                                                                             \
+                uint64_t x;                                                                                           \
+                return limit_parse(id, v, &x, why);                                                                   \
+        }
+LIMIT_CHECK(L_TASKS_MAX, check_tasks_max)
+LIMIT_CHECK(L_MEMORY_MAX, check_memory_max)
+LIMIT_CHECK(L_MEMORY_HIGH, check_memory_high)
+LIMIT_CHECK(L_MEMORY_SWAP_MAX, check_memory_swap_max)
+LIMIT_CHECK(L_CPU_WEIGHT, check_cpu_weight)
+LIMIT_CHECK(L_CPU_MAX, check_cpu_max)
+LIMIT_CHECK(L_IO_WEIGHT, check_io_weight)
+
 #define LINGER_MAX 604800
 
 static const struct key_def {
@@ -74,7 +89,15 @@ static const struct key_def {
         [K_POOL6] = { "pool6", true, "", check_pool6 },
         [K_TMPFS_SIZE] = { "tmpfs_size", false, "10%", check_tmpfs_size },
         [K_TMPFS_INODES] = { "tmpfs_inodes", false, "100k", check_tmpfs_inodes },
+        [K_TASKS_MAX] = { "tasks_max", false, "", check_tasks_max },
+        [K_MEMORY_MAX] = { "memory_max", false, "", check_memory_max },
+        [K_MEMORY_HIGH] = { "memory_high", false, "", check_memory_high },
+        [K_MEMORY_SWAP_MAX] = { "memory_swap_max", false, "", check_memory_swap_max },
+        [K_CPU_WEIGHT] = { "cpu_weight", false, "", check_cpu_weight },
+        [K_CPU_MAX] = { "cpu_max", false, "", check_cpu_max },
+        [K_IO_WEIGHT] = { "io_weight", false, "", check_io_weight },
 };
+_Static_assert(K_IO_WEIGHT - K_TASKS_MAX == _L_MAX - 1, "the limit keys follow limit_defs");
 
 const char *key_name(enum key_id k)
 {
@@ -1237,6 +1260,13 @@ int policy_build_spec(const struct resolved *res, const struct ident *id, struct
         if (r >= 0 && (xstrdup(&s.tmpfs_size, res->value[K_TMPFS_SIZE]) < 0 ||
                        xstrdup(&s.tmpfs_inodes, res->value[K_TMPFS_INODES]) < 0))
                 r = -ENOMEM;
+        for (int i = 0; r >= 0 && i < _L_MAX; i++)
+                r = limit_parse(i, res->value[K_TASKS_MAX + i], &s.limits.v[i], ret_why);
+        if (r >= 0 && s.limits.v[L_MEMORY_HIGH] != LIMIT_UNSET && s.limits.v[L_MEMORY_MAX] != LIMIT_UNSET &&
+            s.limits.v[L_MEMORY_HIGH] > s.limits.v[L_MEMORY_MAX]) {
+                xasprintf(ret_why, "memory_high is above memory_max: the box would be killed before it is slowed");
+                r = -EINVAL;
+        }
         s.user_root = parse_bool(res->value[K_USER_ROOT]) == 1;
         s.no_new_privs = parse_bool(res->value[K_NO_NEW_PRIVS]) == 1;
         if (r >= 0)

@@ -38,6 +38,14 @@ enum key_id {
         K_POOL6,
         K_TMPFS_SIZE,
         K_TMPFS_INODES,
+        /* Limits, in limit_defs' order (resources.h). */
+        K_TASKS_MAX,
+        K_MEMORY_MAX,
+        K_MEMORY_HIGH,
+        K_MEMORY_SWAP_MAX,
+        K_CPU_WEIGHT,
+        K_CPU_MAX,
+        K_IO_WEIGHT,
         _K_MAX,
 };
 

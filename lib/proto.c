@@ -127,6 +127,9 @@ int proto_put_spec(struct msg *m, const struct box_spec *s)
                 r = put_str(m, A_TMPFS_SIZE, s->tmpfs_size);
         if (!r && s->tmpfs_inodes)
                 r = put_str(m, A_TMPFS_INODES, s->tmpfs_inodes);
+        if (!r && limits_any(&s->limits) &&
+            !mnl_attr_put_check(hdr(m), sizeof(m->buf), A_LIMITS, sizeof(s->limits), &s->limits))
+                r = -E2BIG;
         m->len = hdr(m)->nlmsg_len;
         return r;
 }
@@ -295,7 +298,7 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_X11] = MNL_TYPE_U32,         [A_DISPLAY] = MNL_TYPE_U32,       [A_TMP_KEEP] = MNL_TYPE_NUL_STRING,
         [A_TIMING] = MNL_TYPE_NESTED,   [A_USEC] = MNL_TYPE_U64,          [A_SESSION_FLAGS] = MNL_TYPE_U32,
         [A_TMPFS_SIZE] = MNL_TYPE_NUL_STRING,                             [A_TMPFS_INODES] = MNL_TYPE_NUL_STRING,
-        [A_STATE] = MNL_TYPE_U32,
+        [A_STATE] = MNL_TYPE_U32,       [A_LIMITS] = MNL_TYPE_BINARY,     [A_USAGE] = MNL_TYPE_BINARY,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -306,6 +309,10 @@ static int validate_attr(const struct nlattr *a)
                 return -EBADMSG;
         if (t == A_COOKIE)
                 return mnl_attr_validate2(a, MNL_TYPE_BINARY, NSBOX_COOKIE_LEN) < 0 ? -EBADMSG : 0;
+        if (t == A_LIMITS)
+                return mnl_attr_validate2(a, MNL_TYPE_BINARY, sizeof(struct box_limits)) < 0 ? -EBADMSG : 0;
+        if (t == A_USAGE)
+                return mnl_attr_validate2(a, MNL_TYPE_BINARY, sizeof(struct box_usage)) < 0 ? -EBADMSG : 0;
         if (mnl_attr_validate(a, attr_kind[t]) < 0)
                 return -EBADMSG;
         if (attr_kind[t] == MNL_TYPE_NUL_STRING) {
@@ -533,6 +540,9 @@ static int spec_attr(struct open_ctx *c, const struct nlattr *a)
         case A_TMPFS_INODES:
                 r = set_once_str(&c->s->tmpfs_inodes, a);
                 break;
+        case A_LIMITS:
+                memcpy(&c->s->limits, mnl_attr_get_payload(a), sizeof(c->s->limits));
+                break;
         default:
                 return 1;
         }
@@ -585,6 +595,7 @@ int proto_parse_open(const struct msg *m, struct box_spec *ret_spec, struct sess
         int r;
 
         s.display = -1;
+        limits_init(&s.limits);
         r = parse_msg(m, MSG_OPEN, open_cb, &c);
         if (r == 0 && (c.seen & required) != required)
                 r = -EBADMSG;

@@ -92,6 +92,8 @@ enum attr_type {
         A_TMPFS_SIZE,           /* strz */
         A_TMPFS_INODES,         /* strz */
         A_STATE,                /* u32: enum box_state, in a box's info */
+        A_LIMITS,               /* binary, struct box_limits; absent: no limits */
+        A_USAGE,                /* binary, struct box_usage, in a box's info */
         _A_MAX,
 };
 

@@ -246,6 +246,8 @@ int box_spec_validate(const struct box_spec *s, const char **ret_why)
         if (!s->tmpfs_size || !tmpfs_limit_valid(s->tmpfs_size, true) || !s->tmpfs_inodes ||
             !tmpfs_limit_valid(s->tmpfs_inodes, false))
                 return *ret_why = "tmpfs_size or tmpfs_inodes", -EINVAL;
+        if (!limits_valid(&s->limits))
+                return *ret_why = "limits", -EINVAL;
         if (!(s->namespaces & NS_USER) && (s->subuid_count || s->subgid_count || s->user_root))
                 return *ret_why = "subordinate ids or user_root without a user namespace", -EINVAL;
         if (subid_range_bad(s->uid, s->subuid_start, s->subuid_count) ||
@@ -305,7 +307,8 @@ bool box_spec_same_policy(const struct box_spec *a, const struct box_spec *b)
             a->subuid_count != b->subuid_count || a->subgid_start != b->subgid_start ||
             a->subgid_count != b->subgid_count || a->user_root != b->user_root || a->network != b->network ||
             a->nat != b->nat || a->isolate != b->isolate || a->no_new_privs != b->no_new_privs ||
-            a->cap_bounding != b->cap_bounding || a->cap_keep != b->cap_keep)
+            a->cap_bounding != b->cap_bounding || a->cap_keep != b->cap_keep ||
+            memcmp(&a->limits, &b->limits, sizeof(a->limits)) != 0)
                 return false;
         if (!streq_ptr(a->user, b->user) || !streq_ptr(a->home, b->home) || !streq_ptr(a->hostname, b->hostname) ||
             !streq_ptr(a->tmpfs_size, b->tmpfs_size) || !streq_ptr(a->tmpfs_inodes, b->tmpfs_inodes) ||

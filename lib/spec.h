@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "resources.h"
+
 enum {
         NS_MOUNT = 1u << 0,
         NS_PID = 1u << 1,
@@ -63,6 +65,8 @@ struct box_spec {
          * k, m or g, or a share of RAM ("10%"); "nr_inodes" with k, m or g. */
         char *tmpfs_size;
         char *tmpfs_inodes;
+        /* cgroup v2 limits of the whole box (resources.h). */
+        struct box_limits limits;
 
         /* The box's user namespace (NS_USER): box uid 0 is the user, box
          * uids 1..count come from /etc/subuid; likewise for gids. */

@@ -32,6 +32,10 @@ cases=(
         "unknown-expansion|yes|printf '[default]\nread_only = \${SHELL}/x\n' > $D/50-bad.conf"
         "bad-bind|yes|printf '[default]\nbind = /srv/src\n' > $D/50-bad.conf"
         "bad-hostname|yes|printf '[default]\nhostname = \${HOME}\n' > $D/50-bad.conf"
+        "bad-tasks-max|yes|printf '[default]\ntasks_max = 0\n' > $D/50-bad.conf"
+        "bad-memory-max|yes|printf '[default]\nmemory_max = 12q\n' > $D/50-bad.conf"
+        "bad-cpu-max|yes|printf '[default]\ncpu_max = 50\n' > $D/50-bad.conf"
+        "bad-io-weight|yes|printf '[default]\nio_weight = 10001\n' > $D/50-bad.conf"
         "dropin-not-root|yes|printf '[default]\nbox = yes\n' > $D/50-x.conf && chown alice $D/50-x.conf"
 )
 

@@ -25,6 +25,9 @@ static void sample_spec(struct box_spec *s)
         assert_int_equal(spec_path_push(&s->tmp_keep, &s->n_tmp_keep, "/tmp/.font-unix", true), 0);
         assert_int_equal(xstrdup(&s->tmpfs_size, "10%"), 0);
         assert_int_equal(xstrdup(&s->tmpfs_inodes, "100k"), 0);
+        limits_init(&s->limits);
+        s->limits.v[L_TASKS_MAX] = 100;
+        s->limits.v[L_CPU_MAX] = 2000000;
 }
 
 static void test_open_roundtrip(void **state)
@@ -60,7 +63,12 @@ static void test_open_roundtrip(void **state)
         assert_string_equal(r.tmp_keep[0].path, "/tmp/.font-unix");
         assert_string_equal(r.tmpfs_size, "10%");
         assert_string_equal(r.tmpfs_inodes, "100k");
+        assert_int_equal(r.limits.v[L_TASKS_MAX], 100);
+        assert_int_equal(r.limits.v[L_CPU_MAX], 2000000);
+        assert_true(r.limits.v[L_MEMORY_MAX] == LIMIT_UNSET && r.limits.v[L_IO_WEIGHT] == LIMIT_UNSET);
         assert_true(box_spec_same_policy(&s, &r));
+        r.limits.v[L_TASKS_MAX] = 101;
+        assert_false(box_spec_same_policy(&s, &r));
         assert_string_equal(rsi.service, "sshd");
         assert_string_equal(rsi.rhost, "127.0.0.1");
         box_spec_done(&s);
@@ -272,6 +280,70 @@ static void test_tmpfs_limits(void **state)
         assert_false(tmpfs_limit_valid("99999999999999999999", true));
 }
 
+static uint64_t limit_of(enum limit_id id, const char *v)
+{
+        char *why = NULL;
+        uint64_t x = 0;
+        int r = limit_parse(id, v, &x, &why);
+
+        /* A refusal always says why; an acceptance never does. */
+        assert_true(r == 0 ? why == NULL : why != NULL);
+        free(why);
+        return r == 0 ? x : 0;
+}
+
+static void test_limits(void **state)
+{
+        char buf[32];
+        (void)state;
+        assert_int_equal(limit_of(L_TASKS_MAX, "50"), 50);
+        assert_true(limit_of(L_TASKS_MAX, "") == LIMIT_UNSET);
+        assert_true(limit_of(L_TASKS_MAX, "infinity") == LIMIT_UNSET);
+        assert_int_equal(limit_of(L_TASKS_MAX, "0"), 0);
+        assert_int_equal(limit_of(L_TASKS_MAX, "4194305"), 0);
+        assert_int_equal(limit_of(L_TASKS_MAX, "5k"), 0);
+        assert_int_equal(limit_of(L_MEMORY_MAX, "512m"), 512ULL << 20);
+        assert_int_equal(limit_of(L_MEMORY_MAX, "2G"), 2ULL << 30);
+        assert_int_equal(limit_of(L_MEMORY_MAX, "4096"), 4096);
+        assert_true(limit_of(L_MEMORY_MAX, "50%") > 0);
+        assert_int_equal(limit_of(L_MEMORY_MAX, "0"), 0);
+        assert_int_equal(limit_of(L_MEMORY_MAX, "101%"), 0);
+        assert_int_equal(limit_of(L_MEMORY_MAX, "12q"), 0);
+        assert_int_equal(limit_of(L_MEMORY_MAX, "1mb"), 0);
+        assert_int_equal(limit_of(L_MEMORY_MAX, "99999999999999999999"), 0);
+        assert_int_equal(limit_of(L_MEMORY_SWAP_MAX, "0"), 0);  /* no swap at all: a limit */
+        {
+                char *why = NULL;
+                uint64_t x = 1;
+                assert_int_equal(limit_parse(L_MEMORY_SWAP_MAX, "0", &x, &why), 0);
+                assert_int_equal(x, 0);
+        }
+        assert_int_equal(limit_of(L_CPU_WEIGHT, "100"), 100);
+        assert_int_equal(limit_of(L_CPU_WEIGHT, "10001"), 0);
+        assert_int_equal(limit_of(L_IO_WEIGHT, "0"), 0);
+        assert_int_equal(limit_of(L_CPU_MAX, "200%"), 2000000);
+        assert_int_equal(limit_of(L_CPU_MAX, "50%"), 500000);
+        assert_int_equal(limit_of(L_CPU_MAX, "50"), 0);
+        assert_int_equal(limit_of(L_CPU_MAX, "0%"), 0);
+        assert_string_equal(limit_format(L_MEMORY_MAX, 512ULL << 20, buf, sizeof(buf)), "512M");
+        assert_string_equal(limit_format(L_MEMORY_MAX, 1000, buf, sizeof(buf)), "1000");
+        assert_string_equal(limit_format(L_CPU_MAX, 2000000, buf, sizeof(buf)), "200%");
+        assert_string_equal(limit_format(L_TASKS_MAX, LIMIT_UNSET, buf, sizeof(buf)), "infinity");
+        {
+                struct box_limits l;
+                limits_init(&l);
+                assert_true(limits_valid(&l) && !limits_any(&l));
+                l.v[L_TASKS_MAX] = 0;
+                assert_false(limits_valid(&l));
+                l.v[L_TASKS_MAX] = 10;
+                l.v[L_CPU_MAX] = 12345;         /* not whole percent */
+                assert_false(limits_valid(&l));
+                l.v[L_CPU_MAX] = LIMIT_UNSET;
+                assert_true(limits_valid(&l));
+                assert_int_equal(limits_mask(&l), 1u << L_TASKS_MAX);
+        }
+}
+
 static void test_socket_fd_passing(void **state)
 {
         struct msg *m = malloc(sizeof(*m)), *r = malloc(sizeof(*r));
@@ -377,6 +449,7 @@ int main(void)
                 cmocka_unit_test(test_list_states),
                 cmocka_unit_test(test_same_policy),
                 cmocka_unit_test(test_tmpfs_limits),
+                cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_socket_fd_passing),
                 cmocka_unit_test(test_manager),
                 cmocka_unit_test(test_several_fds),

@@ -1,0 +1,64 @@
+#!/bin/bash
+# Scenario: resource limits (tasks_max, memory_*, cpu_*, io_weight) on a
+# host that cannot enforce them.  A policy that asks for a limit denies the
+# login with one line naming what is missing -- cgroup v2, a controller, or
+# systemd, which the helper drives for every limit -- and nsbox check warns
+# about it; a login without limits is not affected, and root gets in.
+# Enforcement itself needs booted systemd: the VM tier checks it.
+source "$NSBOX_REPO/tests/lib/e2e.sh"
+
+setup_all
+good=$(write_policy; cat /etc/security/nsbox.conf)
+
+# denied NAME: alice's login under tasks_max is denied once, naming what
+# the host lacks ("$1" is a pattern for it).
+denied() {
+        local t=$1 what=$2 before
+        before=$(grep -c 'event=denied user=alice ' $W/out/syslog)
+        check $t/denied "su to alice is refused under tasks_max" not su alice -c true
+        check $t/one-line "one denial line, at step limits, naming $what" bash -c "
+                [ \$(grep -c 'event=denied user=alice ' $W/out/syslog) = $((before + 1)) ] &&
+                grep 'event=denied user=alice ' $W/out/syslog | tail -n1 | grep 'step=limits' | grep -q '$what'"
+        check $t/root-gets-in "root still gets a session" su root -c true
+        check $t/nothing-left "no box was left behind" no_boxes
+}
+
+write_policy "$good"
+printf '[default]\ntasks_max = 64\nmemory_max = 256m\ncpu_max = 50%%\n' > /etc/security/nsbox.d/50-limits.conf
+chmod 0644 /etc/security/nsbox.d/50-limits.conf
+out=$($NSBOX explain alice 2>&1)
+check limits/explain "nsbox explain shows the limits and their file: $out" bash -c "
+        grep -Eq '^tasks_max += 64 +# .*50-limits.conf' <<< \"\$1\" && grep -Eq '^cpu_max += 50%' <<< \"\$1\" &&
+        grep -Eq '^memory_high += +# default' <<< \"\$1\"" _ "$out"
+
+if grep -q ' /sys/fs/cgroup cgroup2 ' /proc/self/mountinfo; then
+        host_lacks="controller|systemd"
+else
+        host_lacks="cgroup v2"
+fi
+out=$($NSBOX check 2>&1)
+check limits/check-warns "nsbox check warns that this host cannot enforce tasks_max: $out" \
+        bash -c "grep -q 'warning: .*tasks_max = 64: this host lacks' <<< \"\$1\" && grep -q valid <<< \"\$1\"" _ "$out"
+check limits/check-warns-once-a-key "one warning for each limit set, none for the unset ones" \
+        test "$(grep -c 'this host lacks' <<< "$out")" = 3
+denied limits/host "$(cut -d'|' -f1 <<< "$host_lacks")"
+
+# A cgroup v2 hierarchy whose controllers are all elsewhere (bound to v1
+# hierarchies here): the missing controller is named.
+if umount -l /sys/fs/cgroup 2>/dev/null; mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null &&
+        ! grep -qw pids /sys/fs/cgroup/cgroup.controllers; then
+        denied limits/no-controller "cgroup controller pids"
+        out=$($NSBOX check 2>&1)
+        check limits/check-names-controller "nsbox check names the cgroup controller: $out" \
+                grep -q 'lacks the cgroup controller pids' <<< "$out"
+elif grep -qw pids /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+        # Controllers there, but no systemd: the helper names it.
+        denied limits/no-systemd "systemd"
+else
+        skip limits/no-controller "cannot mount a cgroup2 hierarchy without the pids controller here"
+fi
+
+# Without limits, logins are boxed as before.
+rm -f /etc/security/nsbox.d/50-limits.conf
+check limits/none-boxed "without limits alice is boxed" bash -c "su alice -c 'echo \$NSBOX_ID' | grep -q '^[0-9a-f]\{8\}$'"
+check limits/none-nothing-left "and her box goes with her login" wait_for 50 no_boxes
