@@ -285,17 +285,15 @@ static void warn_limits(const struct policy *p)
                 for (size_t j = 0; j < p->sections[i].n_entries; j++) {
                         const struct entry *e = &p->sections[i].entries[j];
                         int id = (int)e->key - K_TASKS_MAX;
-                        const char *missing;
+                        char missing[64];
                         _cleanup_free_ char *why = NULL;
                         uint64_t v;
 
                         if (id < 0 || id >= _L_MAX || limit_parse(id, e->value, &v, &why) < 0 || v == LIMIT_UNSET ||
-                            limits_host_support(1u << id, &missing) == 0)
+                            limits_host_support(1u << id, missing, sizeof(missing)) == 0)
                                 continue;
-                        fprintf(stderr,
-                                "warning: %s: [%s] %s = %s: this host lacks %s%s, so every login under it is denied\n",
-                                e->file, p->sections[i].name, key_name(e->key), e->value, strcmp(missing, "cgroup2") == 0 ? "" :
-                                "the cgroup controller ", strcmp(missing, "cgroup2") == 0 ? "cgroup v2" : missing);
+                        fprintf(stderr, "warning: %s: [%s] %s = %s: this host lacks %s, so every login under it is denied\n",
+                                e->file, p->sections[i].name, key_name(e->key), e->value, missing);
                 }
 }
 

@@ -675,18 +675,13 @@ static pid_t spawn_init(unsigned namespaces, int sync_fd, int userns_fd, int *re
  * builds no cgroup subtree of its own). */
 static int limits_possible(const struct box_limits *l, struct step_error *err)
 {
-        const char *missing;
         int r;
 
         if (!limits_any(l))
                 return 0;
-        r = limits_host_support(limits_mask(l), &missing);
+        r = limits_host_support(limits_mask(l), err->object, sizeof(err->object));
         if (r < 0) {
                 err->step = "limits";
-                if (strcmp(missing, "cgroup2") == 0)
-                        snprintf(err->object, sizeof(err->object), "cgroup v2 (/sys/fs/cgroup is not cgroup2)");
-                else
-                        snprintf(err->object, sizeof(err->object), "cgroup controller %s", missing);
                 return r;
         }
         if (!units_enabled()) {
@@ -797,6 +792,23 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
                         time_step_usec(b, "network:nft", b->net.usec_nft);
                 }
         }
+        /* Out of the helper's cgroup into a scope of its own, where systemd
+         * runs.  Without it a box still works, but not one with limits. */
+        if (r >= 0) {
+                struct box_unit u = box_unit_of(b);
+
+                b->unit.done = on_unit_done;
+                r = units_start_scope(&b->unit, &u, b->pid);
+                if (r < 0 && limits_any(&b->spec.limits)) {
+                        err->step = "limits";
+                        snprintf(err->object, sizeof(err->object), "scope of box %s in systemd", b->id);
+                } else if (r < 0) {
+                        if (r != -ENOTCONN)
+                                syslog(LOG_WARNING, "event=unit-failed box=%s: %s; its init stays in the helper's cgroup",
+                                       b->id, strerror(-r));
+                        r = 0;
+                }
+        }
         if (r < 0) {
                 /* Nothing half built stays: kill the init, undo the rest. */
                 pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
@@ -804,22 +816,6 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
                 box_free(b);
                 return r;
         }
-        /* Out of the helper's cgroup into a scope of its own, where systemd
-         * runs. */
-        b->unit.done = on_unit_done;
-        struct box_unit u = box_unit_of(b);
-        r = units_start_scope(&b->unit, &u, b->pid);
-        if (r < 0 && limits_any(&b->spec.limits)) {
-                err->step = "limits";
-                snprintf(err->object, sizeof(err->object), "scope of box %s in systemd", b->id);
-                pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-                waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){}, WEXITED);
-                box_free(b);
-                return r;
-        }
-        if (r < 0 && r != -ENOTCONN)
-                syslog(LOG_WARNING, "event=unit-failed box=%s: %s; its init stays in the helper's cgroup", b->id,
-                       strerror(-r));
         *ret = b;
         return 0;
 }

@@ -218,6 +218,13 @@ int units_init(void)
         return 0;
 }
 
+/* A call of systemd's manager object, to be filled in and sent. */
+static int manager_call(const char *method, sd_bus_message **ret)
+{
+        return sd_bus_message_new_method_call(bus, ret, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                              "org.freedesktop.systemd1.Manager", method);
+}
+
 /* The limits as systemd's properties, appended to an open a(sv). */
 static int append_limits(sd_bus_message *m, const struct box_limits *l)
 {
@@ -249,8 +256,7 @@ int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid)
                 snprintf(slice, sizeof(slice), "user-%u.slice", (unsigned)u->uid);
         else
                 snprintf(slice, sizeof(slice), "%s", NSBOX_SLICE);
-        r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                           "org.freedesktop.systemd1.Manager", "StartTransientUnit");
+        r = manager_call("StartTransientUnit", &m);
         if (r >= 0)
                 r = sd_bus_message_append(m, "ss", j->name, "fail");
         if (r >= 0)
@@ -319,12 +325,6 @@ static int login_unit(pid_t pid, uid_t uid, char *ret_scope, size_t size)
         return 0;
 }
 
-static int call_async(const char *method, sd_bus_message **ret)
-{
-        return sd_bus_message_new_method_call(bus, ret, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                              "org.freedesktop.systemd1.Manager", method);
-}
-
 /* A login joins a box with limits: the unit that holds its processes gets
  * them -- the user's slice for a shared box (every session of the user,
  * the user manager and the box's PID 1 are below it), the login's own
@@ -344,7 +344,7 @@ int units_limit_login(const struct box_unit *u, const struct unit_job *box_scope
         if (r == 0 && u->share_user)
                 snprintf(unit, sizeof(unit), "user-%u.slice", (unsigned)u->uid);
         if (r == 0) {
-                r = call_async("SetUnitProperties", &m);
+                r = manager_call("SetUnitProperties", &m);
                 if (r >= 0)
                         r = sd_bus_message_append(m, "sb", unit, 1);
                 if (r >= 0)
@@ -356,7 +356,7 @@ int units_limit_login(const struct box_unit *u, const struct unit_job *box_scope
         } else {
                 if (!box_scope->started)
                         return -EAGAIN;
-                r = call_async("AttachProcessesToUnit", &m);
+                r = manager_call("AttachProcessesToUnit", &m);
                 if (r >= 0)
                         r = sd_bus_message_append(m, "ssau", box_scope->name, "", 1, (uint32_t)pid);
         }

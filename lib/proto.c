@@ -298,7 +298,7 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_X11] = MNL_TYPE_U32,         [A_DISPLAY] = MNL_TYPE_U32,       [A_TMP_KEEP] = MNL_TYPE_NUL_STRING,
         [A_TIMING] = MNL_TYPE_NESTED,   [A_USEC] = MNL_TYPE_U64,          [A_SESSION_FLAGS] = MNL_TYPE_U32,
         [A_TMPFS_SIZE] = MNL_TYPE_NUL_STRING,                             [A_TMPFS_INODES] = MNL_TYPE_NUL_STRING,
-        [A_STATE] = MNL_TYPE_U32,       [A_LIMITS] = MNL_TYPE_BINARY,     [A_USAGE] = MNL_TYPE_BINARY,
+        [A_STATE] = MNL_TYPE_U32,       [A_LIMITS] = MNL_TYPE_BINARY,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -311,8 +311,6 @@ static int validate_attr(const struct nlattr *a)
                 return mnl_attr_validate2(a, MNL_TYPE_BINARY, NSBOX_COOKIE_LEN) < 0 ? -EBADMSG : 0;
         if (t == A_LIMITS)
                 return mnl_attr_validate2(a, MNL_TYPE_BINARY, sizeof(struct box_limits)) < 0 ? -EBADMSG : 0;
-        if (t == A_USAGE)
-                return mnl_attr_validate2(a, MNL_TYPE_BINARY, sizeof(struct box_usage)) < 0 ? -EBADMSG : 0;
         if (mnl_attr_validate(a, attr_kind[t]) < 0)
                 return -EBADMSG;
         if (attr_kind[t] == MNL_TYPE_NUL_STRING) {

@@ -93,7 +93,6 @@ enum attr_type {
         A_TMPFS_INODES,         /* strz */
         A_STATE,                /* u32: enum box_state, in a box's info */
         A_LIMITS,               /* binary, struct box_limits; absent: no limits */
-        A_USAGE,                /* binary, struct box_usage, in a box's info */
         _A_MAX,
 };
 

@@ -19,13 +19,13 @@
 #define USEC_PER_PERCENT 10000ULL       /* of one CPU's second */
 
 const struct limit_def limit_defs[_L_MAX] = {
-        [L_TASKS_MAX] = { "tasks_max", LK_COUNT, "pids", "TasksMax", "pids.max" },
-        [L_MEMORY_MAX] = { "memory_max", LK_BYTES, "memory", "MemoryMax", "memory.max" },
-        [L_MEMORY_HIGH] = { "memory_high", LK_BYTES, "memory", "MemoryHigh", "memory.high" },
-        [L_MEMORY_SWAP_MAX] = { "memory_swap_max", LK_BYTES, "memory", "MemorySwapMax", "memory.swap.max" },
-        [L_CPU_WEIGHT] = { "cpu_weight", LK_WEIGHT, "cpu", "CPUWeight", "cpu.weight" },
-        [L_CPU_MAX] = { "cpu_max", LK_QUOTA, "cpu", "CPUQuotaPerSecUSec", "cpu.max" },
-        [L_IO_WEIGHT] = { "io_weight", LK_WEIGHT, "io", "IOWeight", "io.weight" },
+        [L_TASKS_MAX] = { LK_COUNT, "pids", "TasksMax" },
+        [L_MEMORY_MAX] = { LK_BYTES, "memory", "MemoryMax" },
+        [L_MEMORY_HIGH] = { LK_BYTES, "memory", "MemoryHigh" },
+        [L_MEMORY_SWAP_MAX] = { LK_BYTES, "memory", "MemorySwapMax" },
+        [L_CPU_WEIGHT] = { LK_WEIGHT, "cpu", "CPUWeight" },
+        [L_CPU_MAX] = { LK_QUOTA, "cpu", "CPUQuotaPerSecUSec" },
+        [L_IO_WEIGHT] = { LK_WEIGHT, "io", "IOWeight" },
 };
 
 void limits_init(struct box_limits *l)
@@ -96,6 +96,23 @@ static int parse_bytes(const char *s, uint64_t *ret)
         return 0;
 }
 
+/* A value as cgroups take it, within its limit's range. */
+static bool in_range(enum limit_id id, uint64_t v)
+{
+        switch (limit_defs[id].kind) {
+        case LK_COUNT:
+                return v >= 1 && v <= TASKS_MAX_MAX;
+        case LK_BYTES:
+                /* No swap at all is a limit too; no memory at all is not. */
+                return v > 0 || id == L_MEMORY_SWAP_MAX;
+        case LK_WEIGHT:
+                return v >= WEIGHT_MIN && v <= WEIGHT_MAX;
+        case LK_QUOTA:
+                return v >= USEC_PER_PERCENT && v <= QUOTA_MAX_PERCENT * USEC_PER_PERCENT && v % USEC_PER_PERCENT == 0;
+        }
+        return false;
+}
+
 int limit_parse(enum limit_id id, const char *value, uint64_t *ret, char **ret_why)
 {
         const struct limit_def *d = &limit_defs[id];
@@ -108,13 +125,12 @@ int limit_parse(enum limit_id id, const char *value, uint64_t *ret, char **ret_w
         }
         switch (d->kind) {
         case LK_COUNT:
-                if (parse_number(value, &v, &suffix) == 0 && !suffix && v >= 1 && v <= TASKS_MAX_MAX)
+                if (parse_number(value, &v, &suffix) == 0 && !suffix && in_range(id, v))
                         break;
                 xasprintf(ret_why, "'%s' is not a number of tasks from 1 to %llu, or infinity", value, (unsigned long long)TASKS_MAX_MAX);
                 return -EINVAL;
         case LK_BYTES:
-                /* No swap at all is a limit too; no memory at all is not. */
-                if (parse_bytes(value, &v) == 0 && (v > 0 || id == L_MEMORY_SWAP_MAX))
+                if (parse_bytes(value, &v) == 0 && in_range(id, v))
                         break;
                 xasprintf(ret_why,
                           "'%s' is not an amount of memory; write bytes with k, m, g or t (512m), a share of RAM "
@@ -122,12 +138,13 @@ int limit_parse(enum limit_id id, const char *value, uint64_t *ret, char **ret_w
                           value);
                 return -EINVAL;
         case LK_WEIGHT:
-                if (parse_number(value, &v, &suffix) == 0 && !suffix && v >= WEIGHT_MIN && v <= WEIGHT_MAX)
+                if (parse_number(value, &v, &suffix) == 0 && !suffix && in_range(id, v))
                         break;
                 xasprintf(ret_why, "'%s' is not a weight from %llu to %llu", value, (unsigned long long)WEIGHT_MIN, (unsigned long long)WEIGHT_MAX);
                 return -EINVAL;
         case LK_QUOTA:
-                if (parse_number(value, &v, &suffix) == 0 && suffix == '%' && v >= 1 && v <= QUOTA_MAX_PERCENT) {
+                if (parse_number(value, &v, &suffix) == 0 && suffix == '%' && v <= QUOTA_MAX_PERCENT &&
+                    in_range(id, v * USEC_PER_PERCENT)) {
                         v *= USEC_PER_PERCENT;
                         break;
                 }
@@ -161,47 +178,25 @@ const char *limit_format(enum limit_id id, uint64_t v, char *buf, size_t size)
 
 bool limits_valid(const struct box_limits *l)
 {
-        for (int i = 0; i < _L_MAX; i++) {
-                uint64_t v = l->v[i];
-
-                if (v == LIMIT_UNSET)
-                        continue;
-                switch (limit_defs[i].kind) {
-                case LK_COUNT:
-                        if (v < 1 || v > TASKS_MAX_MAX)
-                                return false;
-                        break;
-                case LK_BYTES:
-                        if (v == 0 && i != L_MEMORY_SWAP_MAX)
-                                return false;
-                        break;
-                case LK_WEIGHT:
-                        if (v < WEIGHT_MIN || v > WEIGHT_MAX)
-                                return false;
-                        break;
-                case LK_QUOTA:
-                        if (v < USEC_PER_PERCENT || v > QUOTA_MAX_PERCENT * USEC_PER_PERCENT || v % USEC_PER_PERCENT)
-                                return false;
-                        break;
-                }
-        }
+        for (int i = 0; i < _L_MAX; i++)
+                if (l->v[i] != LIMIT_UNSET && !in_range(i, l->v[i]))
+                        return false;
         return true;
 }
 
 /* The controllers the root of the cgroup v2 hierarchy offers: what systemd,
  * or the helper's own subtree, can enable below it. */
-int limits_host_support(unsigned mask, const char **ret_controller)
+int limits_host_support(unsigned mask, char *ret_missing, size_t size)
 {
         char buf[512];
         struct statfs sf;
         ssize_t n;
         int fd;
 
-        *ret_controller = NULL;
         if (!mask)
                 return 0;
         if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC) {
-                *ret_controller = "cgroup2";
+                snprintf(ret_missing, size, "cgroup v2 (/sys/fs/cgroup is not cgroup2)");
                 return -EOPNOTSUPP;
         }
         fd = open("/sys/fs/cgroup/cgroup.controllers", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -220,7 +215,7 @@ int limits_host_support(unsigned mask, const char **ret_controller)
                         if ((p == buf || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\n' || !p[len]))
                                 found = true;
                 if (!found) {
-                        *ret_controller = c;
+                        snprintf(ret_missing, size, "the cgroup controller %s", c);
                         return -EOPNOTSUPP;
                 }
         }

@@ -28,12 +28,11 @@ enum limit_kind {
         LK_QUOTA,       /* a share of one CPU per second: 200% is two CPUs */
 };
 
+/* Each limit's policy key is K_TASKS_MAX + its id (policy.h). */
 struct limit_def {
-        const char *key;            /* policy key */
         enum limit_kind kind;
         const char *controller;     /* cgroup v2 controller it needs */
         const char *property;       /* systemd's D-Bus property */
-        const char *file;           /* cgroupfs file, in a box's own cgroup */
 };
 extern const struct limit_def limit_defs[_L_MAX];
 
@@ -41,13 +40,6 @@ struct box_limits {
         /* Values as cgroups take them: tasks, bytes, weights; L_CPU_MAX in
          * microseconds of CPU time per second. */
         uint64_t v[_L_MAX];
-};
-
-/* What a box's cgroup has used, read by the helper for nsbox show and list:
- * tasks now, memory now (bytes), CPU time so far (microseconds).  Unknown
- * values are LIMIT_UNSET. */
-struct box_usage {
-        uint64_t tasks, memory, cpu_usec;
 };
 
 void limits_init(struct box_limits *l);
@@ -63,6 +55,6 @@ bool limits_valid(const struct box_limits *l);
 unsigned limits_mask(const struct box_limits *l);
 
 /* Can this host enforce the limits in mask (limits_mask())?  0 when it can;
- * else -EOPNOTSUPP with *ret_controller naming the first one it lacks
- * ("cgroup2" when /sys/fs/cgroup is not a cgroup v2 hierarchy at all). */
-int limits_host_support(unsigned mask, const char **ret_controller);
+ * else -EOPNOTSUPP with ret_missing saying what it lacks: "cgroup v2 (...)"
+ * or "the cgroup controller NAME". */
+int limits_host_support(unsigned mask, char *ret_missing, size_t size);
