@@ -15,37 +15,47 @@ namespaces = mount pid uts ipc user
 user_root = yes'
 
 cat > $W/bin/park <<'P'
-import os, socket, sys, time
-# park UID... : from each uid, 4 connections held until the helper closes
-# them; prints how many it closed at once (refused) and how many it held
-# until later (accepted, then timed out), and the longest held.
+import os, select, socket, sys, time
+# park UID... : from each uid, 4 connections, all opened at the same moment
+# (a gate holds every uid back until all are ready), each timed on its own
+# until the helper closes it; prints how many were held past 1 s (accepted,
+# then timed out) and the longest held.
 path = "/run/nsbox/user.sock"
+gate_r, gate_w = os.pipe()
 results = []
 for uid in map(int, sys.argv[1:]):
     r, w = os.pipe()
     if os.fork() == 0:
-        os.close(r)
+        os.close(r); os.close(gate_w)
         os.setgroups([]); os.setgid(uid); os.setuid(uid)
-        socks = []
+        os.read(gate_r, 1)
+        socks = {}
         for _ in range(4):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
                 s.connect(path)
             except OSError:
                 continue
-            socks.append((s, time.monotonic()))
+            socks[s.fileno()] = (s, time.monotonic())
         out = []
-        for s, t0 in socks:
-            s.settimeout(30)
-            try:
-                s.recv(1)
-            except OSError:
-                pass
-            out.append(time.monotonic() - t0)
+        p = select.poll()
+        for fd in socks:
+            p.register(fd, select.POLLIN)
+        deadline = time.monotonic() + 30
+        while socks and time.monotonic() < deadline:
+            for fd, _ in p.poll(1000):
+                s, t0 = socks.pop(fd)
+                out.append(time.monotonic() - t0)
+                p.unregister(fd)
+                s.close()
+        out += [30.0] * len(socks)
         os.write(w, (" ".join("%.2f" % x for x in out) + "\n").encode())
         os._exit(0)
     os.close(w)
     results.append(r)
+os.close(gate_r)
+time.sleep(0.5)
+os.close(gate_w)
 times = []
 for r in results:
     times += [float(x) for x in os.read(r, 4096).split()]
