@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -117,6 +118,86 @@ static void ns_text(unsigned ns, char *buf, size_t size)
         snprintf(buf, size, "%s", namespaces_format(ns, &s) == 0 ? s : "?");
 }
 
+/* ---- usage ---------------------------------------------------------------- */
+
+/* Bytes for people: "35.2M". */
+static const char *bytes_text(uint64_t v, char *buf, size_t size)
+{
+        static const char units[] = "KMGTP";
+        double d = (double)v;
+        int u = -1;
+
+        while (d >= 1024 && u < 4) {
+                d /= 1024;
+                u++;
+        }
+        if (u < 0)
+                snprintf(buf, size, "%" PRIu64, v);
+        else
+                snprintf(buf, size, "%.1f%c", d, units[u]);
+        return buf;
+}
+
+/* One line of what the box uses against its limit: "12 of 40", "35.2M of
+ * 200M (above memory_high 150M)", "unknown". */
+static void print_usage_text(const struct box_usage *u, const struct box_limits *l)
+{
+        char a[32], b[32];
+
+        if (!usage_known(u)) {
+                printf("  usage       unknown: no cgroup v2 accounting for this box here\n");
+                return;
+        }
+        printf("  tasks       ");
+        if (u->tasks == USAGE_UNKNOWN)
+                printf("unknown");
+        else
+                printf("%" PRIu64, u->tasks);
+        if (l->v[L_TASKS_MAX] != LIMIT_UNSET)
+                printf(" of %" PRIu64, l->v[L_TASKS_MAX]);
+        printf("\n  memory      %s", u->memory == USAGE_UNKNOWN ? "unknown" : bytes_text(u->memory, a, sizeof(a)));
+        if (l->v[L_MEMORY_MAX] != LIMIT_UNSET)
+                printf(" of %s", limit_format(L_MEMORY_MAX, l->v[L_MEMORY_MAX], b, sizeof(b)));
+        if (l->v[L_MEMORY_HIGH] != LIMIT_UNSET)
+                printf(" (memory_high %s)", limit_format(L_MEMORY_HIGH, l->v[L_MEMORY_HIGH], b, sizeof(b)));
+        if (u->oom_kills != USAGE_UNKNOWN && u->oom_kills)
+                printf(", %" PRIu64 " killed by the OOM killer", u->oom_kills);
+        printf("\n  cpu time    ");
+        if (u->cpu_usec == USAGE_UNKNOWN)
+                printf("unknown");
+        else
+                printf("%.2f s", (double)u->cpu_usec / 1e6);
+        if (l->v[L_CPU_MAX] != LIMIT_UNSET)
+                printf(" (cpu_max %s)", limit_format(L_CPU_MAX, l->v[L_CPU_MAX], b, sizeof(b)));
+        if (l->v[L_CPU_WEIGHT] != LIMIT_UNSET)
+                printf(" (cpu_weight %" PRIu64 ")", l->v[L_CPU_WEIGHT]);
+        printf("\n");
+}
+
+static void json_u64(const char *key, uint64_t v, bool first)
+{
+        printf("%s\"%s\": ", first ? "" : ", ", key);
+        if (v == USAGE_UNKNOWN)
+                printf("null");
+        else
+                printf("%" PRIu64, v);
+}
+
+/* "usage": {...}, "limits": {...}: numbers as the kernel counts them
+ * (tasks, bytes, microseconds), null where unknown or unset. */
+static void print_usage_json(const struct box_usage *u, const struct box_limits *l)
+{
+        printf("\"usage\": {");
+        json_u64("tasks", u->tasks, true);
+        json_u64("memory_bytes", u->memory, false);
+        json_u64("cpu_usec", u->cpu_usec, false);
+        json_u64("oom_kills", u->oom_kills, false);
+        printf("}, \"limits\": {");
+        for (int i = 0; i < _L_MAX; i++)
+                json_u64(key_name(K_TASKS_MAX + i), l->v[i], i == 0);
+        printf("}");
+}
+
 /* ---- list ----------------------------------------------------------------- */
 
 static void print_list_json(const struct box_info *bi, bool first)
@@ -133,7 +214,9 @@ static void print_list_json(const struct box_info *bi, bool first)
         for (size_t i = 0, k = 0; i < 2; i++)
                 if (bi->addresses[i][0])
                         printf("%s\"%s\"", k++ ? ", " : "", bi->addresses[i]);
-        printf("]}");
+        printf("], ");
+        print_usage_json(&bi->usage, &bi->limits);
+        printf("}");
 }
 
 int cmd_list(int argc, char **argv)
@@ -351,8 +434,10 @@ static void show_one(const struct show_reply *r, bool json, bool first)
         if (json) {
                 printf("%s{\"id\": \"%s\", \"user\": ", first ? "" : ",\n", bi->id);
                 json_str(stdout, bi->user);
-                printf(", \"uid\": %u, \"pid\": %u, \"created\": %llu, \"policy\": {", bi->uid, bi->pid,
+                printf(", \"uid\": %u, \"pid\": %u, \"created\": %llu, ", bi->uid, bi->pid,
                        (unsigned long long)bi->created);
+                print_usage_json(&bi->usage, &bi->limits);
+                printf(", \"policy\": {");
                 for (size_t i = 0; i < nk; i++) {
                         printf("%s\"%s\": ", i ? ", " : "", kvs[i].key);
                         json_str(stdout, kvs[i].value);
@@ -389,6 +474,7 @@ static void show_one(const struct show_reply *r, bool json, bool first)
                        "  created     %s\n",
                        bi->id, bi->user, bi->uid, box_state_to_string(bi->state), bi->pid, created);
                 printf("  addresses   %s %s\n", bi->addresses[0][0] ? bi->addresses[0] : "-", bi->addresses[1]);
+                print_usage_text(&bi->usage, &bi->limits);
                 printf("policy\n");
                 for (size_t i = 0; i < nk; i++)
                         printf("  %-19s = %s\n", kvs[i].key, kvs[i].value ? kvs[i].value : "");

@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "net.h"
 #include "subid.h"
+#include "usage.h"
 #include "util.h"
 
 #define KILL_AFTER_SEC 3
@@ -57,6 +58,7 @@ struct session {
         struct watch opener;    /* pidfd of the login process */
         pid_t opener_pid;
         bool limit_pending;     /* to be moved into the box's scope once it exists */
+        char cgroup[256];       /* the login's cgroup v2 path at its open; "" if none */
         struct session_info si;
         time_t created;
         bool logged;            /* its join was recorded */
@@ -1012,6 +1014,8 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         memcpy(s->cookie, c->cookie, sizeof(s->cookie));
         s->box = b;
         s->opener_pid = c->pid;
+        if (cgroup_of_pid(c->pid, s->cgroup, sizeof(s->cgroup)) < 0)
+                s->cgroup[0] = '\0';
         s->created = time(NULL);
         s->si = *si;
         *si = (struct session_info){};
@@ -1058,6 +1062,59 @@ void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN])
         free(m);
 }
 
+/* Is cgroup a equal to b or below it? */
+static bool cgroup_within(const char *a, const char *b)
+{
+        size_t n = strlen(b);
+
+        return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
+/* Adds a cgroup to the set that holds a box, unless the set has it or one
+ * above it already; a cgroup above some of the set's replaces them. */
+static void cgroup_set_add(char (*set)[256], size_t *n, size_t max, const char *path)
+{
+        size_t k = 0;
+
+        if (!path[0] || strcmp(path, "/") == 0)
+                return;
+        for (size_t i = 0; i < *n; i++)
+                if (cgroup_within(path, set[i]))
+                        return;
+        for (size_t i = 0; i < *n; i++)
+                if (!cgroup_within(set[i], path))
+                        memmove(set[k++], set[i], sizeof(set[i]));
+        *n = k;
+        if (*n < max)
+                snprintf(set[(*n)++], sizeof(set[0]), "%s", path);
+}
+
+/* What the box uses, from the cgroups its processes are in: its init's
+ * (its scope; not the helper's own, where an init stays without systemd)
+ * and each login's.  A shared box with limits counts its user's slice,
+ * which holds them all and carries the limits. */
+static void box_usage_of(const struct box *b, struct box_usage *u)
+{
+        static char set[MAX_SESSIONS_PER_USER + 2][256];
+        char own[256] = "", init[256] = "";
+        size_t n = 0;
+
+        usage_init(u);
+        if (cgroup_of_pid(getpid(), own, sizeof(own)) == 0 && cgroup_of_pid(b->pid, init, sizeof(init)) == 0 &&
+            strcmp(own, init) != 0) {
+                char slice[64];
+
+                snprintf(slice, sizeof(slice), "/user.slice/user-%u.slice", (unsigned)b->spec.uid);
+                if (b->spec.share == SHARE_USER && limits_any(&b->spec.limits) && cgroup_within(init, slice))
+                        cgroup_set_add(set, &n, ARRAY_SIZE(set), slice);
+                cgroup_set_add(set, &n, ARRAY_SIZE(set), init);
+        }
+        for (const struct session *s = b->sessions; s; s = s->next)
+                cgroup_set_add(set, &n, ARRAY_SIZE(set), s->cgroup);
+        for (size_t i = 0; i < n; i++)
+                cgroup_usage_add(set[i], u);
+}
+
 static void fill_info(const struct box *b, struct box_info *bi)
 {
         *bi = (struct box_info){ .uid = b->spec.uid, .pid = (uint32_t)b->pid, .sessions = b->n_sessions,
@@ -1069,6 +1126,8 @@ static void fill_info(const struct box *b, struct box_info *bi)
                 addr_format(&b->net.box4, bi->addresses[0], sizeof(bi->addresses[0]));
         if (b->net.has6)
                 addr_format(&b->net.box6, bi->addresses[1], sizeof(bi->addresses[1]));
+        box_usage_of(b, &bi->usage);
+        bi->limits = b->spec.limits;
 }
 
 void box_list(struct client *c)

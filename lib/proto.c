@@ -206,6 +206,17 @@ static int nest_close(struct msg *m, struct nlattr *nest, int r)
         return 0;
 }
 
+void usage_init(struct box_usage *u)
+{
+        *u = (struct box_usage){ USAGE_UNKNOWN, USAGE_UNKNOWN, USAGE_UNKNOWN, USAGE_UNKNOWN };
+}
+
+bool usage_known(const struct box_usage *u)
+{
+        return u->tasks != USAGE_UNKNOWN || u->memory != USAGE_UNKNOWN || u->cpu_usec != USAGE_UNKNOWN ||
+               u->oom_kills != USAGE_UNKNOWN;
+}
+
 int proto_put_boxinfo(struct msg *m, const struct box_info *bi)
 {
         struct nlattr *nest = mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), A_BOXINFO);
@@ -226,6 +237,12 @@ int proto_put_boxinfo(struct msg *m, const struct box_info *bi)
         for (size_t i = 0; !r && i < 2; i++)
                 if (bi->addresses[i][0])
                         r = put_str(m, A_ADDRESS, bi->addresses[i]);
+        if (!r && usage_known(&bi->usage) &&
+            !mnl_attr_put_check(hdr(m), sizeof(m->buf), A_USAGE, sizeof(bi->usage), &bi->usage))
+                r = -E2BIG;
+        if (!r && limits_any(&bi->limits) &&
+            !mnl_attr_put_check(hdr(m), sizeof(m->buf), A_LIMITS, sizeof(bi->limits), &bi->limits))
+                r = -E2BIG;
         return nest_close(m, nest, r);
 }
 
@@ -298,7 +315,7 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_X11] = MNL_TYPE_U32,         [A_DISPLAY] = MNL_TYPE_U32,       [A_TMP_KEEP] = MNL_TYPE_NUL_STRING,
         [A_TIMING] = MNL_TYPE_NESTED,   [A_USEC] = MNL_TYPE_U64,          [A_SESSION_FLAGS] = MNL_TYPE_U32,
         [A_TMPFS_SIZE] = MNL_TYPE_NUL_STRING,                             [A_TMPFS_INODES] = MNL_TYPE_NUL_STRING,
-        [A_STATE] = MNL_TYPE_U32,       [A_LIMITS] = MNL_TYPE_BINARY,
+        [A_STATE] = MNL_TYPE_U32,       [A_LIMITS] = MNL_TYPE_BINARY,     [A_USAGE] = MNL_TYPE_BINARY,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -311,6 +328,8 @@ static int validate_attr(const struct nlattr *a)
                 return mnl_attr_validate2(a, MNL_TYPE_BINARY, NSBOX_COOKIE_LEN) < 0 ? -EBADMSG : 0;
         if (t == A_LIMITS)
                 return mnl_attr_validate2(a, MNL_TYPE_BINARY, sizeof(struct box_limits)) < 0 ? -EBADMSG : 0;
+        if (t == A_USAGE)
+                return mnl_attr_validate2(a, MNL_TYPE_BINARY, sizeof(struct box_usage)) < 0 ? -EBADMSG : 0;
         if (mnl_attr_validate(a, attr_kind[t]) < 0)
                 return -EBADMSG;
         if (attr_kind[t] == MNL_TYPE_NUL_STRING) {
@@ -813,6 +832,14 @@ static int boxinfo_cb(const struct nlattr *a, void *data)
                                 break;
                         }
                 break;
+        case A_USAGE:
+                memcpy(&bi->usage, mnl_attr_get_payload(a), sizeof(bi->usage));
+                break;
+        case A_LIMITS:
+                memcpy(&bi->limits, mnl_attr_get_payload(a), sizeof(bi->limits));
+                if (!limits_valid(&bi->limits))
+                        return MNL_CB_ERROR;
+                break;
         default:
                 return MNL_CB_ERROR;
         }
@@ -829,6 +856,8 @@ static int list_cb(const struct nlattr *a, void *data)
         struct list_ctx *c = data;
         struct box_info bi = {};
 
+        usage_init(&bi.usage);
+        limits_init(&bi.limits);
         if (mnl_attr_get_type(a) != A_BOXINFO)
                 return MNL_CB_ERROR;
         if (parse_nested(a, boxinfo_cb, &bi) < 0)
@@ -966,6 +995,9 @@ int proto_parse_show(const struct msg *m, struct show_reply *ret)
 
         c.spec.s = &r.spec;
         r.spec.display = -1;
+        usage_init(&r.info.usage);
+        limits_init(&r.info.limits);
+        limits_init(&r.spec.limits);
         e = parse_msg(m, MSG_SHOW_REPLY, show_cb, &c);
         if (e < 0) {
                 show_reply_done(&r);

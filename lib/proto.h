@@ -93,6 +93,7 @@ enum attr_type {
         A_TMPFS_INODES,         /* strz */
         A_STATE,                /* u32: enum box_state, in a box's info */
         A_LIMITS,               /* binary, struct box_limits; absent: no limits */
+        A_USAGE,                /* binary, struct box_usage, in a box's info; absent: unknown */
         _A_MAX,
 };
 
@@ -164,6 +165,17 @@ struct step_time {
 enum box_state { BOX_STARTING, BOX_RUNNING, BOX_STOPPING, _BOX_STATE_MAX };
 const char *box_state_to_string(uint32_t state);
 
+/* What a box's cgroups use; USAGE_UNKNOWN where the host cannot tell. */
+#define USAGE_UNKNOWN UINT64_MAX
+struct box_usage {
+        uint64_t tasks;
+        uint64_t memory;        /* bytes */
+        uint64_t cpu_usec;      /* CPU time used, all CPUs together */
+        uint64_t oom_kills;     /* processes the OOM killer ended */
+};
+void usage_init(struct box_usage *u);
+bool usage_known(const struct box_usage *u);
+
 struct box_info {
         char id[NSBOX_ID_LEN + 1];
         char user[64 + 1];
@@ -175,6 +187,8 @@ struct box_info {
         uint64_t created;
         uint32_t state;         /* enum box_state */
         char addresses[2][64];  /* the box's own addresses, IPv4 then IPv6 */
+        struct box_usage usage;
+        struct box_limits limits;       /* as the box's spec has them */
 };
 
 /* A message under construction or received. */

@@ -23,6 +23,37 @@ denied() {
         check $t/nothing-left "no box was left behind" no_boxes
 }
 
+# usage_shown: on cgroup v2, nsbox show and nsbox list --json give what a
+# box uses, from the cgroup of its login: CPU time here, where cgroup v2 has
+# no controller (its core counts CPU time anyway).  The login is put in a
+# cgroup of its own first, as logind puts it in a session scope.
+usage_shown() {
+        local cg=/sys/fs/cgroup/nsbox-test-$$ id json show
+        mkdir "$cg" || { skip limits/usage "cannot make a cgroup"; return; }
+        trap "rmdir '$cg' 2>/dev/null" EXIT
+        rm -f /etc/security/nsbox.d/50-limits.conf
+        bash -c "echo \$\$ > $cg/cgroup.procs && exec su alice -c 'while :; do :; done & sleep 30'" &
+        local login=$!
+        wait_for 50 box_up alice
+        sleep 0.5
+        json=$($NSBOX list --json)
+        id=$(sed -n 's/.*"id": "\([0-9a-f]*\)".*"user": "alice".*/\1/p' <<< "$json" | head -n1)
+        show=$($NSBOX show "$id" 2>&1)
+        check limits/usage-list "nsbox list --json gives the box's CPU time and null for what it cannot count: $json" \
+                bash -c "grep -Eq '\"usage\": \{\"tasks\": null, \"memory_bytes\": null, \"cpu_usec\": [1-9][0-9]*' <<< \"\$1\" &&
+                         grep -q '\"limits\": {\"tasks_max\": null' <<< \"\$1\"" _ "$json"
+        check limits/usage-show "nsbox show gives the CPU time: $(grep -E 'tasks|memory|cpu' <<< "$show" | head -n3 | tr '\n' ' ')" \
+                bash -c "grep -Eq '^  cpu time +[0-9]+\.[0-9]+ s' <<< \"\$1\" && grep -Eq '^  tasks +unknown' <<< \"\$1\"" _ "$show"
+        pkill -KILL -f 'while :; do :; done' 2>/dev/null
+        kill $login 2>/dev/null
+        pkill -u alice 2>/dev/null
+        wait $login 2>/dev/null
+        wait_for 50 no_boxes
+        wait_for 50 rmdir "$cg"
+        trap - EXIT
+        printf '[default]\ntasks_max = 64\nmemory_max = 256m\ncpu_max = 50%%\n' > /etc/security/nsbox.d/50-limits.conf
+}
+
 write_policy "$good"
 printf '[default]\ntasks_max = 64\nmemory_max = 256m\ncpu_max = 50%%\n' > /etc/security/nsbox.d/50-limits.conf
 chmod 0644 /etc/security/nsbox.d/50-limits.conf
@@ -51,6 +82,7 @@ if umount -l /sys/fs/cgroup 2>/dev/null; mount -t cgroup2 none /sys/fs/cgroup 2>
         out=$($NSBOX check 2>&1)
         check limits/check-names-controller "nsbox check names the cgroup controller: $out" \
                 grep -q 'lacks the cgroup controller pids' <<< "$out"
+        usage_shown
 elif grep -qw pids /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
         # Controllers there, but no systemd: the helper names it.
         denied limits/no-systemd "systemd"

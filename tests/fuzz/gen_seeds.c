@@ -33,6 +33,11 @@ int main(int argc, char **argv)
         struct manager_reply mr = { .id = "1a2b3c4d", .namespaces = NS_ALL, .no_new_privs = true, .cap_keep = 1u << 13 };
         const char *dir = argc > 1 ? argv[1] : ".";
 
+        limits_init(&s.limits);
+        s.limits.v[L_TASKS_MAX] = 64;
+        limits_init(&bi.limits);
+        bi.limits.v[L_MEMORY_MAX] = 1 << 30;
+        bi.usage = (struct box_usage){ .tasks = 3, .memory = 1 << 20, .cpu_usec = 1000, .oom_kills = 0 };
         xstrdup(&s.user, "alice");
         xstrdup(&s.home, "/home/alice");
         xstrdup(&s.hostname, "box-alice");

@@ -212,6 +212,7 @@ static void test_list_states(void **state)
         msg_init(m, MSG_LIST_REPLY);
         for (uint32_t st = 0; st < _BOX_STATE_MAX; st++) {
                 struct box_info bi = { .id = "0123abcd", .user = "alice", .uid = 2001, .state = st };
+                limits_init(&bi.limits);
                 assert_int_equal(proto_put_boxinfo(m, &bi), 0);
         }
         assert_int_equal(proto_parse_list(m, collect_state, seen), 0);
@@ -222,9 +223,52 @@ static void test_list_states(void **state)
         msg_init(m, MSG_LIST_REPLY);
         {
                 struct box_info bi = { .id = "0123abcd", .user = "alice", .state = _BOX_STATE_MAX };
+                limits_init(&bi.limits);
                 assert_int_equal(proto_put_boxinfo(m, &bi), 0);
         }
         assert_int_equal(proto_parse_list(m, collect_state, seen), -EBADMSG);
+        free(m);
+}
+
+/* A box's usage and limits travel in its info: what is known as it was,
+ * what is not as unknown and unset, and limits out of range are refused. */
+static int collect_info(const struct box_info *bi, void *userdata)
+{
+        struct box_info *out = userdata;
+
+        while (out->id[0])
+                out++;
+        *out = *bi;
+        return 0;
+}
+
+static void test_list_usage(void **state)
+{
+        struct msg *m = malloc(sizeof(*m));
+        struct box_info in[2] = { { .id = "0123abcd", .user = "alice" }, { .id = "4567cdef", .user = "bob" } };
+        struct box_info out[3] = {};
+        (void)state;
+
+        in[0].usage = (struct box_usage){ .tasks = 12, .memory = 1 << 20, .cpu_usec = 5000, .oom_kills = 1 };
+        limits_init(&in[0].limits);
+        in[0].limits.v[L_TASKS_MAX] = 40;
+        usage_init(&in[1].usage);
+        limits_init(&in[1].limits);
+        msg_init(m, MSG_LIST_REPLY);
+        for (size_t i = 0; i < 2; i++)
+                assert_int_equal(proto_put_boxinfo(m, &in[i]), 0);
+        assert_int_equal(proto_parse_list(m, collect_info, out), 0);
+        assert_memory_equal(&out[0].usage, &in[0].usage, sizeof(in[0].usage));
+        assert_memory_equal(&out[0].limits, &in[0].limits, sizeof(in[0].limits));
+        assert_false(usage_known(&out[1].usage));
+        assert_int_equal(out[1].usage.tasks, USAGE_UNKNOWN);
+        assert_false(limits_any(&out[1].limits));
+
+        in[0].limits.v[L_TASKS_MAX] = 0;
+        msg_init(m, MSG_LIST_REPLY);
+        assert_int_equal(proto_put_boxinfo(m, &in[0]), 0);
+        memset(out, 0, sizeof(out));
+        assert_int_equal(proto_parse_list(m, collect_info, out), -EBADMSG);
         free(m);
 }
 
@@ -447,6 +491,7 @@ int main(void)
                 cmocka_unit_test(test_required_and_duplicate),
                 cmocka_unit_test(test_box_error_list),
                 cmocka_unit_test(test_list_states),
+                cmocka_unit_test(test_list_usage),
                 cmocka_unit_test(test_same_policy),
                 cmocka_unit_test(test_tmpfs_limits),
                 cmocka_unit_test(test_limits),
