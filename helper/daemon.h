@@ -51,6 +51,7 @@ struct unit_job {
         char name[64];
         bool pending;
         bool started;           /* its start job is done: the scope exists */
+        char claimed[64];       /* the user's own unit its limits were set on, or "" */
         void (*done)(struct unit_job *j);
         struct sd_bus_slot *slot;
         struct unit_job *next;
@@ -65,7 +66,7 @@ struct box_unit {
         const struct box_limits *limits;
 };
 int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid);
-int units_limit_login(const struct box_unit *u, const struct unit_job *box_scope, pid_t pid);
+int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_t pid);
 void units_forget(struct unit_job *j);
 
 /* box.c */

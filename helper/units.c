@@ -11,6 +11,7 @@
  * scope's start job is done the init's PID must not be freed, or systemd
  * could move whatever process gets the number next; an init that exits
  * while its job runs is reaped only once the job is over (box.c). */
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <syslog.h>
@@ -325,6 +326,93 @@ static int login_unit(pid_t pid, uid_t uid, char *ret_scope, size_t size)
         return 0;
 }
 
+/* A user's own unit that boxes set limits on: their slice, or their
+ * manager's service.  Neither is transient, so systemd keeps what
+ * SetUnitProperties sets as drop-ins, /run/systemd/system.control/UNIT.d/
+ * 50-SETTING.conf, which would outlive the boxes and apply again at the
+ * unit's next start, limits or not.  They are removed when the last box
+ * that set them ends; systemd keeps the values it has until the unit
+ * stops (or a daemon-reload), and the unit starts afresh from its own
+ * configuration.  Two boxes that set one limit: the tighter value holds. */
+struct claim {
+        char unit[64];
+        unsigned boxes;
+        struct box_limits set;  /* the values set, LIMIT_UNSET for none */
+        struct claim *next;
+};
+static struct claim *claims;
+
+#define CONTROL_DIR "/run/systemd/system.control"
+
+static struct claim *claim_of(const char *unit)
+{
+        for (struct claim *c = claims; c; c = c->next)
+                if (strcmp(c->unit, unit) == 0)
+                        return c;
+        return NULL;
+}
+
+/* The box j claims unit for limits l; returns the values to set there. */
+static struct claim *claim(struct unit_job *j, const char *unit, const struct box_limits *l)
+{
+        struct claim *c = claim_of(unit);
+
+        if (!c) {
+                c = calloc(1, sizeof(*c));
+                if (!c)
+                        return NULL;
+                snprintf(c->unit, sizeof(c->unit), "%s", unit);
+                limits_init(&c->set);
+                c->next = claims;
+                claims = c;
+        }
+        if (strcmp(j->claimed, unit) != 0) {
+                snprintf(j->claimed, sizeof(j->claimed), "%s", unit);
+                c->boxes++;
+        }
+        for (int i = 0; i < _L_MAX; i++)
+                if (l->v[i] < c->set.v[i])
+                        c->set.v[i] = l->v[i];
+        return c;
+}
+
+static void remove_dropins(const struct claim *c)
+{
+        _cleanup_close_ int dir = open(CONTROL_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), sub = -1;
+        char name[80];
+
+        snprintf(name, sizeof(name), "%s.d", c->unit);
+        if (dir >= 0)
+                sub = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        for (int i = 0; sub >= 0 && i < _L_MAX; i++) {
+                char file[64];
+
+                if (c->set.v[i] == LIMIT_UNSET)
+                        continue;
+                snprintf(file, sizeof(file), "50-%s.conf", limit_defs[i].setting);
+                if (unlinkat(sub, file, 0) < 0 && errno != ENOENT)
+                        syslog(LOG_WARNING, "event=limits-left unit=%s file=%s/%s/%s: %m", c->unit, CONTROL_DIR,
+                               name, file);
+        }
+        if (sub >= 0)
+                (void)unlinkat(dir, name, AT_REMOVEDIR);        /* when nothing else is in it */
+        closep(&sub);
+}
+
+static void unclaim(struct unit_job *j)
+{
+        struct claim *c = j->claimed[0] ? claim_of(j->claimed) : NULL, **p;
+
+        j->claimed[0] = '\0';
+        if (!c || --c->boxes > 0)
+                return;
+        remove_dropins(c);
+        for (p = &claims; *p != c; p = &(*p)->next)
+                ;
+        *p = c->next;
+        free(c);
+}
+
 /* A login joins a box with limits: the unit that holds its processes gets
  * them -- the user's slice for a shared box (every session of the user,
  * the user manager and the box's PID 1 are below it), the login's own
@@ -332,9 +420,10 @@ static int login_unit(pid_t pid, uid_t uid, char *ret_scope, size_t size)
  * the user's is moved into the box's own scope instead, which carries the
  * limits too.  Returns -EAGAIN when that scope is not started yet: the
  * caller asks again once it is. */
-int units_limit_login(const struct box_unit *u, const struct unit_job *box_scope, pid_t pid)
+int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_t pid)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        const struct box_limits *l = u->limits;
         char unit[64];
         int r;
 
@@ -343,6 +432,14 @@ int units_limit_login(const struct box_unit *u, const struct unit_job *box_scope
         r = login_unit(pid, u->uid, unit, sizeof(unit));
         if (r == 0 && u->share_user)
                 snprintf(unit, sizeof(unit), "user-%u.slice", (unsigned)u->uid);
+        /* Session scopes are transient: their drop-ins go with them. */
+        if (r == 0 && strncmp(unit, "session-", 8) != 0) {
+                struct claim *c = claim(box_scope, unit, u->limits);
+
+                if (!c)
+                        return -ENOMEM;
+                l = &c->set;
+        }
         if (r == 0) {
                 r = manager_call("SetUnitProperties", &m);
                 if (r >= 0)
@@ -350,7 +447,7 @@ int units_limit_login(const struct box_unit *u, const struct unit_job *box_scope
                 if (r >= 0)
                         r = sd_bus_message_open_container(m, 'a', "(sv)");
                 if (r >= 0)
-                        r = append_limits(m, u->limits);
+                        r = append_limits(m, l);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         } else {
@@ -376,6 +473,7 @@ void units_forget(struct unit_job *j)
 {
         bool asked = j->pending || j->started;
 
+        unclaim(j);
         if (j->pending) {
                 j->pending = false;
                 job_unlink(j);

@@ -33,6 +33,7 @@ struct limit_def {
         enum limit_kind kind;
         const char *controller;     /* cgroup v2 controller it needs */
         const char *property;       /* systemd's D-Bus property */
+        const char *setting;        /* the setting its drop-in is named for */
 };
 extern const struct limit_def limit_defs[_L_MAX];
 

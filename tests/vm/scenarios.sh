@@ -321,6 +321,9 @@ check "$(t ra-default-route)" "the machine keeps its IPv6 default route from rou
 vm "sysctl -n net.ipv6.conf.eth0.accept_ra net.ipv6.conf.all.forwarding" | tr '\n' ' ' | sed 's/^/   accept_ra, forwarding: /'
 echo
 
+# ---- resource limits -------------------------------------------------------
+source "$VM_HERE/limits.sh"
+
 # ---- logout plus linger leaves nothing -----------------------------------
 vm "systemctl stop user@\$(id -u alice) user@\$(id -u bob)" > /dev/null 2>&1
 check "$(t all-boxes-end)" "after the last logout and the linger (30 s) every box is gone" \
