@@ -36,16 +36,11 @@ static size_t n_changes;
 static int read_value(const char *path, char *buf, size_t size)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n;
+        int r = fd < 0 ? negative_errno() : read_short(fd, buf, size);
 
-        if (fd < 0)
-                return negative_errno();
-        n = read(fd, buf, size - 1);
-        if (n < 0)
-                return negative_errno();
-        buf[n] = '\0';
-        buf[strcspn(buf, "\n")] = '\0';
-        return 0;
+        if (r == 0)
+                buf[strcspn(buf, "\n")] = '\0';
+        return r;
 }
 
 static int write_value(const char *path, const char *value)

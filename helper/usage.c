@@ -61,15 +61,8 @@ static int read_cgroup_file(int dir, const char *name, char *buf, size_t size)
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
         };
         _cleanup_close_ int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
-        ssize_t n;
 
-        if (fd < 0)
-                return negative_errno();
-        n = read(fd, buf, size - 1);
-        if (n < 0)
-                return negative_errno();
-        buf[n] = '\0';
-        return 0;
+        return fd < 0 ? negative_errno() : read_short(fd, buf, size);
 }
 
 static void add(uint64_t *sum, uint64_t v)

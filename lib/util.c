@@ -134,6 +134,16 @@ int split_words(const char *s, char ***ret, size_t *ret_n)
         return 0;
 }
 
+int read_short(int fd, char *buf, size_t size)
+{
+        ssize_t n = read(fd, buf, size - 1);
+
+        if (n < 0)
+                return negative_errno();
+        buf[n] = '\0';
+        return 0;
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
         const char *p = buf;

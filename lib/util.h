@@ -81,6 +81,8 @@ int split_words(const char *s, char ***ret, size_t *ret_n);
 
 /* Write all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* One read of a short file (procfs, sysfs, cgroupfs) into buf, NUL-ended. */
+int read_short(int fd, char *buf, size_t size);
 
 /* Monotonic clock in microseconds. */
 unsigned long long now_usec(void);

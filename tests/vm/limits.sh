@@ -10,7 +10,7 @@ slice_file() { vm "cat /sys/fs/cgroup/user.slice/user-$(uid_of "$1").slice/$2"; 
 # is_ WHAT VALUE: the check's own comparison, to say in its line.
 is_() { [ "$1" = "$2" ]; }
 
-vm "printf '[default]\ntasks_max = 80\nmemory_max = 256M\n\n[group:students]\ntasks_max = 50\n' \
+vm "mkdir -p /etc/security/nsbox.d && printf '[default]\ntasks_max = 80\nmemory_max = 256M\n\n[group:students]\ntasks_max = 50\n' \
         > /etc/security/nsbox.d/50-limits.conf && chmod 0644 /etc/security/nsbox.d/50-limits.conf"
 out=$(vm "nsbox check 2>&1; nsbox explain bob | grep tasks_max")
 check "$(t limits-check)" "nsbox check calls the limits valid, and bob's come from [group:students]: $out" \
