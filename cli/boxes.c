@@ -138,8 +138,8 @@ static const char *bytes_text(uint64_t v, char *buf, size_t size)
         return buf;
 }
 
-/* One line of what the box uses against its limit: "12 of 40", "35.2M of
- * 200M (above memory_high 150M)", "unknown". */
+/* What the box uses against its limits, a line each for tasks, memory and
+ * CPU time: "12 of 40", "35.2M of 256M (memory_high 200M)", "unknown". */
 static void print_usage_text(const struct box_usage *u, const struct box_limits *l)
 {
         char a[32], b[32];

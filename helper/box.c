@@ -1096,12 +1096,14 @@ static void cgroup_set_add(char (*set)[256], size_t *n, size_t max, const char *
 static void box_usage_of(const struct box *b, struct box_usage *u)
 {
         static char set[MAX_SESSIONS_PER_USER + 2][256];
-        char own[256] = "", init[256] = "";
+        static char own[256];   /* the helper's, read once: nothing moves it */
+        char init[256] = "";
         size_t n = 0;
 
         usage_init(u);
-        if (cgroup_of_pid(getpid(), own, sizeof(own)) == 0 && cgroup_of_pid(b->pid, init, sizeof(init)) == 0 &&
-            strcmp(own, init) != 0) {
+        if (!own[0] && cgroup_of_pid(getpid(), own, sizeof(own)) < 0)
+                own[0] = '\0';
+        if (own[0] && cgroup_of_pid(b->pid, init, sizeof(init)) == 0 && strcmp(own, init) != 0) {
                 char slice[64];
 
                 snprintf(slice, sizeof(slice), "/user.slice/user-%u.slice", (unsigned)b->spec.uid);

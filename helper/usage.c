@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Usage of a box's cgroups: pids.current, memory.current and cpu.stat's
- * usage_usec and memory.events' oom_kill, summed over the cgroups that hold the box's processes.  The
- * files are read, never written: on systemd hosts systemd owns the tree. */
+/* Usage of a box's cgroups: pids.current, memory.current, cpu.stat's
+ * usage_usec and memory.events' oom_kill, summed over the cgroups that hold
+ * the box's processes.  The files are read, never written: on systemd hosts
+ * systemd owns the tree. */
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
