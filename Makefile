@@ -110,6 +110,11 @@ $(B)/tests/test_%: tests/unit/test_%.c $(B)/libnsbox.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libnsbox.a $(LDFLAGS) -lcmocka -liniparser -lmnl -lcap
 
+# The helper's code that unit tests reach directly.
+$(B)/tests/test_cpus: tests/unit/test_cpus.c helper/cpus.c $(B)/libnsbox.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< helper/cpus.c $(B)/libnsbox.a $(LDFLAGS) -lcmocka
+
 $(B)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpam -lpthread -lcap

@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "net.h"
 #include "subid.h"
+#include "tty.h"
 #include "usage.h"
 #include "util.h"
 
@@ -58,7 +59,12 @@ struct session {
         struct watch opener;    /* pidfd of the login process */
         pid_t opener_pid;
         bool limit_pending;     /* to be moved into the box's scope once it exists */
-        char cgroup[256];       /* the login's cgroup v2 path at its open; "" if none */
+        struct unit_call limits;        /* systemd puts it under the box's limits */
+        bool limits_failed;     /* and said no: the login is denied */
+        char cgroup[256];       /* the login's cgroup v2 path at its open, one of
+                                 * its user's own; "" if none */
+        struct watch oom;       /* that cgroup's memory.events */
+        uint64_t oom_kills;     /* its oom_kill count, as last read */
         struct session_info si;
         time_t created;
         bool logged;            /* its join was recorded */
@@ -97,6 +103,8 @@ struct box {
         struct step_time times[MAX_TIMINGS];    /* the helper's own setup steps */
         size_t n_times;
         struct unit_job unit;   /* its scope, on hosts that run systemd */
+        struct watch oom;       /* memory.events of that scope */
+        uint64_t oom_kills;
         bool exit_deferred;     /* the init exited while that job ran: not reaped yet */
         struct box *next;
 };
@@ -254,7 +262,9 @@ static void box_unclaimed(struct box *b)
 
 static void session_free(struct session *s)
 {
+        units_call_cancel(&s->limits);
         unwatch(&s->opener);
+        unwatch(&s->oom);
         session_info_done(&s->si);
         free(s);
 }
@@ -365,6 +375,7 @@ static void box_free(struct box *b)
         unwatch(&b->pidfd);
         unwatch(&b->sync);
         unwatch(&b->timer);
+        unwatch(&b->oom);
         closep(&b->userns);
         box_spec_done(&b->spec);
         free(b);
@@ -423,6 +434,49 @@ static struct box_unit box_unit_of(const struct box *b)
                                   .share_user = b->spec.share == SHARE_USER, .limits = &b->spec.limits };
 }
 
+/* Is the login under the box's limits, so that it may go on?  Until then
+ * its answer waits: its shell must not start outside them. */
+static bool session_limited(const struct session *s)
+{
+        return !s->limit_pending && !s->limits.pending;
+}
+
+/* Answers the logins waiting for the box that may go on now: the box is
+ * running and their limits are in place, or systemd refused them. */
+static void serve_waiters(struct box *b)
+{
+        struct client **p = &b->waiters;
+
+        if (b->state != BOX_RUNNING)
+                return;
+        while (*p) {
+                struct client *c = *p;
+                struct session *s = session_of(b, c->cookie);
+
+                if (s && !session_limited(s)) {
+                        p = &c->next_waiter;
+                        continue;
+                }
+                *p = c->next_waiter;
+                if (s && s->limits_failed)
+                        client_fail(c, EPERM, "limits", s->limits.failure);
+                else
+                        reply_box(b, c);
+        }
+}
+
+static void on_session_limited(struct unit_call *call)
+{
+        struct session *s = container_of(call, struct session, limits);
+
+        if (call->failure[0]) {
+                syslog(LOG_WARNING, "event=limits-failed user=%s box=%s pid=%d: systemd: %s", s->box->spec.user,
+                       s->box->id, (int)s->opener_pid, call->failure);
+                s->limits_failed = true;
+        }
+        serve_waiters(s->box);
+}
+
 /* A session of a box with limits: its processes come under them. */
 static void limit_session(struct box *b, struct session *s)
 {
@@ -431,11 +485,133 @@ static void limit_session(struct box *b, struct session *s)
 
         if (!limits_any(&b->spec.limits))
                 return;
-        r = units_limit_login(&u, &b->unit, s->opener_pid);
+        s->limits.done = on_session_limited;
+        r = units_limit_login(&u, &b->unit, s->opener_pid, &s->limits);
         s->limit_pending = r == -EAGAIN;
-        if (r < 0 && r != -EAGAIN)
+        if (r < 0 && r != -EAGAIN) {
                 syslog(LOG_WARNING, "event=limits-failed user=%s box=%s pid=%d: %s", b->spec.user, b->id,
                        (int)s->opener_pid, strerror(-r));
+                s->limits_failed = true;
+                snprintf(s->limits.failure, sizeof(s->limits.failure), "%s", strerror(-r));
+        }
+}
+
+/* The box's own scope, as its init's cgroup: not the helper's, where an
+ * init stays without systemd.  -ENOENT when it has none. */
+static int box_scope_cgroup(const struct box *b, char *buf, size_t size)
+{
+        static char own[256];   /* the helper's, read once: nothing moves it */
+
+        if (!own[0] && cgroup_of_pid(getpid(), own, sizeof(own)) < 0)
+                own[0] = '\0';
+        if (!own[0] || cgroup_of_pid(b->pid, buf, size) < 0 || strcmp(own, buf) == 0)
+                return -ENOENT;
+        return 0;
+}
+
+/* Where to tell a login: the terminal PAM named, or for one that named
+ * none at its open (sshd allocates the pty after), the controlling terminal
+ * of the oldest process in its cgroup that has one. */
+static int session_tty(const struct session *s, char *buf, size_t size)
+{
+        const char *t = tty_name(s->si.tty);
+        pid_t pids[64], oldest = 0;
+        char name[64];
+        int n;
+
+        if (t) {
+                snprintf(buf, size, "%s", t);
+                return 0;
+        }
+        n = s->cgroup[0] ? cgroup_pids(s->cgroup, pids, ARRAY_SIZE(pids)) : -ENOENT;
+        for (int i = 0; i < n; i++)
+                if ((!oldest || pids[i] < oldest) && tty_of_pid(pids[i], name, sizeof(name)) == 0) {
+                        oldest = pids[i];
+                        snprintf(buf, size, "%s", name);
+                }
+        return oldest ? 0 : -ENOTTY;
+}
+
+/* An OOM killer ended processes of the box: a line on the terminal of each
+ * login it hit -- every login's, for the box's own scope (where `nsbox
+ * enter` and logins moved in from other sessions run) -- and one record,
+ * which says where it was told. */
+static void oom_report(struct box *b, struct session *hit, uint64_t killed, const char *cgroup)
+{
+        char line[256], limit[32] = "none", told[256] = "";
+        struct who w;
+
+        if (b->spec.limits.v[L_MEMORY_MAX] != LIMIT_UNSET)
+                limit_format(L_MEMORY_MAX, b->spec.limits.v[L_MEMORY_MAX], limit, sizeof(limit));
+        if (strcmp(limit, "none") != 0)
+                snprintf(line, sizeof(line),
+                         "nsbox: out of memory: the OOM killer ended %llu process%s here; box %s allows memory_max = %s",
+                         (unsigned long long)killed, killed == 1 ? "" : "es", b->id, limit);
+        else
+                snprintf(line, sizeof(line), "nsbox: out of memory: the OOM killer ended %llu process%s here (box %s)",
+                         (unsigned long long)killed, killed == 1 ? "" : "es", b->id);
+        for (struct session *s = b->sessions; s; s = s->next) {
+                char tty[64];
+                size_t o = strlen(told);
+
+                if ((hit && s != hit) || session_tty(s, tty, sizeof(tty)) < 0 || tty_tell(tty, b->spec.uid, line) < 0)
+                        continue;
+                snprintf(told + o, sizeof(told) - o, "%s%s", o ? "," : "", tty);
+        }
+        if (hit)
+                who_from(&w, hit);
+        else
+                w = b->who;
+        audit(LOG_WARNING, "oom", b, &w, "cgroup=%s killed=%llu memory_max=%s told=%s", cgroup,
+              (unsigned long long)killed, limit, told[0] ? told : "-");
+}
+
+/* Starts watching a cgroup's memory.events, from its count now. */
+static void watch_oom(struct watch *w, const char *cgroup, uint64_t *kills)
+{
+        if (!cgroup[0])
+                return;
+        w->fd = cgroup_events_open(cgroup);
+        if (w->fd >= 0 && (cgroup_events_oom_kills(w->fd, kills) < 0 || loop_add(w, EPOLLPRI) < 0))
+                closep(&w->fd);
+}
+
+/* memory.events changed: the kills since the last read, or 0.  A cgroup
+ * that went (its session's scope stopped) is no longer watched. */
+static uint64_t oom_kills_new(struct watch *w, uint64_t *kills)
+{
+        uint64_t n;
+
+        if (cgroup_events_oom_kills(w->fd, &n) < 0) {
+                unwatch(w);
+                return 0;
+        }
+        if (n <= *kills)
+                return 0;
+        n -= *kills;
+        *kills += n;
+        return n;
+}
+
+static void on_session_oom(struct watch *w, uint32_t events)
+{
+        struct session *s = container_of(w, struct session, oom);
+        uint64_t n = oom_kills_new(w, &s->oom_kills);
+
+        (void)events;
+        if (n)
+                oom_report(s->box, s, n, s->cgroup);
+}
+
+static void on_box_oom(struct watch *w, uint32_t events)
+{
+        struct box *b = container_of(w, struct box, oom);
+        char cgroup[256];
+        uint64_t n = oom_kills_new(w, &b->oom_kills);
+
+        (void)events;
+        if (n && box_scope_cgroup(b, cgroup, sizeof(cgroup)) == 0)
+                oom_report(b, NULL, n, cgroup);
 }
 
 static void on_unit_done(struct unit_job *j)
@@ -456,6 +632,14 @@ static void on_unit_done(struct unit_job *j)
         for (struct session *s = b->sessions; s; s = s->next)
                 if (s->limit_pending)
                         limit_session(b, s);
+        serve_waiters(b);
+        if (j->started && b->oom.fd < 0) {
+                char cgroup[256];
+
+                b->oom.cb = on_box_oom;
+                if (box_scope_cgroup(b, cgroup, sizeof(cgroup)) == 0)
+                        watch_oom(&b->oom, cgroup, &b->oom_kills);
+        }
 }
 
 static void on_sync(struct watch *w, uint32_t events)
@@ -505,11 +689,7 @@ static void on_sync(struct watch *w, uint32_t events)
                         b->mntns_dev = st.st_dev;
                         b->mntns_ino = st.st_ino;
                 }
-                while (b->waiters) {
-                        struct client *c = b->waiters;
-                        b->waiters = c->next_waiter;
-                        reply_box(b, c);
-                }
+                serve_waiters(b);
                 box_unclaimed(b);
         } else if (b->state == BOX_STARTING && msg_type(m) == MSG_ERROR) {
                 if (proto_parse_error(m, &b->failure) < 0)
@@ -703,7 +883,7 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
-        b->pidfd.fd = b->sync.fd = b->timer.fd = b->userns = -1;
+        b->pidfd.fd = b->sync.fd = b->timer.fd = b->oom.fd = b->userns = -1;
         unsigned long long t = now_usec();
 
         r = new_id(b->id);
@@ -1014,7 +1194,10 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         memcpy(s->cookie, c->cookie, sizeof(s->cookie));
         s->box = b;
         s->opener_pid = c->pid;
-        if (cgroup_of_pid(c->pid, s->cgroup, sizeof(s->cgroup)) < 0)
+        s->oom.fd = -1;
+        /* A login from someone else's session (su, runuser) is not counted
+         * there: it is moved into the box's scope when the box has limits. */
+        if (cgroup_of_pid(c->pid, s->cgroup, sizeof(s->cgroup)) < 0 || !cgroup_is_users(s->cgroup, b->spec.uid))
                 s->cgroup[0] = '\0';
         s->created = time(NULL);
         s->si = *si;
@@ -1033,14 +1216,13 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         b->sessions = s;
         b->n_sessions++;
         limit_session(b, s);
+        s->oom = (struct watch){ .fd = -1, .cb = on_session_oom };
+        watch_oom(&s->oom, s->cgroup, &s->oom_kills);
         if (b->state == BOX_RUNNING)
                 arm_timer(b, 0);        /* a lingering box is claimed again */
-        if (b->state == BOX_RUNNING)
-                reply_box(b, c);
-        else {
-                c->next_waiter = b->waiters;
-                b->waiters = c;
-        }
+        c->next_waiter = b->waiters;
+        b->waiters = c;
+        serve_waiters(b);
 out:
         box_spec_done(spec);
         session_info_done(si);
@@ -1060,14 +1242,6 @@ void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN])
         msg_init(m, MSG_OK);
         client_reply(c, m, -1);
         free(m);
-}
-
-/* Is cgroup a equal to b or below it? */
-static bool cgroup_within(const char *a, const char *b)
-{
-        size_t n = strlen(b);
-
-        return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
 }
 
 /* Adds a cgroup to the set that holds a box, unless the set has it or one
@@ -1096,17 +1270,12 @@ static void cgroup_set_add(char (*set)[256], size_t *n, size_t max, const char *
 static void box_usage_of(const struct box *b, struct box_usage *u)
 {
         static char set[MAX_SESSIONS_PER_USER + 2][256];
-        static char own[256];   /* the helper's, read once: nothing moves it */
-        char init[256] = "";
+        char init[256], slice[64];
         size_t n = 0;
 
         usage_init(u);
-        if (!own[0] && cgroup_of_pid(getpid(), own, sizeof(own)) < 0)
-                own[0] = '\0';
-        if (own[0] && cgroup_of_pid(b->pid, init, sizeof(init)) == 0 && strcmp(own, init) != 0) {
-                char slice[64];
-
-                snprintf(slice, sizeof(slice), "/user.slice/user-%u.slice", (unsigned)b->spec.uid);
+        if (box_scope_cgroup(b, init, sizeof(init)) == 0) {
+                user_slice_path(b->spec.uid, slice, sizeof(slice));
                 if (b->spec.share == SHARE_USER && limits_any(&b->spec.limits) && cgroup_within(init, slice))
                         cgroup_set_add(set, &n, ARRAY_SIZE(set), slice);
                 cgroup_set_add(set, &n, ARRAY_SIZE(set), init);

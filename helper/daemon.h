@@ -2,6 +2,7 @@
 /* The helper daemon: one process, one epoll loop, every box's state. */
 #pragma once
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -52,6 +53,8 @@ struct unit_job {
         bool pending;
         bool started;           /* its start job is done: the scope exists */
         char claimed[64];       /* the user's own unit its limits were set on, or "" */
+        bool pinned;            /* a whole number of CPUs in cpu_max: on these */
+        cpu_set_t cpus;
         void (*done)(struct unit_job *j);
         struct sd_bus_slot *slot;
         struct unit_job *next;
@@ -66,7 +69,18 @@ struct box_unit {
         const struct box_limits *limits;
 };
 int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid);
-int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_t pid);
+/* A call to systemd that a login waits for: done() runs once, with NULL,
+ * or what systemd said was wrong; by CALL_TIMEOUT at the latest. */
+struct unit_call {
+        bool pending;
+        char failure[128];
+        void (*done)(struct unit_call *c);
+        struct sd_bus_slot *slot;
+        struct unit_call *next;
+};
+int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_t pid, struct unit_call *call);
+/* The waiter is gone: done() will not run. */
+void units_call_cancel(struct unit_call *c);
 void units_forget(struct unit_job *j);
 
 /* box.c */

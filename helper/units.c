@@ -19,8 +19,10 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "cpus.h"
 #include "daemon.h"
 #include "resources.h"
+#include "usage.h"
 #include "util.h"
 
 #define CALL_TIMEOUT_USEC (10 * 1000 * 1000ULL)
@@ -28,6 +30,7 @@
 static sd_bus *bus;
 static struct watch bus_watch = { .fd = -1 }, bus_timer = { .fd = -1 };
 static struct unit_job *jobs;   /* started, their JobRemoved not yet seen */
+static struct unit_call *calls; /* sent, their reply not yet seen */
 static uint32_t watched_events;
 
 static void bus_drop(void);
@@ -145,11 +148,43 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *error
         return 0;
 }
 
+static void call_done(struct unit_call *c, const sd_bus_error *e)
+{
+        for (struct unit_call **p = &calls; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        c->next = NULL;
+        c->slot = sd_bus_slot_unref(c->slot);
+        c->pending = false;
+        snprintf(c->failure, sizeof(c->failure), "%s", e ? (e->message ? e->message : e->name) : "");
+        c->done(c);
+}
+
+void units_call_cancel(struct unit_call *c)
+{
+        if (c->pending) {
+                c->done = NULL;
+                for (struct unit_call **p = &calls; *p; p = &(*p)->next)
+                        if (*p == c) {
+                                *p = c->next;
+                                break;
+                        }
+                c->slot = sd_bus_slot_unref(c->slot);
+                c->pending = false;
+        }
+}
+
 static void bus_drop(void)
 {
+        static const sd_bus_error gone = SD_BUS_ERROR_MAKE_CONST(SD_BUS_ERROR_DISCONNECTED, "systemd's bus went away");
+
         /* Whatever was waiting for systemd waits no longer. */
         while (jobs)
                 job_done(jobs, "systemd's bus went away");
+        while (calls)
+                call_done(calls, &gone);
         if (bus_watch.fd >= 0)
                 loop_del(&bus_watch);
         bus_watch.fd = -1;
@@ -226,16 +261,36 @@ static int manager_call(const char *method, sd_bus_message **ret)
                                               "org.freedesktop.systemd1.Manager", method);
 }
 
-/* The limits as systemd's properties, appended to an open a(sv). */
-static int append_limits(sd_bus_message *m, const struct box_limits *l)
+/* The limits as systemd's properties, appended to an open a(sv), and the
+ * box's CPUs when it has a set of them. */
+static int append_limits(sd_bus_message *m, const struct box_limits *l, const cpu_set_t *cpus)
 {
+        uint8_t mask[CPU_SETSIZE / 8];
+        size_t n;
         int r = 0;
 
         for (int i = 0; r >= 0 && i < _L_MAX; i++)
                 if (l->v[i] != LIMIT_UNSET)
                         r = sd_bus_message_append(m, "(sv)", limit_defs[i].property, "t", l->v[i]);
+        if (r < 0 || !cpus)
+                return r;
+        n = cpus_mask(cpus, mask, sizeof(mask));
+        r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "AllowedCPUs");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "ay");
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', mask, n);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         return r;
 }
+
+static struct claim *claim_of(const char *unit);
+static void pin(struct unit_job *j, const struct box_unit *u);
 
 /* StartTransientUnit("nsbox-ID.scope", "fail", properties, no auxiliaries).
  * A box with limits lives in its user's slice, beside the user's sessions
@@ -254,7 +309,7 @@ int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid)
         snprintf(j->name, sizeof(j->name), "nsbox-%s.scope", u->box_id);
         snprintf(desc, sizeof(desc), "pam_nsbox box %s of %s", u->box_id, u->user);
         if (limited)
-                snprintf(slice, sizeof(slice), "user-%u.slice", (unsigned)u->uid);
+                user_slice_unit(u->uid, slice, sizeof(slice));
         else
                 snprintf(slice, sizeof(slice), "%s", NSBOX_SLICE);
         r = manager_call("StartTransientUnit", &m);
@@ -270,8 +325,10 @@ int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid)
          * delegated units); nothing creates cgroups below it. */
         if (r >= 0 && limited)
                 r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
+        if (r >= 0 && limited)
+                pin(j, u);
         if (r >= 0)
-                r = append_limits(m, u->limits);
+                r = append_limits(m, u->limits, j->pinned ? &j->cpus : NULL);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
@@ -289,12 +346,8 @@ int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid)
 
 static int on_limit_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-
-        (void)userdata;
         (void)error;
-        if (e)
-                syslog(LOG_WARNING, "event=limits-failed: systemd: %s", e->message ? e->message : e->name);
+        call_done(userdata, sd_bus_message_get_error(m));
         return 0;
 }
 
@@ -303,26 +356,24 @@ static int on_limit_reply(sd_bus_message *m, void *userdata, sd_bus_error *error
  * user-UID.slice/session-N.scope"), or the user's manager, user@UID.service.
  * Anything else -- su or runuser from another user's session, a service --
  * is no session of the user's. */
-static int login_unit(pid_t pid, uid_t uid, char *ret_scope, size_t size)
+static int login_unit(pid_t pid, uid_t uid, char *ret_unit, size_t size)
 {
-        char path[64], line[512], prefix[64];
-        _cleanup_fclose_ FILE *f = NULL;
+        char path[256], slice[64], manager[32];
+        const char *unit;
         size_t n;
 
-        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-        f = fopen(path, "re");
-        if (!f || !fgets(line, sizeof(line), f))
+        if (cgroup_of_pid(pid, path, sizeof(path)) < 0)
                 return -ESRCH;
-        line[strcspn(line, "\n")] = '\0';
-        n = (size_t)snprintf(prefix, sizeof(prefix), "0::/user.slice/user-%u.slice/", (unsigned)uid);
-        if (strncmp(line, prefix, n) != 0 || strchr(line + n, '/'))
+        user_slice_path(uid, slice, sizeof(slice));
+        if (!cgroup_is_users(path, uid))
                 return -ENOENT;
-        snprintf(prefix, sizeof(prefix), "user@%u.service", (unsigned)uid);
-        if (strcmp(line + n, prefix) != 0 &&
-            (strncmp(line + n, "session-", 8) != 0 || strlen(line + n) < 15 ||
-             strcmp(line + strlen(line) - 6, ".scope") != 0))
+        unit = path + strlen(slice) + 1;
+        n = strlen(unit);
+        snprintf(manager, sizeof(manager), "user@%u.service", (unsigned)uid);
+        if (strchr(unit, '/') || (strcmp(unit, manager) != 0 && (strncmp(unit, "session-", 8) != 0 || n < 15 ||
+                                                                 strcmp(unit + n - 6, ".scope") != 0)))
                 return -ENOENT;
-        snprintf(ret_scope, size, "%s", line + n);
+        snprintf(ret_unit, size, "%s", unit);
         return 0;
 }
 
@@ -338,6 +389,8 @@ struct claim {
         char unit[64];
         unsigned boxes;
         struct box_limits set;  /* the values set, LIMIT_UNSET for none */
+        bool pinned;            /* AllowedCPUs set, to the first box's CPUs */
+        cpu_set_t cpus;
         struct claim *next;
 };
 static struct claim *claims;
@@ -373,7 +426,32 @@ static struct claim *claim(struct unit_job *j, const char *unit, const struct bo
         for (int i = 0; i < _L_MAX; i++)
                 if (l->v[i] < c->set.v[i])
                         c->set.v[i] = l->v[i];
+        if (j->pinned && !c->pinned) {
+                c->pinned = true;
+                c->cpus = j->cpus;
+        }
         return c;
+}
+
+/* A box whose cpu_max is a whole number of CPUs runs on that many: those
+ * of its user's slice when a box of theirs set them there already, else
+ * those where the fewest boxes run. */
+static void pin(struct unit_job *j, const struct box_unit *u)
+{
+        unsigned n = cpus_whole(u->limits);
+        char slice[64];
+        struct claim *c;
+
+        if (!n || j->pinned)
+                return;
+        user_slice_unit(u->uid, slice, sizeof(slice));
+        c = u->share_user ? claim_of(slice) : NULL;
+        if (c && c->pinned) {
+                j->cpus = c->cpus;
+                cpus_hold(&j->cpus);
+        } else if (cpus_take(n, &j->cpus) < 0)
+                return;
+        j->pinned = true;
 }
 
 static void remove_dropins(const struct claim *c)
@@ -384,12 +462,13 @@ static void remove_dropins(const struct claim *c)
         snprintf(name, sizeof(name), "%s.d", c->unit);
         if (dir >= 0)
                 sub = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        for (int i = 0; sub >= 0 && i < _L_MAX; i++) {
+        for (int i = 0; sub >= 0 && i <= _L_MAX; i++) {
+                const char *setting = i == _L_MAX ? "AllowedCPUs" : limit_defs[i].setting;
                 char file[64];
 
-                if (c->set.v[i] == LIMIT_UNSET)
+                if (i == _L_MAX ? !c->pinned : c->set.v[i] == LIMIT_UNSET)
                         continue;
-                snprintf(file, sizeof(file), "50-%s.conf", limit_defs[i].setting);
+                snprintf(file, sizeof(file), "50-%s.conf", setting);
                 if (unlinkat(sub, file, 0) < 0 && errno != ENOENT)
                         syslog(LOG_WARNING, "event=limits-left unit=%s file=%s/%s/%s: %m", c->unit, CONTROL_DIR,
                                name, file);
@@ -420,10 +499,11 @@ static void unclaim(struct unit_job *j)
  * the user's is moved into the box's own scope instead, which carries the
  * limits too.  Returns -EAGAIN when that scope is not started yet: the
  * caller asks again once it is. */
-int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_t pid)
+int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_t pid, struct unit_call *call)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         const struct box_limits *l = u->limits;
+        const cpu_set_t *cpus = box_scope->pinned ? &box_scope->cpus : NULL;
         char unit[64];
         int r;
 
@@ -431,7 +511,7 @@ int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_
                 return -ENOTCONN;
         r = login_unit(pid, u->uid, unit, sizeof(unit));
         if (r == 0 && u->share_user)
-                snprintf(unit, sizeof(unit), "user-%u.slice", (unsigned)u->uid);
+                user_slice_unit(u->uid, unit, sizeof(unit));
         /* Session scopes are transient: their drop-ins go with them. */
         if (r == 0 && strncmp(unit, "session-", 8) != 0) {
                 struct claim *c = claim(box_scope, unit, u->limits);
@@ -439,6 +519,7 @@ int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_
                 if (!c)
                         return -ENOMEM;
                 l = &c->set;
+                cpus = c->pinned ? &c->cpus : NULL;
         }
         if (r == 0) {
                 r = manager_call("SetUnitProperties", &m);
@@ -447,7 +528,7 @@ int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_
                 if (r >= 0)
                         r = sd_bus_message_open_container(m, 'a', "(sv)");
                 if (r >= 0)
-                        r = append_limits(m, l);
+                        r = append_limits(m, l, cpus);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         } else {
@@ -458,7 +539,12 @@ int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_
                         r = sd_bus_message_append(m, "ssau", box_scope->name, "", 1, (uint32_t)pid);
         }
         if (r >= 0)
-                r = sd_bus_call_async(bus, NULL, m, on_limit_reply, NULL, CALL_TIMEOUT_USEC);
+                r = sd_bus_call_async(bus, &call->slot, m, on_limit_reply, call, CALL_TIMEOUT_USEC);
+        if (r >= 0) {
+                call->pending = true;
+                call->next = calls;
+                calls = call;
+        }
         bus_rearm();
         return r;
 }
@@ -474,6 +560,9 @@ void units_forget(struct unit_job *j)
         bool asked = j->pending || j->started;
 
         unclaim(j);
+        if (j->pinned)
+                cpus_release(&j->cpus);
+        j->pinned = false;
         if (j->pending) {
                 j->pending = false;
                 job_unlink(j);

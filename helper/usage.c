@@ -53,17 +53,25 @@ static int cgroup_root(void)
         return fd;
 }
 
-/* One file of one cgroup, read whole (they are short); -errno when the
- * cgroup or the file is not there. */
-static int read_cgroup_file(int dir, const char *name, char *buf, size_t size)
+/* One file of one cgroup, open for reading. */
+static int cgroup_file(int dir, const char *name)
 {
         struct open_how how = {
                 .flags = O_RDONLY | O_CLOEXEC,
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
         };
-        _cleanup_close_ int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
+        int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
 
-        return fd < 0 ? negative_errno() : read_short(fd, buf, size);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+/* One file of one cgroup, read whole (they are short); -errno when the
+ * cgroup or the file is not there. */
+static int read_cgroup_file(int dir, const char *name, char *buf, size_t size)
+{
+        _cleanup_close_ int fd = cgroup_file(dir, name);
+
+        return fd < 0 ? fd : read_short(fd, buf, size);
 }
 
 static void add(uint64_t *sum, uint64_t v)
@@ -71,21 +79,45 @@ static void add(uint64_t *sum, uint64_t v)
         *sum = *sum == USAGE_UNKNOWN ? v : *sum + v;
 }
 
-void cgroup_usage_add(const char *path, struct box_usage *u)
+/* A cgroup's directory, below /sys/fs/cgroup, resolved without following
+ * anything; never the root cgroup, which is the whole machine's. */
+static int cgroup_dir(const char *path)
 {
         struct open_how how = {
                 .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
         };
-        _cleanup_close_ int dir = -1, root = -1;
+        _cleanup_close_ int root = -1;
+        int fd;
+
+        if (path[0] != '/' || !path[1])
+                return -EINVAL;
+        root = cgroup_root();
+        if (root < 0)
+                return root;
+        fd = (int)syscall(SYS_openat2, root, path + 1, &how, sizeof(how));
+        return fd < 0 ? negative_errno() : fd;
+}
+
+static int oom_kills_of(const char *events, uint64_t *ret)
+{
         unsigned long long v;
+        const char *p = strstr(events, "oom_kill ");
+
+        if (!p || sscanf(p + 9, "%llu", &v) != 1)
+                return -ENODATA;
+        *ret = v;
+        return 0;
+}
+
+void cgroup_usage_add(const char *path, struct box_usage *u)
+{
+        _cleanup_close_ int dir = cgroup_dir(path);
+        unsigned long long v;
+        uint64_t kills;
         char buf[1024];
         const char *p;
 
-        /* The root cgroup is the whole machine, never one box's. */
-        if (path[0] != '/' || !path[1] || (root = cgroup_root()) < 0)
-                return;
-        dir = (int)syscall(SYS_openat2, root, path + 1, &how, sizeof(how));
         if (dir < 0)
                 return;
         if (read_cgroup_file(dir, "pids.current", buf, sizeof(buf)) == 0 && sscanf(buf, "%llu", &v) == 1)
@@ -96,7 +128,74 @@ void cgroup_usage_add(const char *path, struct box_usage *u)
             sscanf(p + 11, "%llu", &v) == 1)
                 add(&u->cpu_usec, v);
         /* Kills by the OOM killer in this cgroup and below. */
-        if (read_cgroup_file(dir, "memory.events", buf, sizeof(buf)) == 0 && (p = strstr(buf, "oom_kill ")) &&
-            sscanf(p + 9, "%llu", &v) == 1)
-                add(&u->oom_kills, v);
+        if (read_cgroup_file(dir, "memory.events", buf, sizeof(buf)) == 0 && oom_kills_of(buf, &kills) == 0)
+                add(&u->oom_kills, kills);
+}
+
+int cgroup_events_open(const char *path)
+{
+        _cleanup_close_ int dir = cgroup_dir(path);
+
+        return dir < 0 ? dir : cgroup_file(dir, "memory.events");
+}
+
+int cgroup_events_oom_kills(int fd, uint64_t *ret)
+{
+        char buf[1024];
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+        if (n < 0)
+                return negative_errno();
+        buf[n] = '\0';
+        return oom_kills_of(buf, ret);
+}
+
+bool cgroup_within(const char *a, const char *b)
+{
+        size_t n = strlen(b);
+
+        return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
+void user_slice_unit(uid_t uid, char *buf, size_t size)
+{
+        snprintf(buf, size, "user-%u.slice", (unsigned)uid);
+}
+
+void user_slice_path(uid_t uid, char *buf, size_t size)
+{
+        char unit[32];
+
+        user_slice_unit(uid, unit, sizeof(unit));
+        snprintf(buf, size, "/user.slice/%s", unit);
+}
+
+bool cgroup_is_users(const char *path, uid_t uid)
+{
+        char slice[64];
+
+        user_slice_path(uid, slice, sizeof(slice));
+        return cgroup_within(path, slice) && strcmp(path, slice) != 0;
+}
+
+int cgroup_pids(const char *path, pid_t *pids, size_t max)
+{
+        _cleanup_close_ int dir = cgroup_dir(path), fd = -1;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t n = 0;
+        int pid;
+
+        if (dir < 0)
+                return dir;
+        fd = cgroup_file(dir, "cgroup.procs");
+        if (fd < 0)
+                return fd;
+        f = fdopen(fd, "re");
+        if (!f)
+                return negative_errno();
+        fd = -1;
+        while (n < max && fscanf(f, "%d", &pid) == 1)
+                if (pid > 0)
+                        pids[n++] = pid;
+        return (int)n;
 }

@@ -2,6 +2,9 @@
 /* What a box uses of what its limits bound, read from cgroup v2. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "proto.h"
@@ -16,3 +19,25 @@ int cgroup_of_pid(pid_t pid, char *buf, size_t size);
  * *u as it was.  The path is relative to /sys/fs/cgroup, resolved without
  * following anything. */
 void cgroup_usage_add(const char *path, struct box_usage *u);
+
+/* memory.events of a cgroup, open for reading: the kernel marks it changed
+ * (EPOLLPRI) at each memory event, until it is read again.  -errno where
+ * the cgroup or its memory controller is not there. */
+int cgroup_events_open(const char *path);
+/* The oom_kill count of an open memory.events, read from its start: the
+ * processes of that cgroup and below that an OOM killer ended.  -ENODEV
+ * once the cgroup is gone. */
+int cgroup_events_oom_kills(int fd, uint64_t *ret);
+
+/* Is cgroup a equal to b or below it? */
+bool cgroup_within(const char *a, const char *b);
+/* The user's slice, as systemd names the unit ("user-1000.slice") and as
+ * its cgroup is found ("/user.slice/user-1000.slice"). */
+void user_slice_unit(uid_t uid, char *buf, size_t size);
+void user_slice_path(uid_t uid, char *buf, size_t size);
+/* Is the cgroup one of the user's own, below their slice (a session's
+ * scope, their manager's service)? */
+bool cgroup_is_users(const char *path, uid_t uid);
+/* Up to max of the processes in a cgroup (cgroup.procs); their number, or
+ * -errno. */
+int cgroup_pids(const char *path, pid_t *pids, size_t max);

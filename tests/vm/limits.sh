@@ -2,7 +2,8 @@
 # The resource limits on a booted machine (sourced by tests/vm/scenarios.sh,
 # with its hold, release and until_vm): a shared box's limits on the user's
 # slice, the limits of a [group:] section, a fork bomb that stops at
-# tasks_max while bob works, a memory hog killed in alice's box only, usage
+# tasks_max while bob works, a memory hog killed in alice's box only (her
+# terminal and the journal told why), usage
 # in nsbox show, a changed policy that leaves running boxes as they are,
 # and no drop-in of systemd's left after the boxes.
 uid_of() { vm "id -u $1"; }
@@ -10,7 +11,7 @@ slice_file() { vm "cat /sys/fs/cgroup/user.slice/user-$(uid_of "$1").slice/$2"; 
 # is_ WHAT VALUE: the check's own comparison, to say in its line.
 is_() { [ "$1" = "$2" ]; }
 
-vm "mkdir -p /etc/security/nsbox.d && printf '[default]\ntasks_max = 80\nmemory_max = 256M\n\n[group:students]\ntasks_max = 50\n' \
+vm "mkdir -p /etc/security/nsbox.d && printf '[default]\ntasks_max = 80\nmemory_max = 256M\ncpu_max = 100%%\n\n[group:students]\ntasks_max = 50\n' \
         > /etc/security/nsbox.d/50-limits.conf && chmod 0644 /etc/security/nsbox.d/50-limits.conf"
 out=$(vm "nsbox check 2>&1; nsbox explain bob | grep tasks_max")
 check "$(t limits-check)" "nsbox check calls the limits valid, and bob's come from [group:students]: $out" \
@@ -32,6 +33,17 @@ out=$(as bob 'echo id=$NSBOX_ID' 2>&1)
 said="$(sed -n 's/^id=.*/boxed/p' <<< "$out") $(slice_file bob pids.max)"
 check "$(t limits-group)" "bob, of the students, is boxed with tasks_max 50 on his slice: $said" is_ "$said" "boxed 50"
 
+# cpu_max = 100% is one whole CPU: each box runs on one, and nproc says
+# so from a login's first command.  alice's box holds one CPU, so bob's,
+# started after, gets the other (the machine has two).
+a=$(as alice 'echo $(nproc) $(sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status)' 2>&1)
+b=$(as bob 'echo $(nproc) $(sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status)' 2>&1)
+sa=$(slice_file alice cpuset.cpus) sb=$(slice_file bob cpuset.cpus)
+said="alice: $a, her slice: $sa; bob: $b, his slice: $sb"
+check "$(t limits-cpuset-nproc)" "nproc and the affinity agree with cpu_max = 100%, and the boxes spread ($said)" \
+        bash -c "[ '${a%% *}' = 1 ] && [ '${b%% *}' = 1 ] && [ '${a#* }' != '${b#* }' ] && [ '${a#* }' = '$sa' ] &&
+                 [ '${b#* }' = '$sb' ]"
+
 # A fork bomb, of sleepers that stay: the slice stops it at 80 tasks.
 as alice 'i=0; while [ $i -lt 150 ]; do sleep 300 > /dev/null 2>&1 & i=$((i+1)); done 2>/dev/null' > /dev/null 2>&1
 n=$(vm "pgrep -c -u $(uid_of alice) -f '^sleep 300\$'")
@@ -50,9 +62,16 @@ vm "pkill -u $(uid_of alice) -f '^sleep 300\$'" > /dev/null 2>&1
 until_vm 30 "! pgrep -u $(uid_of alice) -f '^sleep 300\$'"
 
 # A memory hog: tail keeps a line with no end.  The OOM killer takes it,
-# within her slice; her held login and bob's slice are untouched.
-out=$(as alice 'head -c 400M /dev/zero | tail > /dev/null; echo status=$?' 2>&1)
-check "$(t limits-oom-killed)" "alice's memory hog is killed: $(tail -n1 <<< "$out")" grep -q 'status=137' <<< "$out"
+# within her slice; her held login and bob's slice are untouched.  On a
+# terminal, the helper says why; the journal has the record.
+vm_mark
+out=$(as alice -tt 'head -c 400M /dev/zero | tail > /dev/null; echo status=$?; sleep 3' 2>&1 < /dev/null | tr -d '\r')
+check "$(t limits-oom-killed)" "alice's memory hog is killed: $(grep status= <<< "$out")" grep -q 'status=137' <<< "$out"
+check "$(t limits-oom-terminal)" "her terminal is told why: $(grep nsbox: <<< "$out")" \
+        grep -q "^nsbox: out of memory: the OOM killer ended 1 process here; box $box allows memory_max = 256M$" <<< "$out"
+log=$(vm "journalctl -q --no-pager --since=@$VM_MARK -t nsbox-helper | grep 'event=oom '")
+check "$(t limits-oom-audit)" "the journal records the kill in her login's scope, and the terminal told: $log" \
+        grep -Eq "event=oom box=$box user=alice uid=[0-9]+ service=sshd .* cgroup=/user.slice/user-[0-9]+.slice/session-[0-9]+.scope killed=1 memory_max=256M told=pts/[0-9]+$" <<< "$log"
 said="$(slice_file alice memory.events | sed -n 's/^oom_kill //p') $(slice_file bob memory.events | sed -n 's/^oom_kill //p')"
 check "$(t limits-oom-in-her-slice)" "the OOM kill is counted in her slice, none in bob's (alice, bob: $said)" \
         bash -c "[ '${said% *}' -ge 1 ] && [ '${said#* }' = 0 ]"
