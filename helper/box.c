@@ -24,9 +24,11 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "cpus.h"
 #include "daemon.h"
 #include "net.h"
 #include "subid.h"
+#include "subtree.h"
 #include "tty.h"
 #include "usage.h"
 #include "util.h"
@@ -64,7 +66,8 @@ struct session {
         char cgroup[256];       /* the login's cgroup v2 path at its open, one of
                                  * its user's own; "" if none */
         struct watch oom;       /* that cgroup's memory.events */
-        uint64_t oom_kills;     /* its oom_kill count, as last read */
+        uint64_t oom_kills;     /* its oom_kill count, as last told */
+        unsigned long long oom_told;    /* when, in µs */
         struct session_info si;
         time_t created;
         bool logged;            /* its join was recorded */
@@ -105,6 +108,8 @@ struct box {
         struct unit_job unit;   /* its scope, on hosts that run systemd */
         struct watch oom;       /* memory.events of that scope */
         uint64_t oom_kills;
+        unsigned long long oom_told;
+        struct subtree_box cg;  /* or its cgroup, on hosts that run no systemd */
         bool exit_deferred;     /* the init exited while that job ran: not reaped yet */
         struct box *next;
 };
@@ -376,6 +381,7 @@ static void box_free(struct box *b)
         unwatch(&b->sync);
         unwatch(&b->timer);
         unwatch(&b->oom);
+        subtree_box_remove(&b->cg);
         closep(&b->userns);
         box_spec_done(&b->spec);
         free(b);
@@ -470,8 +476,10 @@ static void on_session_limited(struct unit_call *call)
         struct session *s = container_of(call, struct session, limits);
 
         if (call->failure[0]) {
-                syslog(LOG_WARNING, "event=limits-failed user=%s box=%s pid=%d: systemd: %s", s->box->spec.user,
-                       s->box->id, (int)s->opener_pid, call->failure);
+                char why[sizeof(call->failure)];
+
+                snprintf(why, sizeof(why), "%s", call->failure);
+                snprintf(call->failure, sizeof(call->failure), "limits of box %s in systemd: %.200s", s->box->id, why);
                 s->limits_failed = true;
         }
         serve_waiters(s->box);
@@ -485,14 +493,23 @@ static void limit_session(struct box *b, struct session *s)
 
         if (!limits_any(&b->spec.limits))
                 return;
+        /* A failure is the login's denial, which the module logs. */
+        if (b->cg.dir >= 0) {
+                r = subtree_attach(&b->cg, s->opener_pid);
+                if (r < 0) {
+                        s->limits_failed = true;
+                        snprintf(s->limits.failure, sizeof(s->limits.failure), "cgroup %s of box %s: %s", b->cg.path,
+                                 b->id, strerror(-r));
+                }
+                return;
+        }
         s->limits.done = on_session_limited;
         r = units_limit_login(&u, &b->unit, s->opener_pid, &s->limits);
         s->limit_pending = r == -EAGAIN;
         if (r < 0 && r != -EAGAIN) {
-                syslog(LOG_WARNING, "event=limits-failed user=%s box=%s pid=%d: %s", b->spec.user, b->id,
-                       (int)s->opener_pid, strerror(-r));
                 s->limits_failed = true;
-                snprintf(s->limits.failure, sizeof(s->limits.failure), "%s", strerror(-r));
+                snprintf(s->limits.failure, sizeof(s->limits.failure), "limits of box %s in systemd: %s", b->id,
+                         strerror(-r));
         }
 }
 
@@ -511,7 +528,9 @@ static int box_scope_cgroup(const struct box *b, char *buf, size_t size)
 
 /* Where to tell a login: the terminal PAM named, or for one that named
  * none at its open (sshd allocates the pty after), the controlling terminal
- * of the oldest process in its cgroup that has one. */
+ * of the login process or of its nearest descendant that has one (sshd's
+ * shell is its grandchild; su's and login's parent has the terminal
+ * itself), else of the oldest process in the login's cgroup. */
 static int session_tty(const struct session *s, char *buf, size_t size)
 {
         const char *t = tty_name(s->si.tty);
@@ -523,6 +542,8 @@ static int session_tty(const struct session *s, char *buf, size_t size)
                 snprintf(buf, size, "%s", t);
                 return 0;
         }
+        if (tty_of_descendants(s->opener_pid, 3, buf, size) == 0)
+                return 0;
         n = s->cgroup[0] ? cgroup_pids(s->cgroup, pids, ARRAY_SIZE(pids)) : -ENOENT;
         for (int i = 0; i < n; i++)
                 if ((!oldest || pids[i] < oldest) && tty_of_pid(pids[i], name, sizeof(name)) == 0) {
@@ -576,18 +597,23 @@ static void watch_oom(struct watch *w, const char *cgroup, uint64_t *kills)
                 closep(&w->fd);
 }
 
-/* memory.events changed: the kills since the last read, or 0.  A cgroup
- * that went (its session's scope stopped) is no longer watched. */
-static uint64_t oom_kills_new(struct watch *w, uint64_t *kills)
+/* memory.events changed: the kills since they were last told, or 0.  A
+ * user who has processes killed by the hundred is told once a second at
+ * most: the kills in between are told with the next.  A cgroup that went
+ * (its session's scope stopped) is no longer watched. */
+#define OOM_TELL_EVERY_USEC 1000000ULL
+static uint64_t oom_kills_new(struct watch *w, uint64_t *kills, unsigned long long *told)
 {
+        unsigned long long now = now_usec();
         uint64_t n;
 
         if (cgroup_events_oom_kills(w->fd, &n) < 0) {
                 unwatch(w);
                 return 0;
         }
-        if (n <= *kills)
+        if (n <= *kills || (*told && now - *told < OOM_TELL_EVERY_USEC))
                 return 0;
+        *told = now;
         n -= *kills;
         *kills += n;
         return n;
@@ -596,7 +622,7 @@ static uint64_t oom_kills_new(struct watch *w, uint64_t *kills)
 static void on_session_oom(struct watch *w, uint32_t events)
 {
         struct session *s = container_of(w, struct session, oom);
-        uint64_t n = oom_kills_new(w, &s->oom_kills);
+        uint64_t n = oom_kills_new(w, &s->oom_kills, &s->oom_told);
 
         (void)events;
         if (n)
@@ -607,7 +633,7 @@ static void on_box_oom(struct watch *w, uint32_t events)
 {
         struct box *b = container_of(w, struct box, oom);
         char cgroup[256];
-        uint64_t n = oom_kills_new(w, &b->oom_kills);
+        uint64_t n = oom_kills_new(w, &b->oom_kills, &b->oom_told);
 
         (void)events;
         if (n && box_scope_cgroup(b, cgroup, sizeof(cgroup)) == 0)
@@ -853,8 +879,8 @@ static pid_t spawn_init(unsigned namespaces, int sync_fd, int userns_fd, int *re
 }
 
 /* A policy with limits that this host cannot enforce denies the login,
- * naming what is missing: cgroup v2, a controller, or systemd (the helper
- * builds no cgroup subtree of its own). */
+ * naming what is missing: cgroup v2 or a controller.  Where systemd runs,
+ * it holds the limits; elsewhere the helper's own subtree does. */
 static int limits_possible(const struct box_limits *l, struct step_error *err)
 {
         int r;
@@ -862,15 +888,25 @@ static int limits_possible(const struct box_limits *l, struct step_error *err)
         if (!limits_any(l))
                 return 0;
         r = limits_host_support(limits_mask(l), err->object, sizeof(err->object));
-        if (r < 0) {
+        if (r < 0)
                 err->step = "limits";
+        return r;
+}
+
+/* On a host that runs no systemd: the box's own cgroup, in the helper's
+ * subtree, with its limits, and its init in it. */
+static int box_subtree(struct box *b, struct step_error *err)
+{
+        unsigned n = cpus_whole(&b->spec.limits);
+        int r;
+
+        if (n && cpus_take(n, &b->unit.cpus) == 0)
+                b->unit.pinned = true;
+        r = subtree_box_create(b->id, &b->spec.limits, b->unit.pinned ? &b->unit.cpus : NULL, b->pid, &b->cg, err);
+        if (r < 0)
                 return r;
-        }
-        if (!units_enabled()) {
-                err->step = "limits";
-                snprintf(err->object, sizeof(err->object), "systemd (limits need it as PID 1)");
-                return -EOPNOTSUPP;
-        }
+        b->oom.cb = on_box_oom;
+        watch_oom(&b->oom, b->cg.path, &b->oom_kills);
         return 0;
 }
 
@@ -883,7 +919,7 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
         b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
-        b->pidfd.fd = b->sync.fd = b->timer.fd = b->oom.fd = b->userns = -1;
+        b->pidfd.fd = b->sync.fd = b->timer.fd = b->oom.fd = b->cg.dir = b->userns = -1;
         unsigned long long t = now_usec();
 
         r = new_id(b->id);
@@ -975,8 +1011,11 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
                 }
         }
         /* Out of the helper's cgroup into a scope of its own, where systemd
-         * runs.  Without it a box still works, but not one with limits. */
-        if (r >= 0) {
+         * runs.  Without it a box still works, but not one with limits:
+         * that one gets a cgroup of the helper's own. */
+        if (r >= 0 && limits_any(&b->spec.limits) && !units_enabled()) {
+                r = box_subtree(b, err);
+        } else if (r >= 0) {
                 struct box_unit u = box_unit_of(b);
 
                 b->unit.done = on_unit_done;

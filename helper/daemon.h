@@ -73,7 +73,7 @@ int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid);
  * or what systemd said was wrong; by CALL_TIMEOUT at the latest. */
 struct unit_call {
         bool pending;
-        char failure[128];
+        char failure[256];
         void (*done)(struct unit_call *c);
         struct sd_bus_slot *slot;
         struct unit_call *next;

@@ -26,6 +26,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "subtree.h"
 #include "net.h"
 #include "paths.h"
 #include "util.h"
@@ -643,6 +644,8 @@ int main(int argc, char **argv)
                 return 1;
         }
         host_recover();
+        if (!units_enabled())
+                subtree_sweep();
         r = units_init();
         if (r < 0) {
                 syslog(LOG_ERR, "cannot watch systemd's bus: %s", strerror(-r));
@@ -683,6 +686,8 @@ int main(int argc, char **argv)
                 batch = NULL;
         }
         host_restore();
+        if (!units_enabled())
+                subtree_done();
         /* Unlink while still holding the lock, so a successor never removes
          * a live socket and we never remove a successor's.  Sockets systemd
          * made stay: it listens on them for the next helper. */

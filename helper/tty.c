@@ -99,3 +99,44 @@ int tty_of_pid(pid_t pid, char *buf, size_t size)
                 }
         return -ENOTTY;
 }
+
+/* The children of a process's main thread, as procfs lists them. */
+static int children_of(pid_t pid, pid_t *ret, size_t max)
+{
+        char path[64];
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t n = 0;
+        int c;
+
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+        while (n < max && fscanf(f, "%d", &c) == 1)
+                ret[n++] = c;
+        return (int)n;
+}
+
+int tty_of_descendants(pid_t pid, unsigned depth, char *buf, size_t size)
+{
+        pid_t level[64], next[64];
+        size_t n = 1;
+
+        level[0] = pid;
+        for (unsigned d = 0; d <= depth && n > 0; d++) {
+                size_t m = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        if (tty_of_pid(level[i], buf, size) == 0)
+                                return 0;
+                for (size_t i = 0; i < n && m < ARRAY_SIZE(next); i++) {
+                        int k = children_of(level[i], next + m, ARRAY_SIZE(next) - m);
+
+                        if (k > 0)
+                                m += (size_t)k;
+                }
+                memcpy(level, next, m * sizeof(pid_t));
+                n = m;
+        }
+        return -ENOTTY;
+}

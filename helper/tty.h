@@ -16,3 +16,6 @@ const char *tty_name(const char *tty);
 /* The controlling terminal of a process, as a name below /dev ("pts/3"),
  * or -ENOTTY. */
 int tty_of_pid(pid_t pid, char *buf, size_t size);
+/* The controlling terminal of a process or of its nearest descendant
+ * that has one, down to depth generations, breadth first. */
+int tty_of_descendants(pid_t pid, unsigned depth, char *buf, size_t size);

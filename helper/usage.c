@@ -38,8 +38,7 @@ int cgroup_of_pid(pid_t pid, char *buf, size_t size)
         return -ENOENT;
 }
 
-/* /sys/fs/cgroup when it is cgroup v2, else -errno. */
-static int cgroup_root(void)
+int cgroup_root_open(void)
 {
         int fd = open(CGROUP_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
         struct statfs sf;
@@ -92,7 +91,7 @@ static int cgroup_dir(const char *path)
 
         if (path[0] != '/' || !path[1])
                 return -EINVAL;
-        root = cgroup_root();
+        root = cgroup_root_open();
         if (root < 0)
                 return root;
         fd = (int)syscall(SYS_openat2, root, path + 1, &how, sizeof(how));

@@ -9,6 +9,9 @@
 
 #include "proto.h"
 
+/* /sys/fs/cgroup, open (O_PATH), when it is cgroup v2; else -errno. */
+int cgroup_root_open(void);
+
 /* The cgroup v2 path of a process ("/user.slice/.../session-3.scope"), as
  * its "0::" line of /proc/PID/cgroup gives it.  -ENOENT on a host with no
  * cgroup v2 hierarchy. */

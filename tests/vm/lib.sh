@@ -86,6 +86,26 @@ vm_wait() {
         return 1
 }
 
+# The .deb, built in the image's own tree from this checkout's files
+# (tracked and new, as the work tree has them), natively, in a mount
+# namespace of its own.
+build_deb() {
+        local root=$1 out=$2
+        mkdir -p "$out"
+        unshare --mount --propagation private -- /bin/bash -ec '
+                root=$1 src=$2 out=$3
+                mount --rbind /dev "$root/dev"
+                mount -t proc proc "$root/proc"
+                mount -t tmpfs tmp "$root/tmp"
+                mkdir -p "$root/tmp/b/src"
+                git -C "$src" ls-files -z -co --exclude-standard | (cd "$src" && tar --null -T - -cf - 2>/dev/null) |
+                        tar -C "$root/tmp/b/src" -xf -
+                chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp/b LC_ALL=C.UTF-8 \
+                        sh -c "cd /tmp/b/src && dpkg-buildpackage -us -uc -b" > "$out/build.log" 2>&1
+                cp "$root"/tmp/b/libpam-nsbox_*.deb "$out/"
+        ' sh "$root" "$REPO" "$out"
+}
+
 # Root's commands share one connection; a login is always one of its own.
 vm() {
         ssh "${SSH_OPTS[@]}" -i "$VM_KEY" -p $VM_PORT -o ControlMaster=auto -o ControlPath="$VM_WORK/root.ctl" \

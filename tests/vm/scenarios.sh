@@ -345,6 +345,9 @@ check "$(t nothing-left-state)" "and /run/nsbox holds only what systemd's socket
 check "$(t ra-after)" "router advertisements are still taken after the boxes" \
         vm "[ \$(sysctl -n net.ipv6.conf.eth0.accept_ra) = 1 ] && ip -6 route show default | grep -q 'proto ra'"
 
+# ---- limits without systemd: the helper's own subtree --------------------
+source "$VM_HERE/subtree.sh"
+
 # ---- the desktop policy, as written ----------------------------------------
 readme_policy "## A policy for desktops" > "$VM_WORK/desktop.conf"
 scp "${SSH_OPTS[@]}" -i "$VM_KEY" -P $VM_PORT "$VM_WORK/desktop.conf" root@127.0.0.1:/etc/security/nsbox.conf > /dev/null
