@@ -179,9 +179,12 @@ fuzz-seeds: $(FZ)/gen_seeds
 	$(FZ)/gen_seeds tests/fuzz/corpus/proto
 
 # Login latency against pam_namespace, unshare(1) and bubblewrap; scale,
-# footprint, teardown (as root; about 5 minutes).
+# footprint, teardown (as root; about 5 minutes).  Then the limits, on a
+# booted Debian machine of the VM tier (about 8 minutes more; SKIP without
+# qemu; BENCH_VM=no leaves them out).
 bench: all $(TOOLS)
 	NSBOX_BUILD=$(B) tests/world bash tests/bench/bench.sh
+	@[ "$(BENCH_VM)" = no ] || tests/bench/limits-vm.sh
 
 # ---- install ----------------------------------------------------------------
 MAN8 := man/pam_nsbox.8 man/nsbox.8

@@ -148,12 +148,6 @@ static int open_subtree(unsigned mask, struct step_error *err)
 /* The limits as the kernel's files take them. */
 static int write_limits(int dir, const struct box_limits *l, const cpu_set_t *cpus, struct step_error *err)
 {
-        static const char *const files[_L_MAX] = {
-                [L_TASKS_MAX] = "pids.max",         [L_MEMORY_MAX] = "memory.max",
-                [L_MEMORY_HIGH] = "memory.high",    [L_MEMORY_SWAP_MAX] = "memory.swap.max",
-                [L_CPU_WEIGHT] = "cpu.weight",      [L_CPU_MAX] = "cpu.max",
-                [L_IO_WEIGHT] = "io.weight",
-        };
         char v[64];
         int r = 0;
 
@@ -169,9 +163,9 @@ static int write_limits(int dir, const struct box_limits *l, const cpu_set_t *cp
                         snprintf(v, sizeof(v), "default %" PRIu64, x);
                 else
                         snprintf(v, sizeof(v), "%" PRIu64, x);
-                r = write_file(dir, files[i], v);
+                r = write_file(dir, limit_defs[i].file, v);
                 if (r < 0)
-                        snprintf(err->object, sizeof(err->object), "%s", files[i]);
+                        snprintf(err->object, sizeof(err->object), "%s", limit_defs[i].file);
         }
         if (r >= 0 && cpus) {
                 r = write_file(dir, "cpuset.cpus", cpus_format(cpus, v, sizeof(v)));

@@ -19,13 +19,13 @@
 #define USEC_PER_PERCENT 10000ULL       /* of one CPU's second */
 
 const struct limit_def limit_defs[_L_MAX] = {
-        [L_TASKS_MAX] = { LK_COUNT, "pids", "TasksMax", "TasksMax" },
-        [L_MEMORY_MAX] = { LK_BYTES, "memory", "MemoryMax", "MemoryMax" },
-        [L_MEMORY_HIGH] = { LK_BYTES, "memory", "MemoryHigh", "MemoryHigh" },
-        [L_MEMORY_SWAP_MAX] = { LK_BYTES, "memory", "MemorySwapMax", "MemorySwapMax" },
-        [L_CPU_WEIGHT] = { LK_WEIGHT, "cpu", "CPUWeight", "CPUWeight" },
-        [L_CPU_MAX] = { LK_QUOTA, "cpu", "CPUQuotaPerSecUSec", "CPUQuota" },
-        [L_IO_WEIGHT] = { LK_WEIGHT, "io", "IOWeight", "IOWeight" },
+        [L_TASKS_MAX] = { LK_COUNT, "pids", "TasksMax", "TasksMax", "pids.max" },
+        [L_MEMORY_MAX] = { LK_BYTES, "memory", "MemoryMax", "MemoryMax", "memory.max" },
+        [L_MEMORY_HIGH] = { LK_BYTES, "memory", "MemoryHigh", "MemoryHigh", "memory.high" },
+        [L_MEMORY_SWAP_MAX] = { LK_BYTES, "memory", "MemorySwapMax", "MemorySwapMax", "memory.swap.max" },
+        [L_CPU_WEIGHT] = { LK_WEIGHT, "cpu", "CPUWeight", "CPUWeight", "cpu.weight" },
+        [L_CPU_MAX] = { LK_QUOTA, "cpu", "CPUQuotaPerSecUSec", "CPUQuota", "cpu.max" },
+        [L_IO_WEIGHT] = { LK_WEIGHT, "io", "IOWeight", "IOWeight", "io.weight" },
 };
 
 void limits_init(struct box_limits *l)

@@ -34,6 +34,7 @@ struct limit_def {
         const char *controller;     /* cgroup v2 controller it needs */
         const char *property;       /* systemd's D-Bus property */
         const char *setting;        /* the setting its drop-in is named for */
+        const char *file;           /* its cgroupfs file */
 };
 extern const struct limit_def limit_defs[_L_MAX];
 

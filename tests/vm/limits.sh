@@ -1,11 +1,12 @@
 #!/bin/bash
 # The resource limits on a booted machine (sourced by tests/vm/scenarios.sh,
 # with its hold, release and until_vm): a shared box's limits on the user's
-# slice, the limits of a [group:] section, a fork bomb that stops at
-# tasks_max while bob works, a memory hog killed in alice's box only (her
-# terminal and the journal told why), usage
+# slice, the limits of a [group:] section, a whole CPU in cpu_max as a
+# cpuset, a fork bomb that stops at tasks_max while bob works, a memory hog
+# killed in alice's box only (her terminal and the journal told why), usage
 # in nsbox show, a changed policy that leaves running boxes as they are,
-# and no drop-in of systemd's left after the boxes.
+# the limits of a share = session box on its session scope, and no drop-in
+# of systemd's left after the boxes.
 uid_of() { vm "id -u $1"; }
 slice_file() { vm "cat /sys/fs/cgroup/user.slice/user-$(uid_of "$1").slice/$2"; }
 # is_ WHAT VALUE: the check's own comparison, to say in its line.
@@ -91,6 +92,17 @@ said="$(vm "systemctl show -P TasksMax nsbox-$box.scope") $(vm 'nsbox list --jso
 check "$(t limits-policy-change)" "after the change her running box keeps tasks_max 80, and her new login's box $new has none: $said" \
         bash -c "[ -n '$new' ] && [ '$new' != '$box' ] && [ '$said' = '80 null' ]"
 release l1
+
+# share = session: the limits go on the login's own session scope and on
+# the box's scope, and his slice keeps none of them.
+vm "printf '[user:frank]\nshare = session\ntasks_max = 40\n' > /etc/security/nsbox.d/50-session.conf &&
+    chmod 0644 /etc/security/nsbox.d/50-session.conf"
+hold frank s2
+said="$(vm "systemctl show -P TasksMax session-$(held_session s2).scope nsbox-$(held_box s2).scope" | tr '\n' ' ')$(slice_file frank pids.max)"
+check "$(t limits-share-session)" "with share = session, tasks_max 40 is on frank's session scope and on his box's, not on his slice: $said" \
+        is_ "$said" "40 40 max"
+release s2
+vm "rm /etc/security/nsbox.d/50-session.conf"
 
 # The end of her last box with limits takes the drop-ins systemd wrote for
 # them; nothing of systemd's is left for a later login to inherit.
