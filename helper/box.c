@@ -1183,6 +1183,28 @@ static void starting_over(void)
                 turns_due = true;
 }
 
+/* What a box of one login shows at /sys/fs/cgroup: that login's session
+ * scope, which carries its limits, read-only.  A shared box shows the
+ * host's tree, and so does a user manager's box: systemd --user writes its
+ * own subtree at the host's paths.  Never what the module sent. */
+static int set_cgroup_view(struct box_spec *spec, pid_t login)
+{
+        char path[256];
+        const char *unit;
+        size_t n;
+
+        free(spec->cgroup_view);
+        spec->cgroup_view = NULL;
+        if (spec->share != SHARE_SESSION || !(spec->namespaces & NS_MOUNT) ||
+            cgroup_of_pid(login, path, sizeof(path)) < 0 || !cgroup_is_users(path, spec->uid))
+                return 0;
+        unit = strrchr(path, '/') + 1;
+        n = strlen(unit);
+        if (strncmp(unit, "session-", 8) != 0 || n < 15 || strcmp(unit + n - 6, ".scope") != 0)
+                return 0;
+        return xstrdup(&spec->cgroup_view, path);
+}
+
 void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
 {
         struct box *b = NULL;
@@ -1192,6 +1214,8 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
 
         struct user_load l;
 
+        free(spec->cgroup_view);
+        spec->cgroup_view = NULL;
         if (spec->share == SHARE_USER)
                 b = find_user_box(spec);
         l = load_of(spec->uid);
@@ -1217,7 +1241,9 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         if (!b) {
                 struct step_error err = {};
 
-                r = box_create(spec, &b, &err);
+                r = set_cgroup_view(spec, c->pid);
+                if (r >= 0)
+                        r = box_create(spec, &b, &err);
                 if (r < 0) {
                         client_fail(c, -r, err.step ? err.step : "create", err.object[0] ? err.object : "box");
                         goto out;

@@ -127,6 +127,8 @@ int proto_put_spec(struct msg *m, const struct box_spec *s)
                 r = put_str(m, A_TMPFS_SIZE, s->tmpfs_size);
         if (!r && s->tmpfs_inodes)
                 r = put_str(m, A_TMPFS_INODES, s->tmpfs_inodes);
+        if (!r && s->cgroup_view)
+                r = put_str(m, A_CGROUP_VIEW, s->cgroup_view);
         if (!r && limits_any(&s->limits) &&
             !mnl_attr_put_check(hdr(m), sizeof(m->buf), A_LIMITS, sizeof(s->limits), &s->limits))
                 r = -E2BIG;
@@ -316,6 +318,7 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_TIMING] = MNL_TYPE_NESTED,   [A_USEC] = MNL_TYPE_U64,          [A_SESSION_FLAGS] = MNL_TYPE_U32,
         [A_TMPFS_SIZE] = MNL_TYPE_NUL_STRING,                             [A_TMPFS_INODES] = MNL_TYPE_NUL_STRING,
         [A_STATE] = MNL_TYPE_U32,       [A_LIMITS] = MNL_TYPE_BINARY,     [A_USAGE] = MNL_TYPE_BINARY,
+        [A_CGROUP_VIEW] = MNL_TYPE_NUL_STRING,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -556,6 +559,9 @@ static int spec_attr(struct open_ctx *c, const struct nlattr *a)
                 break;
         case A_TMPFS_INODES:
                 r = set_once_str(&c->s->tmpfs_inodes, a);
+                break;
+        case A_CGROUP_VIEW:
+                r = set_once_str(&c->s->cgroup_view, a);
                 break;
         case A_LIMITS:
                 memcpy(&c->s->limits, mnl_attr_get_payload(a), sizeof(c->s->limits));

@@ -94,6 +94,7 @@ enum attr_type {
         A_STATE,                /* u32: enum box_state, in a box's info */
         A_LIMITS,               /* binary, struct box_limits; absent: no limits */
         A_USAGE,                /* binary, struct box_usage, in a box's info; absent: unknown */
+        A_CGROUP_VIEW,          /* strz: the cgroup a box shows at /sys/fs/cgroup */
         _A_MAX,
 };
 

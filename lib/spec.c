@@ -34,6 +34,7 @@ void box_spec_done(struct box_spec *s)
         free(s->hostname);
         free(s->tmpfs_size);
         free(s->tmpfs_inodes);
+        free(s->cgroup_view);
         free(s->bridge);
         free(s->gateway4);
         free(s->gateway6);
@@ -248,6 +249,8 @@ int box_spec_validate(const struct box_spec *s, const char **ret_why)
                 return *ret_why = "tmpfs_size or tmpfs_inodes", -EINVAL;
         if (!limits_valid(&s->limits))
                 return *ret_why = "limits", -EINVAL;
+        if (s->cgroup_view && (!path_is_clean(s->cgroup_view) || strcmp(s->cgroup_view, "/") == 0))
+                return *ret_why = "cgroup view", -EINVAL;
         if (!(s->namespaces & NS_USER) && (s->subuid_count || s->subgid_count || s->user_root))
                 return *ret_why = "subordinate ids or user_root without a user namespace", -EINVAL;
         if (subid_range_bad(s->uid, s->subuid_start, s->subuid_count) ||

@@ -65,6 +65,10 @@ struct box_spec {
          * k, m or g, or a share of RAM ("10%"); "nr_inodes" with k, m or g. */
         char *tmpfs_size;
         char *tmpfs_inodes;
+        /* What the box shows at /sys/fs/cgroup, read-only: the cgroup v2
+         * path of its login's own session scope, set by the helper for a
+         * box of one session; NULL: the host's tree. */
+        char *cgroup_view;
         /* cgroup v2 limits of the whole box (resources.h). */
         struct box_limits limits;
 

@@ -8,17 +8,20 @@
  * ${HOME}/x lands on top of the re-exposed home.  Sources of binds and the
  * user's home are taken from the original view before anything changes. */
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <syslog.h>
 #include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 
 #include "helper.h"
 #include "util.h"
 
 #define HOMES_ROOT "/home"
+#define CGROUP_ROOT "/sys/fs/cgroup"
 
 static int fail(struct step_error *err, const char *step, const char *object, int r)
 {
@@ -201,7 +204,7 @@ static int open_owned(const struct box_spec *s, const char *step, const char *pa
 
 /* ---- the list of mounts to make ----------------------------------------- */
 
-enum op_kind { OP_PROC, OP_MQUEUE, OP_SHM, OP_RESOLV, OP_TMP, OP_HOMES, OP_BIND, OP_RO, OP_INACCESSIBLE };
+enum op_kind { OP_PROC, OP_MQUEUE, OP_SHM, OP_RESOLV, OP_TMP, OP_HOMES, OP_BIND, OP_RO, OP_INACCESSIBLE, OP_CGROUP };
 
 struct op {
         enum op_kind kind;
@@ -271,6 +274,7 @@ static const char *op_name(enum op_kind k)
                 [OP_PROC] = "proc",         [OP_MQUEUE] = "mqueue",  [OP_SHM] = "shm",
                 [OP_RESOLV] = "dns",        [OP_TMP] = "private_tmp", [OP_HOMES] = "hide_homes",
                 [OP_BIND] = "bind",         [OP_RO] = "read_only",   [OP_INACCESSIBLE] = "inaccessible",
+                [OP_CGROUP] = "cgroup",
         };
         return names[k];
 }
@@ -887,6 +891,38 @@ static void plan_done(struct plan *p)
         closep(&p->store);
 }
 
+/* The box's own cgroup at /sys/fs/cgroup, read-only, over the host's tree
+ * (a box of one login: that login's session scope, which carries its
+ * limits), so that the box reads its limits there and sees no one else's
+ * cgroups.  What cannot be shown leaves the host's tree, said in the log;
+ * the login goes on. */
+static int apply_cgroup(const struct box_spec *s)
+{
+        struct open_how how = {
+                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        _cleanup_close_ int root = -1, src = -1, m = -1;
+        struct statfs sf;
+        int r;
+
+        r = open_nofollow(AT_FDCWD, CGROUP_ROOT, O_PATH | O_DIRECTORY, &root);
+        if (r >= 0 && (fstatfs(root, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC))
+                r = -EOPNOTSUPP;
+        if (r >= 0 && (src = (int)syscall(SYS_openat2, root, s->cgroup_view + 1, &how, sizeof(how))) < 0)
+                r = negative_errno();
+        if (r >= 0)
+                r = clone_tree(src, "", false, &m);
+        if (r >= 0)
+                r = set_attr(m, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, false);
+        if (r >= 0)
+                r = attach(m, root);
+        if (r < 0)
+                syslog(LOG_WARNING, "event=cgroup-view-skipped user=%s cgroup=%s: %s", s->user, s->cgroup_view,
+                       strerror(-r));
+        return 0;
+}
+
 static int build_plan(struct plan *p, const struct box_spec *s)
 {
         int r = 0;
@@ -916,6 +952,8 @@ static int build_plan(struct plan *p, const struct box_spec *s)
                 r = add_op(p, OP_INACCESSIBLE, s->inaccessible[i].path, s->inaccessible[i].optional, false);
         if (r >= 0 && s->n_dns > 0)
                 r = add_op(p, OP_RESOLV, "/etc/resolv.conf", false, true);
+        if (r >= 0 && s->cgroup_view)
+                r = add_op(p, OP_CGROUP, CGROUP_ROOT, true, true);
         return r;
 }
 
@@ -994,6 +1032,9 @@ int views_apply(const struct box_spec *s, struct step_error *err)
                         break;
                 case OP_INACCESSIBLE:
                         r = apply_inaccessible(p, o, err);
+                        break;
+                case OP_CGROUP:
+                        r = apply_cgroup(s);
                         break;
                 }
                 if (s->debug)

@@ -96,7 +96,7 @@ vm 'cg() {
 }
 declare -f cg > /root/cg.sh' > /dev/null
 busy() {
-        vm "source /root/cg.sh
+        vm "exec 2>/dev/null; source /root/cg.sh
             for u in $*; do su \$u -c 'exec sleep 600' > /dev/null 2>&1 & done; sleep 5
             for u in $*; do su \$u -c 'yes > /dev/null & yes > /dev/null & sleep $SECS; kill %1 %2' > /dev/null 2>&1 & done
             sleep 2; before=\$(for u in $*; do cg \$u; done); sleep $((SECS - 4)); after=\$(for u in $*; do cg \$u; done)

@@ -25,6 +25,7 @@ static void sample_spec(struct box_spec *s)
         assert_int_equal(spec_path_push(&s->tmp_keep, &s->n_tmp_keep, "/tmp/.font-unix", true), 0);
         assert_int_equal(xstrdup(&s->tmpfs_size, "10%"), 0);
         assert_int_equal(xstrdup(&s->tmpfs_inodes, "100k"), 0);
+        assert_int_equal(xstrdup(&s->cgroup_view, "/user.slice/user-2001.slice/session-4.scope"), 0);
         limits_init(&s->limits);
         s->limits.v[L_TASKS_MAX] = 100;
         s->limits.v[L_CPU_MAX] = 2000000;
@@ -63,10 +64,22 @@ static void test_open_roundtrip(void **state)
         assert_string_equal(r.tmp_keep[0].path, "/tmp/.font-unix");
         assert_string_equal(r.tmpfs_size, "10%");
         assert_string_equal(r.tmpfs_inodes, "100k");
+        assert_string_equal(r.cgroup_view, "/user.slice/user-2001.slice/session-4.scope");
         assert_int_equal(r.limits.v[L_TASKS_MAX], 100);
         assert_int_equal(r.limits.v[L_CPU_MAX], 2000000);
         assert_true(r.limits.v[L_MEMORY_MAX] == LIMIT_UNSET && r.limits.v[L_IO_WEIGHT] == LIMIT_UNSET);
         assert_true(box_spec_same_policy(&s, &r));
+        {
+                const char *why = NULL;
+
+                /* The sample lacks a network pool, which is checked after. */
+                (void)box_spec_validate(&r, &why);
+                assert_true(!why || strcmp(why, "cgroup view") != 0);
+                free(r.cgroup_view);
+                assert_int_equal(xstrdup(&r.cgroup_view, "/user.slice/../system.slice"), 0);
+                assert_int_equal(box_spec_validate(&r, &why), -EINVAL);
+                assert_string_equal(why, "cgroup view");
+        }
         r.limits.v[L_TASKS_MAX] = 101;
         assert_false(box_spec_same_policy(&s, &r));
         assert_string_equal(rsi.service, "sshd");

@@ -98,9 +98,20 @@ release l1
 vm "printf '[user:frank]\nshare = session\ntasks_max = 40\n' > /etc/security/nsbox.d/50-session.conf &&
     chmod 0644 /etc/security/nsbox.d/50-session.conf"
 hold frank s2
-said="$(vm "systemctl show -P TasksMax session-$(held_session s2).scope nsbox-$(held_box s2).scope" | tr '\n' ' ')$(slice_file frank pids.max)"
-check "$(t limits-share-session)" "with share = session, tasks_max 40 is on frank's session scope and on his box's, not on his slice: $said" \
-        is_ "$said" "40 40 max"
+said="$(vm "systemctl show -P TasksMax session-$(held_session s2).scope") $(vm "systemctl show -P TasksMax nsbox-$(held_box s2).scope")"
+slice=$(slice_file frank pids.max)
+check "$(t limits-share-session)" "with share = session, tasks_max 40 is on frank's session scope and on his box's ($said), not on his slice ($slice)" \
+        bash -c "[ '$said' = '40 40' ] && [ -n '$slice' ] && [ '$slice' != 40 ]"
+# Such a box shows its login's session scope at /sys/fs/cgroup, read-only,
+# and nothing of anyone else's; a shared box shows the host's tree, which
+# systemd --user writes at its paths.
+out=$(as frank 'cat /sys/fs/cgroup/pids.max; ls /sys/fs/cgroup | grep -c "\.slice$"; touch /sys/fs/cgroup/x' 2>&1)
+check "$(t limits-cgroup-view)" "frank's box reads its limit at /sys/fs/cgroup/pids.max, read-only, and sees no slice: $out" \
+        bash -c "[ \"\$(sed -n 1p <<< \"\$1\")\" = 40 ] && [ \"\$(sed -n 2p <<< \"\$1\")\" = 0 ] &&
+                 grep -q 'Read-only file system' <<< \"\$1\"" _ "$out"
+check "$(t limits-cgroup-view-shared)" "alice's shared box sees the host's tree" as alice 'test -d /sys/fs/cgroup/user.slice'
+check "$(t limits-cgroup-view-host)" "and the host's /sys/fs/cgroup is one mount, as before" \
+        vm "[ \$(findmnt -rn /sys/fs/cgroup | wc -l) = 1 ]"
 release s2
 vm "rm /etc/security/nsbox.d/50-session.conf"
 
