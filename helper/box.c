@@ -61,6 +61,7 @@ struct session {
         struct watch opener;    /* pidfd of the login process */
         pid_t opener_pid;
         bool limit_pending;     /* to be moved into the box's scope once it exists */
+        bool in_scope;          /* started in the box's scope with its init */
         struct unit_call limits;        /* systemd puts it under the box's limits */
         bool limits_failed;     /* and said no: the login is denied */
         char cgroup[256];       /* the login's cgroup v2 path at its open, one of
@@ -493,6 +494,11 @@ static void limit_session(struct box *b, struct session *s)
 
         if (!limits_any(&b->spec.limits))
                 return;
+        /* In the scope with the init: its start job is what is waited for. */
+        if (s->in_scope) {
+                s->limit_pending = !b->unit.started;
+                return;
+        }
         /* A failure is the login's denial, which the module logs. */
         if (b->cg.dir >= 0) {
                 r = subtree_attach(&b->cg, s->opener_pid);
@@ -910,7 +916,7 @@ static int box_subtree(struct box *b, struct step_error *err)
         return 0;
 }
 
-static int box_create(struct box_spec *spec, struct box **ret, struct step_error *err)
+static int box_create(struct box_spec *spec, pid_t login, struct box **ret, struct step_error *err)
 {
         struct box *b;
         int sv[2], pidfd = -1, r;
@@ -1019,7 +1025,7 @@ static int box_create(struct box_spec *spec, struct box **ret, struct step_error
                 struct box_unit u = box_unit_of(b);
 
                 b->unit.done = on_unit_done;
-                r = units_start_scope(&b->unit, &u, b->pid);
+                r = units_start_scope(&b->unit, &u, b->pid, limits_any(&b->spec.limits) ? login : 0);
                 if (r < 0 && limits_any(&b->spec.limits)) {
                         err->step = "limits";
                         snprintf(err->object, sizeof(err->object), "scope of box %s in systemd", b->id);
@@ -1213,6 +1219,7 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         int r;
 
         struct user_load l;
+        pid_t moved = 0;
 
         free(spec->cgroup_view);
         spec->cgroup_view = NULL;
@@ -1241,9 +1248,13 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         if (!b) {
                 struct step_error err = {};
 
+                /* A login that is no session of its user's starts in the
+                 * scope of a new box with limits. */
+                if (limits_any(&spec->limits) && units_enabled() && !units_login_is_users(c->pid, spec->uid))
+                        moved = c->pid;
                 r = set_cgroup_view(spec, c->pid);
                 if (r >= 0)
-                        r = box_create(spec, &b, &err);
+                        r = box_create(spec, moved, &b, &err);
                 if (r < 0) {
                         client_fail(c, -r, err.step ? err.step : "create", err.object[0] ? err.object : "box");
                         goto out;
@@ -1259,6 +1270,7 @@ void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
         memcpy(s->cookie, c->cookie, sizeof(s->cookie));
         s->box = b;
         s->opener_pid = c->pid;
+        s->in_scope = moved && b->unit.pending;
         s->oom.fd = -1;
         /* A login from someone else's session (su, runuser) is not counted
          * there: it is moved into the box's scope when the box has limits. */

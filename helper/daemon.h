@@ -68,7 +68,9 @@ struct box_unit {
         bool share_user;
         const struct box_limits *limits;
 };
-int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid);
+int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid, pid_t login);
+/* Is the process in one of its user's own session scopes, or their manager's? */
+bool units_login_is_users(pid_t pid, uid_t uid);
 /* A call to systemd that a login waits for: done() runs once, with NULL,
  * or what systemd said was wrong; by CALL_TIMEOUT at the latest. */
 struct unit_call {

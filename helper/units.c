@@ -294,8 +294,10 @@ static void pin(struct unit_job *j, const struct box_unit *u);
 
 /* StartTransientUnit("nsbox-ID.scope", "fail", properties, no auxiliaries).
  * A box with limits lives in its user's slice, beside the user's sessions
- * and user manager, and carries the limits itself too. */
-int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid)
+ * and user manager, and carries the limits itself too.  A login that is no
+ * session of the user's (login != 0) starts in it with the init: one job,
+ * where a move after it would be a second call. */
+int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid, pid_t login)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         char desc[128], slice[64];
@@ -318,8 +320,12 @@ int units_start_scope(struct unit_job *j, const struct box_unit *u, pid_t pid)
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "(sv)");
         if (r >= 0)
-                r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "Description", "s", desc, "Slice", "s", slice,
-                                          "CollectMode", "s", "inactive-or-failed", "PIDs", "au", 1, (uint32_t)pid);
+                r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", desc, "Slice", "s", slice,
+                                          "CollectMode", "s", "inactive-or-failed");
+        if (r >= 0 && login > 0)
+                r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 2, (uint32_t)pid, (uint32_t)login);
+        else if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t)pid);
         /* Delegated to root alone, so that a login which is no session of
          * the user's can be moved in (systemd moves processes only into
          * delegated units); nothing creates cgroups below it. */
@@ -375,6 +381,13 @@ static int login_unit(pid_t pid, uid_t uid, char *ret_unit, size_t size)
                 return -ENOENT;
         snprintf(ret_unit, size, "%s", unit);
         return 0;
+}
+
+bool units_login_is_users(pid_t pid, uid_t uid)
+{
+        char unit[64];
+
+        return login_unit(pid, uid, unit, sizeof(unit)) == 0;
 }
 
 /* A user's own unit that boxes set limits on: their slice, or their

@@ -109,6 +109,12 @@ out=$(as frank 'cat /sys/fs/cgroup/pids.max; ls /sys/fs/cgroup | grep -c "\.slic
 check "$(t limits-cgroup-view)" "frank's box reads its limit at /sys/fs/cgroup/pids.max, read-only, and sees no slice: $out" \
         bash -c "[ \"\$(sed -n 1p <<< \"\$1\")\" = 40 ] && [ \"\$(sed -n 2p <<< \"\$1\")\" = 0 ] &&
                  grep -q 'Read-only file system' <<< \"\$1\"" _ "$out"
+# su to frank from root's session is no session of his: it starts in the
+# scope of its new box, with the box's PID 1, before its shell runs.
+out=$(vm "su frank -c 'cat /proc/self/cgroup; echo id=\$NSBOX_ID'" 2>&1)
+id=$(sed -n 's/^id=//p' <<< "$out")
+check "$(t limits-su-in-scope)" "su to frank runs, from its first command, in the scope of his new box: $out" \
+        grep -Eqx "0::/user.slice/user-[0-9]+.slice/nsbox-${id:-none}.scope" <<< "$out"
 check "$(t limits-cgroup-view-shared)" "alice's shared box sees the host's tree" as alice 'test -d /sys/fs/cgroup/user.slice'
 check "$(t limits-cgroup-view-host)" "and the host's /sys/fs/cgroup is one mount, as before" \
         vm "[ \$(findmnt -rn /sys/fs/cgroup | wc -l) = 1 ]"
