@@ -58,7 +58,7 @@ struct session_state {
         uint8_t cookie[NSBOX_COOKIE_LEN];
         char id[NSBOX_ID_LEN + 1];
         bool joined;            /* false for a user manager's session */
-        int saved_mnt, saved_uts, saved_ipc, saved_pid, saved_net;
+        int saved_mnt, saved_uts, saved_ipc, saved_pid, saved_net, saved_cgroup;
         int saved_cwd;
 };
 
@@ -222,6 +222,7 @@ static void state_free(struct session_state *st)
         closep(&st->saved_ipc);
         closep(&st->saved_pid);
         closep(&st->saved_net);
+        closep(&st->saved_cgroup);
         closep(&st->saved_cwd);
         free(st);
 }
@@ -240,8 +241,10 @@ static int save_namespaces(struct session_state *st)
         st->saved_ipc = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
         st->saved_pid = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
         st->saved_net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        st->saved_cgroup = open("/proc/self/ns/cgroup", O_RDONLY | O_CLOEXEC);
         st->saved_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (st->saved_mnt < 0 || st->saved_uts < 0 || st->saved_ipc < 0 || st->saved_pid < 0 || st->saved_net < 0)
+        if (st->saved_mnt < 0 || st->saved_uts < 0 || st->saved_ipc < 0 || st->saved_pid < 0 || st->saved_net < 0 ||
+            st->saved_cgroup < 0)
                 return -errno ?: -EIO;
         return 0;
 }
@@ -260,13 +263,50 @@ static int restore_namespaces(struct session_state *st)
                 r = negative_errno();
         if (setns(st->saved_net, CLONE_NEWNET) < 0 && r == 0)
                 r = negative_errno();
+        if (setns(st->saved_cgroup, CLONE_NEWCGROUP) < 0 && r == 0)
+                r = negative_errno();
         if (st->saved_cwd >= 0 && fchdir(st->saved_cwd) < 0 && r == 0)
                 r = negative_errno();
         return r;
 }
 
+/* The login's own cgroup v2 directory, to know it again in the box; -1
+ * when there is none to know. */
+static int own_cgroup(void)
+{
+        char line[512];
+        FILE *f = fopen("/proc/self/cgroup", "re");
+        int fd = -1;
+
+        while (f && fd < 0 && fgets(line, sizeof(line), f))
+                if (strncmp(line, "0::/", 4) == 0 && line[4] != '\n') {
+                        line[strcspn(line, "\n")] = '\0';
+                        fd = openat(AT_FDCWD, "/sys/fs/cgroup", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (fd >= 0) {
+                                int dir = openat(fd, line + 4, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                                close(fd);
+                                fd = dir;
+                        }
+                }
+        if (f)
+                fclose(f);
+        return fd;
+}
+
+/* Does the box show that very cgroup at /sys/fs/cgroup (the helper's view
+ * for a box of one login)? */
+static bool box_shows(int cgroup)
+{
+        struct stat a, b;
+
+        return cgroup >= 0 && fstat(cgroup, &a) == 0 && stat("/sys/fs/cgroup", &b) == 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
 static int join_box(int pidfd, unsigned ns)
 {
+        _cleanup_close_ int cgroup = own_cgroup();
         _cleanup_free_ char *cwd = getcwd(NULL, 0);
 
         /* A thread that shares its filesystem context cannot change mount
@@ -274,6 +314,12 @@ static int join_box(int pidfd, unsigned ns)
         if (unshare(CLONE_FS) < 0)
                 return negative_errno();
         if (setns(pidfd, namespaces_clone_flags(ns)) < 0)
+                return negative_errno();
+        /* Where the box shows the login's own cgroup at /sys/fs/cgroup, the
+         * login roots a cgroup namespace there, so that /proc/self/cgroup
+         * agrees with it; owned by the initial user namespace, as the login
+         * process that makes it is. */
+        if (box_shows(cgroup) && unshare(CLONE_NEWCGROUP) < 0)
                 return negative_errno();
         /* Joining a mount namespace moves us to its root: go back to where
          * the application was, if that place exists in the box. */
@@ -479,7 +525,8 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
         }
         memcpy(st->cookie, br.cookie, sizeof(st->cookie));
         memcpy(st->id, br.id, sizeof(st->id));
-        st->saved_cwd = st->saved_mnt = st->saved_uts = st->saved_ipc = st->saved_pid = st->saved_net = -1;
+        st->saved_cwd = st->saved_mnt = st->saved_uts = st->saved_ipc = st->saved_pid = st->saved_net =
+                st->saved_cgroup = -1;
         /* The user manager's session only holds the box: nsbox-user-manager
          * joins it after exec (user_manager_applies()). */
         if (a->user_manager)

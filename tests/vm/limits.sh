@@ -105,9 +105,13 @@ check "$(t limits-share-session)" "with share = session, tasks_max 40 is on fran
 # Such a box shows its login's session scope at /sys/fs/cgroup, read-only,
 # and nothing of anyone else's; a shared box shows the host's tree, which
 # systemd --user writes at its paths.
-out=$(as frank 'cat /sys/fs/cgroup/pids.max; ls /sys/fs/cgroup | grep -c "\.slice$"; touch /sys/fs/cgroup/x' 2>&1)
-check "$(t limits-cgroup-view)" "frank's box reads its limit at /sys/fs/cgroup/pids.max, read-only, and sees no slice: $out" \
+# The login roots a cgroup namespace there, so that /proc/self/cgroup
+# agrees: a program that joins the two finds its limits.
+out=$(as frank 'cat /sys/fs/cgroup/pids.max; ls /sys/fs/cgroup | grep -c "\.slice$"; cat /proc/self/cgroup
+                cat "/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/pids.max"; touch /sys/fs/cgroup/x' 2>&1)
+check "$(t limits-cgroup-view)" "frank's box reads its limit at /sys/fs/cgroup/pids.max, read-only, sees no slice, and its /proc/self/cgroup agrees: $out" \
         bash -c "[ \"\$(sed -n 1p <<< \"\$1\")\" = 40 ] && [ \"\$(sed -n 2p <<< \"\$1\")\" = 0 ] &&
+                 [ \"\$(sed -n 3p <<< \"\$1\")\" = 0::/ ] && [ \"\$(sed -n 4p <<< \"\$1\")\" = 40 ] &&
                  grep -q 'Read-only file system' <<< \"\$1\"" _ "$out"
 # su to frank from root's session is no session of his: it starts in the
 # scope of its new box, with the box's PID 1, before its shell runs.
