@@ -42,6 +42,10 @@ for f in $CORPUS/*.conf; do
         su alice -c true >/dev/null 2>&1
         rc=$?
         check $t/denied "su to alice is refused cleanly (status $rc, not a signal)" test $rc = 1
+        # The log listener writes on its own time: wait for the line, then
+        # count, so that a second one would still be seen.
+        wait_for 20 bash -c "[ \$(grep -c 'event=denied user=alice ' $LOG) -gt $before ]"
+        sleep 0.2
         check $t/one-line "with exactly one log line" test "$(grep -c 'event=denied user=alice ' $LOG)" = $((before + 1))
         check $t/root "root still logs in" su root -c true
 done
@@ -75,6 +79,8 @@ for u in 'a,b' '..' "$(printf 'ctl\001x')" "$long" homedots homecomma homerel ho
         rc=$?
         check identity/$i "a hostile identity ($(printf '%q' "$u" | head -c 40)) is refused cleanly (status $rc)" \
                 bash -c "[ $rc = 1 ] && ! grep -q '^in' $out"
+        wait_for 20 bash -c "[ \$(grep -c 'event=denied' $LOG) -gt $before ]"
+        sleep 0.2
         check identity/$i-logged "with one log line" test "$(grep -c 'event=denied' $LOG)" = $((before + 1))
 done
 check identity/log-clean "no control character reached the project's log lines" \
