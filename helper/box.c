@@ -465,10 +465,14 @@ static void serve_waiters(struct box *b)
                         continue;
                 }
                 *p = c->next_waiter;
-                if (s && s->limits_failed)
-                        client_fail(c, EPERM, "limits", s->limits.failure);
-                else
+                if (s && s->limits_failed) {
+                        char what[sizeof(s->limits.failure) + 32];
+
+                        snprintf(what, sizeof(what), "limits of box %s: %s", b->id, s->limits.failure);
+                        client_fail(c, EPERM, "limits", what);
+                } else {
                         reply_box(b, c);
+                }
         }
 }
 
@@ -476,13 +480,7 @@ static void on_session_limited(struct unit_call *call)
 {
         struct session *s = container_of(call, struct session, limits);
 
-        if (call->failure[0]) {
-                char why[sizeof(call->failure)];
-
-                snprintf(why, sizeof(why), "%s", call->failure);
-                snprintf(call->failure, sizeof(call->failure), "limits of box %s in systemd: %.200s", s->box->id, why);
-                s->limits_failed = true;
-        }
+        s->limits_failed = call->failure[0] != '\0';
         serve_waiters(s->box);
 }
 
@@ -504,8 +502,8 @@ static void limit_session(struct box *b, struct session *s)
                 r = subtree_attach(&b->cg, s->opener_pid);
                 if (r < 0) {
                         s->limits_failed = true;
-                        snprintf(s->limits.failure, sizeof(s->limits.failure), "cgroup %s of box %s: %s", b->cg.path,
-                                 b->id, strerror(-r));
+                        snprintf(s->limits.failure, sizeof(s->limits.failure), "cgroup %s: %s", b->cg.path,
+                                 strerror(-r));
                 }
                 return;
         }
@@ -514,8 +512,7 @@ static void limit_session(struct box *b, struct session *s)
         s->limit_pending = r == -EAGAIN;
         if (r < 0 && r != -EAGAIN) {
                 s->limits_failed = true;
-                snprintf(s->limits.failure, sizeof(s->limits.failure), "limits of box %s in systemd: %s", b->id,
-                         strerror(-r));
+                snprintf(s->limits.failure, sizeof(s->limits.failure), "systemd: %s", strerror(-r));
         }
 }
 
@@ -1197,16 +1194,12 @@ static int set_cgroup_view(struct box_spec *spec, pid_t login)
 {
         char path[256];
         const char *unit;
-        size_t n;
 
         free(spec->cgroup_view);
         spec->cgroup_view = NULL;
         if (spec->share != SHARE_SESSION || !(spec->namespaces & NS_MOUNT) ||
-            cgroup_of_pid(login, path, sizeof(path)) < 0 || !cgroup_is_users(path, spec->uid))
-                return 0;
-        unit = strrchr(path, '/') + 1;
-        n = strlen(unit);
-        if (strncmp(unit, "session-", 8) != 0 || n < 15 || strcmp(unit + n - 6, ".scope") != 0)
+            cgroup_of_pid(login, path, sizeof(path)) < 0 || !(unit = cgroup_users_unit(path, spec->uid)) ||
+            !unit_is_session_scope(unit))
                 return 0;
         return xstrdup(&spec->cgroup_view, path);
 }

@@ -41,20 +41,9 @@ static unsigned root_enabled;
 enum { C_PIDS, C_MEMORY, C_CPU, C_IO, C_CPUSET, _C_MAX };
 static const char *const controller_names[_C_MAX] = { "pids", "memory", "cpu", "io", "cpuset" };
 
-static int open_beneath(int dir, const char *path, int flags)
-{
-        struct open_how how = {
-                .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
-        int fd = (int)syscall(SYS_openat2, dir, path, &how, sizeof(how));
-
-        return fd < 0 ? negative_errno() : fd;
-}
-
 static int write_file(int dir, const char *name, const char *value)
 {
-        _cleanup_close_ int fd = open_beneath(dir, name, O_WRONLY);
+        _cleanup_close_ int fd = cgroup_openat(dir, name, O_WRONLY);
 
         if (fd < 0)
                 return fd;
@@ -64,7 +53,7 @@ static int write_file(int dir, const char *name, const char *value)
 /* Which controllers of mask a cgroup enables for its children. */
 static unsigned enabled(int dir)
 {
-        _cleanup_close_ int fd = open_beneath(dir, "cgroup.subtree_control", O_RDONLY);
+        _cleanup_close_ int fd = cgroup_openat(dir, "cgroup.subtree_control", O_RDONLY);
         char buf[256];
         unsigned m = 0;
 
@@ -132,7 +121,7 @@ static int open_subtree(unsigned mask, struct step_error *err)
                         r = negative_errno();
         }
         if (r >= 0) {
-                sub = open_beneath(root, SUBTREE, O_PATH | O_DIRECTORY);
+                sub = cgroup_openat(root, SUBTREE, O_PATH | O_DIRECTORY);
                 r = sub;
         }
         if (r >= 0)
@@ -192,7 +181,7 @@ int subtree_box_create(const char *box_id, const struct box_limits *l, const cpu
                 snprintf(err->object, sizeof(err->object), "%s/%s/%s", CGROUP_ROOT, SUBTREE, name);
                 return r;
         }
-        dir = open_beneath(sub, name, O_PATH | O_DIRECTORY);
+        dir = cgroup_openat(sub, name, O_PATH | O_DIRECTORY);
         r = dir;
         if (r >= 0)
                 r = write_limits(dir, l, cpus, err);
@@ -230,7 +219,7 @@ static int remove_now(struct subtree_box *b)
         _cleanup_close_ int root = cgroup_root_open(), sub = -1;
         const char *name = strrchr(b->path, '/');
 
-        if (root < 0 || !name || (sub = open_beneath(root, SUBTREE, O_PATH | O_DIRECTORY)) < 0)
+        if (root < 0 || !name || (sub = cgroup_openat(root, SUBTREE, O_PATH | O_DIRECTORY)) < 0)
                 return -ENOENT;
         if (unlinkat(sub, name + 1, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return negative_errno();
@@ -272,7 +261,7 @@ void subtree_box_remove(struct subtree_box *b)
                 return;
         d->box = *b;
         b->dir = -1;
-        d->events = (struct watch){ .fd = open_beneath(d->box.dir, "cgroup.events", O_RDONLY), .cb = on_drain };
+        d->events = (struct watch){ .fd = cgroup_openat(d->box.dir, "cgroup.events", O_RDONLY), .cb = on_drain };
         d->next = drains;
         drains = d;
         if (d->events.fd < 0 || loop_add(&d->events, EPOLLPRI) < 0)
@@ -287,7 +276,7 @@ void subtree_sweep(void)
         DIR *d;
         struct dirent *de;
 
-        if (root < 0 || (sub = open_beneath(root, SUBTREE, O_RDONLY | O_DIRECTORY)) < 0)
+        if (root < 0 || (sub = cgroup_openat(root, SUBTREE, O_RDONLY | O_DIRECTORY)) < 0)
                 return;
         d = fdopendir(dup(sub));
         while (d && (de = readdir(d)))

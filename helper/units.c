@@ -148,7 +148,8 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *error
         return 0;
 }
 
-static void call_done(struct unit_call *c, const sd_bus_error *e)
+/* The call is answered or given up: out of the list, its slot freed. */
+static void call_unlink(struct unit_call *c)
 {
         for (struct unit_call **p = &calls; *p; p = &(*p)->next)
                 if (*p == c) {
@@ -158,22 +159,22 @@ static void call_done(struct unit_call *c, const sd_bus_error *e)
         c->next = NULL;
         c->slot = sd_bus_slot_unref(c->slot);
         c->pending = false;
-        snprintf(c->failure, sizeof(c->failure), "%s", e ? (e->message ? e->message : e->name) : "");
+}
+
+static void call_done(struct unit_call *c, const sd_bus_error *e)
+{
+        call_unlink(c);
+        if (e)
+                snprintf(c->failure, sizeof(c->failure), "systemd: %s", e->message ? e->message : e->name);
+        else
+                c->failure[0] = '\0';
         c->done(c);
 }
 
 void units_call_cancel(struct unit_call *c)
 {
-        if (c->pending) {
-                c->done = NULL;
-                for (struct unit_call **p = &calls; *p; p = &(*p)->next)
-                        if (*p == c) {
-                                *p = c->next;
-                                break;
-                        }
-                c->slot = sd_bus_slot_unref(c->slot);
-                c->pending = false;
-        }
+        if (c->pending)
+                call_unlink(c);
 }
 
 static void bus_drop(void)
@@ -364,20 +365,14 @@ static int on_limit_reply(sd_bus_message *m, void *userdata, sd_bus_error *error
  * is no session of the user's. */
 static int login_unit(pid_t pid, uid_t uid, char *ret_unit, size_t size)
 {
-        char path[256], slice[64], manager[32];
+        char path[256], manager[32];
         const char *unit;
-        size_t n;
 
         if (cgroup_of_pid(pid, path, sizeof(path)) < 0)
                 return -ESRCH;
-        user_slice_path(uid, slice, sizeof(slice));
-        if (!cgroup_is_users(path, uid))
-                return -ENOENT;
-        unit = path + strlen(slice) + 1;
-        n = strlen(unit);
+        unit = cgroup_users_unit(path, uid);
         snprintf(manager, sizeof(manager), "user@%u.service", (unsigned)uid);
-        if (strchr(unit, '/') || (strcmp(unit, manager) != 0 && (strncmp(unit, "session-", 8) != 0 || n < 15 ||
-                                                                 strcmp(unit + n - 6, ".scope") != 0)))
+        if (!unit || (strcmp(unit, manager) != 0 && !unit_is_session_scope(unit)))
                 return -ENOENT;
         snprintf(ret_unit, size, "%s", unit);
         return 0;

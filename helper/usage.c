@@ -52,16 +52,21 @@ int cgroup_root_open(void)
         return fd;
 }
 
+int cgroup_openat(int dir, const char *path, int flags)
+{
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        int fd = (int)syscall(SYS_openat2, dir, path, &how, sizeof(how));
+
+        return fd < 0 ? negative_errno() : fd;
+}
+
 /* One file of one cgroup, open for reading. */
 static int cgroup_file(int dir, const char *name)
 {
-        struct open_how how = {
-                .flags = O_RDONLY | O_CLOEXEC,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
-        int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
-
-        return fd < 0 ? negative_errno() : fd;
+        return cgroup_openat(dir, name, O_RDONLY);
 }
 
 /* One file of one cgroup, read whole (they are short); -errno when the
@@ -82,20 +87,14 @@ static void add(uint64_t *sum, uint64_t v)
  * anything; never the root cgroup, which is the whole machine's. */
 static int cgroup_dir(const char *path)
 {
-        struct open_how how = {
-                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
         _cleanup_close_ int root = -1;
-        int fd;
 
         if (path[0] != '/' || !path[1])
                 return -EINVAL;
         root = cgroup_root_open();
         if (root < 0)
                 return root;
-        fd = (int)syscall(SYS_openat2, root, path + 1, &how, sizeof(how));
-        return fd < 0 ? negative_errno() : fd;
+        return cgroup_openat(root, path + 1, O_PATH | O_DIRECTORY);
 }
 
 static int oom_kills_of(const char *events, uint64_t *ret)
@@ -175,6 +174,25 @@ bool cgroup_is_users(const char *path, uid_t uid)
 
         user_slice_path(uid, slice, sizeof(slice));
         return cgroup_within(path, slice) && strcmp(path, slice) != 0;
+}
+
+const char *cgroup_users_unit(const char *path, uid_t uid)
+{
+        char slice[64];
+        size_t n;
+
+        user_slice_path(uid, slice, sizeof(slice));
+        n = strlen(slice);
+        if (!cgroup_within(path, slice) || path[n] != '/' || !path[n + 1] || strchr(path + n + 1, '/'))
+                return NULL;
+        return path + n + 1;
+}
+
+bool unit_is_session_scope(const char *unit)
+{
+        size_t n = strlen(unit);
+
+        return strncmp(unit, "session-", 8) == 0 && n >= 15 && strcmp(unit + n - 6, ".scope") == 0;
 }
 
 int cgroup_pids(const char *path, pid_t *pids, size_t max)

@@ -41,6 +41,14 @@ void user_slice_path(uid_t uid, char *buf, size_t size);
 /* Is the cgroup one of the user's own, below their slice (a session's
  * scope, their manager's service)? */
 bool cgroup_is_users(const char *path, uid_t uid);
+/* The unit of a cgroup directly below the user's slice ("session-3.scope",
+ * "user@1000.service"), pointing into path; NULL for any other cgroup. */
+const char *cgroup_users_unit(const char *path, uid_t uid);
+/* Is the unit one of logind's session scopes ("session-N.scope")? */
+bool unit_is_session_scope(const char *unit);
+/* openat2() below dir, following nothing (no symbolic or magic link, no
+ * other mount): how every cgroupfs path is opened. */
+int cgroup_openat(int dir, const char *path, int flags);
 /* Up to max of the processes in a cgroup (cgroup.procs); their number, or
  * -errno. */
 int cgroup_pids(const char *path, pid_t *pids, size_t max);
