@@ -28,8 +28,19 @@ check attack16/no-pids-recovers "afterwards logins work again" su alice -c true
 
 # RLIMIT_NPROC reached by the user: the box is built by root, so the login
 # is boxed or refused, never half built.
-out=$(prlimit --nproc=1 su alice -c 'echo in' 2>&1)
-check attack16/nproc "with no process left to the user, the login ends cleanly ($(echo $out | head -c 80))" no_boxes
+denials=$(grep -c 'event=denied user=alice ' $W/out/syslog)
+out=$(prlimit --nproc=1 su alice -c 'echo in; cat /proc/1/comm' 2>&1)
+rc=$?
+boxed_or_refused() {
+        if [ $rc = 0 ]; then
+                [ "$out" = "$(printf 'in\nnsbox-init')" ]
+        else
+                [ "$(grep -c 'event=denied user=alice ' $W/out/syslog)" -gt "$denials" ]
+        fi
+}
+check attack16/nproc "with no process left to the user, the login is boxed or refused with a log line (status $rc: $(echo $out | head -c 80))" \
+        boxed_or_refused
+check attack16/nproc-clean "and it leaves no box" wait_for 20 no_boxes
 check attack16/no-init "and no init remains" wait_for 20 no_init
 
 # The last check decides nothing about the exit status; a death before here does.

@@ -7,51 +7,55 @@ source "$NSBOX_REPO/tests/lib/e2e.sh"
 setup_all
 good=$(write_policy; cat /etc/security/nsbox.conf)
 
-# name | global readable? | how to break the policy (a shell snippet).  Where
+# name | global readable? | what nsbox check must name | how to break the
+# policy (a shell snippet).  Where
 # the file is still read (a bad value, an unknown key), its [global] section
 # counts and carol, exempt through admins, gets in; where the file cannot be
 # trusted or parsed at all, only root does.
 D=/etc/security/nsbox.d
 cases=(
-        "syntax-error|no|printf '[default\nbox = yes\n' > /etc/security/nsbox.conf"
-        "long-line|no|printf '[default]\nread_only = /%01100d\n' 0 >> /etc/security/nsbox.conf"
-        "not-root-owned|no|chown alice /etc/security/nsbox.conf"
-        "group-writable|no|chmod 0664 /etc/security/nsbox.conf"
-        "symlink|no|mv /etc/security/nsbox.conf /etc/security/real.conf && ln -s real.conf /etc/security/nsbox.conf"
-        "missing|no|rm -f /etc/security/nsbox.conf"
-        "unknown-key|yes|printf '[default]\nfrobnicate = 1\n' > $D/50-bad.conf"
-        "unknown-section|yes|printf '[defaults]\nbox = yes\n' > $D/50-bad.conf"
-        "key-outside-section|yes|printf 'box = yes\n[default]\n' > $D/50-bad.conf"
-        "wrong-scope|yes|printf '[default]\nexempt_users = alice\n' > $D/50-bad.conf"
-        "bad-bool|yes|printf '[default]\nprivate_tmp = maybe\n' > $D/50-bad.conf"
-        "bad-share|yes|printf '[default]\nshare = sometimes\n' > $D/50-bad.conf"
-        "bad-linger|yes|printf '[default]\nlinger = -1\n' > $D/50-bad.conf"
-        "bad-namespaces|yes|printf '[default]\nnamespaces = pid uts\n' > $D/50-bad.conf"
-        "relative-path|yes|printf '[default]\nread_only = srv/ro\n' > $D/50-bad.conf"
-        "dotdot-path|yes|printf '[default]\ninaccessible = /srv/../etc\n' > $D/50-bad.conf"
-        "unknown-expansion|yes|printf '[default]\nread_only = \${SHELL}/x\n' > $D/50-bad.conf"
-        "bad-bind|yes|printf '[default]\nbind = /srv/src\n' > $D/50-bad.conf"
-        "bad-hostname|yes|printf '[default]\nhostname = \${HOME}\n' > $D/50-bad.conf"
-        "bad-tasks-max|yes|printf '[default]\ntasks_max = 0\n' > $D/50-bad.conf"
-        "bad-memory-max|yes|printf '[default]\nmemory_max = 12q\n' > $D/50-bad.conf"
-        "bad-cpu-max|yes|printf '[default]\ncpu_max = 50\n' > $D/50-bad.conf"
-        "bad-io-weight|yes|printf '[default]\nio_weight = 10001\n' > $D/50-bad.conf"
-        "dropin-not-root|yes|printf '[default]\nbox = yes\n' > $D/50-x.conf && chown alice $D/50-x.conf"
+        "syntax-error|no|nsbox.conf|printf '[default\nbox = yes\n' > /etc/security/nsbox.conf"
+        "long-line|no|nsbox.conf|printf '[default]\nread_only = /%01100d\n' 0 >> /etc/security/nsbox.conf"
+        "not-root-owned|no|nsbox.conf|chown alice /etc/security/nsbox.conf"
+        "group-writable|no|nsbox.conf|chmod 0664 /etc/security/nsbox.conf"
+        "symlink|no|nsbox.conf|mv /etc/security/nsbox.conf /etc/security/real.conf && ln -s real.conf /etc/security/nsbox.conf"
+        "missing|no|nsbox.conf|rm -f /etc/security/nsbox.conf"
+        "unknown-key|yes|frobnicate|printf '[default]\nfrobnicate = 1\n' > $D/50-bad.conf"
+        "unknown-section|yes|defaults|printf '[defaults]\nbox = yes\n' > $D/50-bad.conf"
+        "key-outside-section|yes|50-bad.conf|printf 'box = yes\n[default]\n' > $D/50-bad.conf"
+        "wrong-scope|yes|exempt_users|printf '[default]\nexempt_users = alice\n' > $D/50-bad.conf"
+        "bad-bool|yes|private_tmp|printf '[default]\nprivate_tmp = maybe\n' > $D/50-bad.conf"
+        "bad-share|yes|share|printf '[default]\nshare = sometimes\n' > $D/50-bad.conf"
+        "bad-linger|yes|linger|printf '[default]\nlinger = -1\n' > $D/50-bad.conf"
+        "bad-namespaces|yes|namespaces|printf '[default]\nnamespaces = pid uts\n' > $D/50-bad.conf"
+        "relative-path|yes|srv/ro|printf '[default]\nread_only = srv/ro\n' > $D/50-bad.conf"
+        "dotdot-path|yes|inaccessible|printf '[default]\ninaccessible = /srv/../etc\n' > $D/50-bad.conf"
+        "unknown-expansion|yes|SHELL|printf '[default]\nread_only = \${SHELL}/x\n' > $D/50-bad.conf"
+        "bad-bind|yes|bind|printf '[default]\nbind = /srv/src\n' > $D/50-bad.conf"
+        "bad-hostname|yes|hostname|printf '[default]\nhostname = \${HOME}\n' > $D/50-bad.conf"
+        "bad-tasks-max|yes|tasks_max|printf '[default]\ntasks_max = 0\n' > $D/50-bad.conf"
+        "bad-memory-max|yes|memory_max|printf '[default]\nmemory_max = 12q\n' > $D/50-bad.conf"
+        "bad-cpu-max|yes|cpu_max|printf '[default]\ncpu_max = 50\n' > $D/50-bad.conf"
+        "bad-io-weight|yes|io_weight|printf '[default]\nio_weight = 10001\n' > $D/50-bad.conf"
+        "dropin-not-root|yes|50-x.conf|printf '[default]\nbox = yes\n' > $D/50-x.conf && chown alice $D/50-x.conf"
 )
 
 for c in "${cases[@]}"; do
         name=${c%%|*}
         rest=${c#*|}
         global=${rest%%|*}
+        rest=${rest#*|}
+        expect=${rest%%|*}
         t=fail-closed/$name
         rm -rf /etc/security/nsbox.conf /etc/security/real.conf $D/*
         write_policy "$good"
         bash -c "${rest#*|}"
         chmod -f go-w $D/*.conf 2>/dev/null
         lines_before=$(grep -c 'event=denied user=alice ' $W/out/syslog)
-        ! $NSBOX check >$W/out/check.out 2>&1
-        check $t/check "nsbox check fails and names a problem ($(head -c 200 $W/out/check.out))" \
-                test $? = 0 -a -s $W/out/check.out
+        $NSBOX check >$W/out/check.out 2>&1
+        rc=$?
+        check $t/check "nsbox check fails (status $rc) and names '$expect' ($(head -c 200 $W/out/check.out))" \
+                test $rc != 0 -a "$(grep -cF -- "$expect" $W/out/check.out)" -gt 0
         check $t/su-denied "su to alice is refused" bash -c "! su alice -c true 2>/dev/null"
         check $t/one-log-line "exactly one denial line for that login" \
                 test "$(grep -c 'event=denied user=alice ' $W/out/syslog)" = $((lines_before + 1))

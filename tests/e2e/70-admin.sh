@@ -163,7 +163,7 @@ rm -f /home/bob/termed
 # --- one form for every command ---
 for c in check explain list show enter stop root; do
         check cli/help-$c "nsbox $c --help prints its usage and exits 0" \
-                bash -c "$NSBOX $c --help | grep -q '^Usage: nsbox $c'"
+                bash -c "set -o pipefail; $NSBOX $c --help | grep -q '^Usage: nsbox $c'"
 done
 for c in show enter stop; do
         $NSBOX $c ghost >$out 2>&1

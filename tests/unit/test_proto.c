@@ -4,6 +4,7 @@
 #include "unit.h"
 
 #include <fcntl.h>
+#include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
@@ -110,17 +111,48 @@ static void test_no_display(void **state)
         free(m);
 }
 
+/* The offsets of a message's string attributes, nested ones included. */
+static bool is_string_attr(uint16_t t)
+{
+        static const uint16_t strings[] = { A_USER, A_HOME, A_READ_ONLY, A_INACCESSIBLE, A_BIND_SRC,
+                                            A_BIND_DST, A_HOSTNAME, A_SERVICE, A_TTY, A_RHOST, A_TMP_KEEP,
+                                            A_TMPFS_SIZE, A_TMPFS_INODES, A_CGROUP_VIEW };
+
+        for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+                if (t == strings[i])
+                        return true;
+        return false;
+}
+
+static size_t string_attrs(const struct msg *m, size_t *off, size_t max)
+{
+        const struct nlmsghdr *h = (const struct nlmsghdr *)m->buf;
+        const struct nlattr *a, *b;
+        size_t n = 0;
+
+        mnl_attr_for_each(a, h, 0) {
+                if (is_string_attr(mnl_attr_get_type(a)) && n < max)
+                        off[n++] = (const char *)a - m->buf;
+                if (mnl_attr_get_type(a) != A_BIND && mnl_attr_get_type(a) != A_SESSION)
+                        continue;
+                mnl_attr_for_each_nested(b, a)
+                        if (is_string_attr(mnl_attr_get_type(b)) && n < max)
+                                off[n++] = (const char *)b - m->buf;
+        }
+        return n;
+}
+
 static void test_rejects_malformed(void **state)
 {
         struct box_spec s, r;
-        struct session_info rsi;
+        struct session_info si = { .service = (char *)"sshd", .tty = (char *)"pts/1", .rhost = (char *)"::1" }, rsi;
         struct msg *m = malloc(sizeof(*m)), *c = malloc(sizeof(*c));
         struct nlmsghdr *h;
         (void)state;
 
         sample_spec(&s);
         msg_init(m, MSG_OPEN);
-        assert_int_equal(proto_put_open(m, &s, NULL), 0);
+        assert_int_equal(proto_put_open(m, &s, &si), 0);
 
         /* Every truncation fails to parse. */
         for (size_t len = 0; len < m->len; len++) {
@@ -141,13 +173,23 @@ static void test_rejects_malformed(void **state)
         h = (struct nlmsghdr *)c->buf;
         *(uint32_t *)((char *)h + NLMSG_HDRLEN + 4) = NSBOX_PROTO_VERSION + 1;
         assert_int_equal(proto_parse_open(c, &r, &rsi), -EPROTONOSUPPORT);
-        /* A string whose NUL is not its last byte, or is missing. */
-        for (size_t i = NLMSG_HDRLEN; i < m->len; i++) {
+        /* A string whose NUL is missing, or is not its last byte: every
+         * string attribute of the message, nested ones too, is refused
+         * with either mutation. */
+        size_t strs[64], n = string_attrs(m, strs, 64);
+        assert_true(n >= 16);
+        for (size_t i = 0; i < n; i++) {
+                const struct nlattr *a = (const struct nlattr *)(m->buf + strs[i]);
+                size_t len = mnl_attr_get_payload_len(a), at = strs[i] + MNL_ATTR_HDRLEN;
+
                 memcpy(c, m, sizeof(*m));
-                if (c->buf[i] != '\0')
+                c->buf[at + len - 1] = 'X';
+                assert_int_equal(proto_parse_open(c, &r, &rsi), -EBADMSG);
+                if (len < 2)
                         continue;
-                c->buf[i] = 'X';
-                assert_true(proto_parse_open(c, &r, &rsi) < 0 || (box_spec_done(&r), session_info_done(&rsi), 1));
+                memcpy(c, m, sizeof(*m));
+                c->buf[at + len / 2 - 1] = '\0';
+                assert_int_equal(proto_parse_open(c, &r, &rsi), -EBADMSG);
         }
         /* Flipping any byte never crashes the decoder. */
         for (size_t i = 0; i < m->len; i++) {

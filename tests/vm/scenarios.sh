@@ -295,7 +295,7 @@ out=$(as alice 'systemctl --user is-system-running; systemctl --user show -P Mai
 check "$(t systemctl-user)" "systemctl --user works from inside the box: $out" grep -qx ctl-ok <<< "$out"
 mgr=$(vm "systemctl show -P MainPID user@\$(id -u alice).service")
 check "$(t manager-no-caps)" "the user manager and its wrapper hold no capability" \
-        vm "for p in $mgr \$(pgrep -u alice -x systemd); do grep -E '^Cap(Prm|Eff|Amb):' /proc/\$p/status | grep -vq '0000000000000000\$' && exit 1; done; true"
+        vm "[ \"$mgr\" -gt 0 ] || exit 1; for p in $mgr \$(pgrep -u alice -x systemd); do grep -E '^Cap(Prm|Eff|Amb):' /proc/\$p/status | grep -vq '0000000000000000\$' && exit 1; done; true"
 as alice 'mkdir -p ~/.config/systemd/user ~/.local/share/dbus-1/services
 cat > ~/.config/systemd/user/probe.service <<U
 [Service]
