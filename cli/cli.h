@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "client.h"
 #include "proto.h"
 
 /* Exit codes of every command. */
@@ -26,10 +27,8 @@ bool wants_help(int argc, char **argv);
 /* One request to the helper's root-only socket.  -ENOENT/-ECONNREFUSED when
  * no helper runs (there are no boxes then). */
 int helper_request(const struct msg *req, struct msg *reply, int *ret_fd);
-/* A connection to one of the helper's sockets, with send and receive
- * timeouts: -ETIMEDOUT then comes from helper_request(). */
+/* How long the CLI waits for the helper's answer: -ETIMEDOUT after. */
 #define CLI_REPLY_TIMEOUT_SEC 10
-int helper_connect(const char *path, int *ret_fd);
 /* Print s for a terminal: anything but printable ASCII as \xNN. */
 void print_clean(FILE *f, const char *s);
 

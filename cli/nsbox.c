@@ -68,37 +68,9 @@ bool wants_help(int argc, char **argv)
         return false;
 }
 
-int helper_connect(const char *path, int *ret_fd)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        struct timeval tv = { .tv_sec = CLI_REPLY_TIMEOUT_SEC };
-        _cleanup_close_ int fd = -1;
-
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return negative_errno();
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-        /* A helper that does not answer is not waited on for ever. */
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
-            connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return negative_errno();
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
 int helper_request(const struct msg *req, struct msg *reply, int *ret_fd)
 {
-        _cleanup_close_ int fd = -1;
-        int r;
-
-        r = helper_connect(NSBOX_SOCKET, &fd);
-        if (r == 0)
-                r = msg_send(fd, req, -1);
-        if (r == 0)
-                r = msg_recv(fd, reply, ret_fd);
-        /* A receive timeout reads as EAGAIN. */
-        return r == -EAGAIN || r == -EWOULDBLOCK ? -ETIMEDOUT : r;
+        return helper_call(NSBOX_SOCKET, CLI_REPLY_TIMEOUT_SEC, req, reply, ret_fd);
 }
 
 void print_clean(FILE *f, const char *s)

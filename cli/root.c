@@ -14,26 +14,18 @@
  * namespace.  The helper checks who we are and where we call from. */
 static int fetch_userns(int *ret_fd, struct error_reply *ret_err)
 {
-        _cleanup_close_ int fd = -1;
         struct msg *m = malloc(sizeof(*m));
         int r, nsfd = -1;
 
         if (!m)
                 return -ENOMEM;
-        r = helper_connect(NSBOX_USER_SOCKET, &fd);
-        if (r < 0) {
-                snprintf(ret_err->object, sizeof(ret_err->object), "no helper is running; are you in a box?");
-                goto out;
-        }
         msg_init(m, MSG_ROOT);
-        r = msg_send(fd, m, -1);
-        if (r == 0)
-                r = msg_recv(fd, m, &nsfd);
-        if (r == -EAGAIN) {
-                r = -ETIMEDOUT;
+        r = helper_call(NSBOX_USER_SOCKET, CLI_REPLY_TIMEOUT_SEC, m, m, &nsfd);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                snprintf(ret_err->object, sizeof(ret_err->object), "no helper is running; are you in a box?");
+        else if (r == -ETIMEDOUT)
                 snprintf(ret_err->object, sizeof(ret_err->object), "the helper did not answer within %d s",
                          CLI_REPLY_TIMEOUT_SEC);
-        }
         if (r == 0 && msg_type(m) == MSG_ERROR) {
                 r = proto_parse_error(m, ret_err);
                 r = r < 0 ? r : -ret_err->error;
@@ -41,7 +33,6 @@ static int fetch_userns(int *ret_fd, struct error_reply *ret_err)
                 r = -EBADMSG;
         if (r == 0)
                 *ret_fd = TAKE_FD(nsfd);
-out:
         closep(&nsfd);
         free(m);
         return r;

@@ -637,7 +637,7 @@ static int lookup_key(const char *name)
  * callback is reset right after the load. */
 static __thread char ini_error[512];
 
-static int ini_error_cb(const char *fmt, ...)
+_printf_(1, 2) static int ini_error_cb(const char *fmt, ...)
 {
         size_t len = strlen(ini_error);
         va_list ap;

@@ -67,6 +67,10 @@ int xstrdup(char **ret, const char *s);
 /* Append one string to a NULL-terminated vector. */
 int strv_push(char ***v, size_t *n, const char *s);
 void strv_free(char **v);
+static inline void strv_freep(char ***v)
+{
+        strv_free(*v);
+}
 
 bool streq_ptr(const char *a, const char *b);
 

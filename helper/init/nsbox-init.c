@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "caps.h"
 #include "helper.h"
 #include "util.h"
 
@@ -70,9 +71,10 @@ static _Noreturn void die(const char *step, const char *object, int error)
 
 static void drop_bounding_set(void)
 {
-        for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-                if (cap_drop_bound(c) < 0 && errno != EINVAL)
-                        die("drop-bounding-set", "init", errno);
+        int r = caps_bound(0);
+
+        if (r < 0)
+                die("drop-bounding-set", "init", -r);
 }
 
 /* Become the user, with no capability anywhere.  With a user namespace the

@@ -29,6 +29,8 @@
 #include <sys/wait.h>
 #include <syslog.h>
 
+#include "caps.h"
+#include "client.h"
 #include "proto.h"
 #include "spec.h"
 #include "util.h"
@@ -40,9 +42,6 @@
  * runs), or -errno. */
 static int ask_helper(struct manager_reply *ret, int fds[N_SESSION_NS], size_t *ret_n)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        struct timeval tv = { .tv_sec = REPLY_TIMEOUT_SEC };
-        _cleanup_close_ int fd = -1;
         _cleanup_free_ struct msg *m = malloc(sizeof(*m));
         struct error_reply e = {};
         size_t n = 0, want = 0;
@@ -50,18 +49,10 @@ static int ask_helper(struct manager_reply *ret, int fds[N_SESSION_NS], size_t *
 
         if (!m)
                 return -ENOMEM;
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return negative_errno();
-        strcpy(sa.sun_path, NSBOX_USER_SOCKET);
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return errno == ENOENT || errno == ECONNREFUSED ? 0 : negative_errno();
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         msg_init(m, MSG_MANAGER);
-        r = msg_send(fd, m, -1);
-        if (r == 0)
-                r = msg_recv_fds(fd, m, fds, N_SESSION_NS, &n);
+        r = helper_call_fds(NSBOX_USER_SOCKET, REPLY_TIMEOUT_SEC, m, m, fds, N_SESSION_NS, &n);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                return 0;
         if (r < 0)
                 return r;
         if (msg_type(m) == MSG_ERROR) {
@@ -116,9 +107,11 @@ static int drop_capabilities(const struct manager_reply *mr)
         cap_t none;
         int r = 0;
 
-        for (cap_value_t c = 0; mr && mr->cap_bounding && c <= CAP_LAST_CAP; c++)
-                if (!(mr->cap_keep & (1ULL << c)) && cap_drop_bound(c) < 0 && errno != EINVAL)
-                        return negative_errno();
+        if (mr && mr->cap_bounding) {
+                r = caps_bound(mr->cap_keep);
+                if (r < 0)
+                        return r;
+        }
         if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0)
                 return negative_errno();
         none = cap_init();

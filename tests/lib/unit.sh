@@ -46,3 +46,19 @@ for t in "$W"/build/tests/test_*; do
         tap_run "unit/$(basename "$t")" "$t"
 done
 [ $found = 1 ] || echo "FAIL unit: no unit test binary was built"
+
+# The module carries only what it calls (-ffunction-sections and
+# --gc-sections): none of the helper's or the CLI's code from lib/.
+mod=$W/build/pam_nsbox.so
+if ! command -v nm > /dev/null; then
+        echo "SKIP unit/module-links-what-it-uses: no nm (binutils) here"
+elif ! nm "$mod" | grep -qw proto_put_open; then
+        echo "FAIL unit/module-links-what-it-uses: nm finds no symbol table in $mod"
+else
+        extra=$(nm "$mod" | awk '{print $NF}' | grep -xE 'pool_alloc|proto_parse_show|proto_parse_list|policy_warnings|proto_put_boxinfo' | tr '\n' ' ')
+        if [ -z "$extra" ]; then
+                echo "PASS unit/module-links-what-it-uses"
+        else
+                echo "FAIL unit/module-links-what-it-uses: pam_nsbox.so carries $extra"
+        fi
+fi
