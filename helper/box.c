@@ -26,6 +26,7 @@
 
 #include "cpus.h"
 #include "daemon.h"
+#include "spawn.h"
 #include "net.h"
 #include "subid.h"
 #include "subtree.h"
@@ -96,7 +97,7 @@ struct box {
         struct watch timer;
         struct session *sessions;
         unsigned n_sessions;
-        struct client *waiters;
+        struct open_request *waiters;
         struct error_reply failure;
         int userns;             /* the box's user namespace, or -1 */
         dev_t mntns_dev;        /* the box's mount namespace, to know */
@@ -117,6 +118,12 @@ struct box {
 
 static struct box *boxes;
 static unsigned n_boxes;
+static void (*drain_requests)(void);
+
+void box_set_drain(void (*drain)(void))
+{
+        drain_requests = drain;
+}
 
 unsigned box_count(void)
 {
@@ -320,15 +327,22 @@ static void on_opener_exit(struct watch *w, uint32_t events)
          * it may still wait to be accepted.  Take it first, so that the
          * record says "close", and only what is left ended by exit. */
         memcpy(cookie, s->cookie, sizeof(cookie));
-        take_pending_requests();
+        if (drain_requests)
+                drain_requests();
         s = find_session(cookie);
         if (s)
                 session_release(s, "login-exit");
 }
 
-static void reply_box(struct box *b, struct client *c)
+static void open_fail(struct open_request *o, int error, const char *step, const char *object)
 {
-        struct session *s = session_of(b, c->cookie);
+        o->done(o, &(struct open_answer){ .error = error, .step = step, .object = object });
+}
+
+static void reply_box(struct box *b, struct open_request *o)
+{
+        struct session *s = session_of(b, o->cookie);
+        struct box_reply br = { .namespaces = b->spec.namespaces, .share = b->spec.share };
         struct who w = {};
 
         if (s) {
@@ -336,19 +350,9 @@ static void reply_box(struct box *b, struct client *c)
                 s->logged = true;
                 audit(LOG_INFO, "join", b, &w, "sessions=%u share=%s", b->n_sessions, share_to_string(b->spec.share));
         }
-        struct box_reply br = { .namespaces = b->spec.namespaces, .share = b->spec.share };
-        struct msg *m = malloc(sizeof(*m));
-
-        if (!m)
-                return client_fail(c, ENOMEM, "reply", b->id);
         memcpy(br.id, b->id, sizeof(br.id));
-        memcpy(br.cookie, c->cookie, sizeof(br.cookie));
-        msg_init(m, MSG_BOX);
-        if (proto_put_box(m, &br) < 0)
-                client_fail(c, E2BIG, "reply", b->id);
-        else
-                client_reply(c, m, b->pidfd.fd);
-        free(m);
+        memcpy(br.cookie, o->cookie, sizeof(br.cookie));
+        o->done(o, &(struct open_answer){ .box = &br, .pidfd = b->pidfd.fd });
 }
 
 static void box_free(struct box *b)
@@ -361,10 +365,11 @@ static void box_free(struct box *b)
         n_boxes--;
         starting_over();
         while (b->waiters) {
-                struct client *c = b->waiters;
-                b->waiters = c->next_waiter;
-                client_fail(c, b->failure.error ? b->failure.error : ECHILD,
-                            b->failure.step[0] ? b->failure.step : "init", b->failure.object[0] ? b->failure.object : b->id);
+                struct open_request *o = b->waiters;
+
+                b->waiters = o->next;
+                open_fail(o, b->failure.error ?: ECHILD, b->failure.step[0] ? b->failure.step : "init",
+                          b->failure.object[0] ? b->failure.object : b->id);
         }
         while (b->sessions) {
                 struct session *s = b->sessions;
@@ -452,26 +457,26 @@ static bool session_limited(const struct session *s)
  * running and their limits are in place, or systemd refused them. */
 static void serve_waiters(struct box *b)
 {
-        struct client **p = &b->waiters;
+        struct open_request **p = &b->waiters;
 
         if (b->state != BOX_RUNNING)
                 return;
         while (*p) {
-                struct client *c = *p;
-                struct session *s = session_of(b, c->cookie);
+                struct open_request *o = *p;
+                struct session *s = session_of(b, o->cookie);
 
                 if (s && !session_limited(s)) {
-                        p = &c->next_waiter;
+                        p = &o->next;
                         continue;
                 }
-                *p = c->next_waiter;
+                *p = o->next;
                 if (s && s->limits_failed) {
                         char what[sizeof(s->limits.failure) + 32];
 
                         snprintf(what, sizeof(what), "limits of box %s: %s", b->id, s->limits.failure);
-                        client_fail(c, EPERM, "limits", what);
+                        open_fail(o, EPERM, "limits", what);
                 } else {
-                        reply_box(b, c);
+                        reply_box(b, o);
                 }
         }
 }
@@ -802,85 +807,6 @@ static int box_network(struct box *b, struct step_error *err)
         return net_setup(&b->spec, b->id, netns, &b->net, err);
 }
 
-/* The box's PID 1 is started the way posix_spawn starts a program: a child
- * that shares our memory (CLONE_VM) while we wait (CLONE_VFORK), and does
- * nothing but put its two fds in place and execute nsbox-init.  No copy of
- * the helper's memory is made, or torn down again at exec, and nothing the
- * child does can hang the helper: the views, which open admin-given paths,
- * are built by nsbox-init after the helper has moved on.
- *
- * It shares our fd table too (CLONE_FILES), and first takes a private one
- * holding only fds 0..spawn_top: the kernel copies just those, where a
- * plain copy, then the close-on-exec pass at exec, would cost time in
- * proportion to the fds we hold for every live box.  What the child needs
- * is placed beforehand in two low slots reserved at start. */
-static int spawn_slot[2] = { -1, -1 }, spawn_null = -1, spawn_top = -1;
-
-int box_spawn_prepare(void)
-{
-        spawn_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (spawn_null < 0)
-                return negative_errno();
-        for (int i = 0; i < 2; i++) {
-                spawn_slot[i] = fcntl(spawn_null, F_DUPFD_CLOEXEC, 0);
-                if (spawn_slot[i] < 0)
-                        return negative_errno();
-        }
-        spawn_top = MAX(MAX(spawn_slot[0], spawn_slot[1]), MAX(spawn_null, init_exe_fd));
-        return 0;
-}
-
-struct spawn {
-        bool userns;
-};
-
-static int spawn_child(void *arg)
-{
-        const struct spawn *sp = arg;
-        char *argv[] = { (char *)"nsbox-init", NULL }, *envp[] = { NULL };
-        int sync_fd, userns_fd = -1, exe;
-
-        /* Until this returns, the table is the helper's own: touch nothing. */
-        if (close_range((unsigned)spawn_top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 && unshare(CLONE_FILES) < 0)
-                _exit(126);
-        /* Move the three high, then the two into place; everything else is
-         * close-on-exec already. */
-        exe = fcntl(init_exe_fd, F_DUPFD_CLOEXEC, 10);
-        sync_fd = fcntl(spawn_slot[0], F_DUPFD_CLOEXEC, 10);
-        if (sp->userns)
-                userns_fd = fcntl(spawn_slot[1], F_DUPFD_CLOEXEC, 10);
-        if (exe < 0 || sync_fd < 0 || dup2(sync_fd, 3) < 0 || (sp->userns && (userns_fd < 0 || dup2(userns_fd, 4) < 0)))
-                _exit(126);
-        if (!sp->userns)
-                close(4);
-        execveat(exe, "", argv, envp, AT_EMPTY_PATH);
-        _exit(127);
-}
-
-static pid_t spawn_init(unsigned namespaces, int sync_fd, int userns_fd, int *ret_pidfd)
-{
-        /* Used by one child at a time: we are stopped until it has exec'd. */
-        static char stack[16384] __attribute__((aligned(16)));
-        struct spawn sp = { .userns = userns_fd >= 0 };
-        pid_t pid;
-        int e;
-
-        if (dup3(sync_fd, spawn_slot[0], O_CLOEXEC) < 0 ||
-            (userns_fd >= 0 && dup3(userns_fd, spawn_slot[1], O_CLOEXEC) < 0))
-                pid = -1;
-        else
-                pid = clone(spawn_child, stack + sizeof(stack),
-                            CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | namespaces_clone_flags(namespaces) |
-                                    SIGCHLD,
-                            &sp, ret_pidfd);
-        e = errno;
-        /* The slots must not keep the init's end of its link open. */
-        (void)dup3(spawn_null, spawn_slot[0], O_CLOEXEC);
-        (void)dup3(spawn_null, spawn_slot[1], O_CLOEXEC);
-        errno = e;
-        return pid;
-}
-
 /* A policy with limits that this host cannot enforce denies the login,
  * naming what is missing: cgroup v2 or a controller.  Where systemd runs,
  * it holds the limits; elsewhere the helper's own subtree does. */
@@ -913,23 +839,38 @@ static int box_subtree(struct box *b, struct step_error *err)
         return 0;
 }
 
-static int box_create(struct box_spec *spec, pid_t login, struct box **ret, struct step_error *err)
+static struct box *box_alloc(void)
 {
-        struct box *b;
-        int sv[2], pidfd = -1, r;
-        pid_t pid;
+        struct box *b = calloc(1, sizeof(*b));
 
-        b = calloc(1, sizeof(*b));
-        if (!b)
-                return -ENOMEM;
-        b->pidfd.fd = b->sync.fd = b->timer.fd = b->oom.fd = b->cg.dir = b->userns = -1;
+        if (b)
+                b->pidfd.fd = b->sync.fd = b->timer.fd = b->oom.fd = b->cg.dir = b->userns = -1;
+        return b;
+}
+
+/* A box that never made it into the list: what it holds so far. */
+static void box_discard(struct box *b)
+{
+        if (b->pidfd.fd >= 0) {
+                pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
+                waitid(P_PIDFD, (id_t)b->pidfd.fd, &(siginfo_t){}, WEXITED);
+        }
+        closep(&b->pidfd.fd);
+        closep(&b->sync.fd);
+        closep(&b->timer.fd);
+        closep(&b->userns);
+        free(b);
+}
+
+/* Its id, its address lease and its user namespace.  The lease comes
+ * first: unique because this loop is the only one handing them out. */
+static int box_lease(struct box *b, const struct box_spec *spec, struct step_error *err)
+{
         unsigned long long t = now_usec();
+        int r = new_id(b->id);
 
-        r = new_id(b->id);
         if (r >= 0)
                 r = limits_possible(&spec->limits, err);
-        /* The lease is taken before anything else: unique because this loop
-         * is the only one handing them out. */
         if (r >= 0 && spec->network == NET_VETH) {
                 _cleanup_free_ struct addr *used = NULL;
                 size_t n_used = 0;
@@ -939,73 +880,102 @@ static int box_create(struct box_spec *spec, pid_t login, struct box **ret, stru
                         r = net_lease(spec, used, n_used, &b->net, err);
         }
         time_step(b, "lease", t);
-        t = now_usec();
         if (r >= 0 && (spec->namespaces & NS_USER)) {
+                t = now_usec();
                 r = userns_create(spec, &b->userns, err);
                 time_step(b, "userns", t);
         }
-        if (r < 0) {
-                free(b);
-                return r;
-        }
-        b->timer = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), .cb = on_timer };
-        if (b->timer.fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-                r = negative_errno();
-                closep(&b->timer.fd);
-                closep(&b->userns);
-                free(b);
-                return r;
-        }
-        /* The session's namespaces are made here, by root in the initial user
-         * namespace, so that they are owned by it and not by the box's own
-         * user namespace (where the user is root).  nsbox-init then reads
-         * the spec from its link, builds the view, and drops privileges. */
-        t = now_usec();
-        pid = spawn_init(spec->namespaces, sv[1], b->userns, &pidfd);
-        time_step(b, "clone", t);
-        close(sv[1]);
-        if (pid >= 0) {
-                struct msg *m = malloc(sizeof(*m));
+        return r;
+}
 
-                r = m ? 0 : -ENOMEM;
-                if (m) {
-                        msg_init(m, MSG_OPEN);
-                        r = proto_put_spec(m, spec);
-                }
-                if (r >= 0)
-                        r = msg_send(sv[0], m, -1);
-                free(m);
-                if (r < 0) {
-                        /* The init then reads EOF and exits. */
-                        syslog(LOG_ERR, "box %s: cannot hand the spec to its init: %s", b->id, strerror(-r));
-                }
-        }
-        fcntl(sv[0], F_SETFL, O_NONBLOCK);
-        if (pid < 0) {
-                r = negative_errno();
-                close(sv[0]);
-                closep(&b->timer.fd);
-                closep(&b->userns);
-                free(b);
+static int send_spec(int fd, const struct box_spec *spec)
+{
+        _cleanup_free_ struct msg *m = malloc(sizeof(*m));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        msg_init(m, MSG_OPEN);
+        r = proto_put_spec(m, spec);
+        return r < 0 ? r : msg_send(fd, m, -1);
+}
+
+/* Its init, in the session's namespaces, made here by root in the initial
+ * user namespace, so that they are owned by it and not by the box's own
+ * user namespace (where the user is root).  nsbox-init then reads the spec
+ * from its link, builds the view, and drops privileges. */
+static int box_spawn(struct box *b, const struct box_spec *spec, struct step_error *err)
+{
+        unsigned long long t = now_usec();
+        int sv[2], r;
+
+        b->timer = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), .cb = on_timer };
+        if (b->timer.fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return negative_errno();
+        b->sync = (struct watch){ .fd = sv[0], .cb = on_sync };
+        b->pid = spawn_init(spec->namespaces, sv[1], b->userns, &b->pidfd.fd);
+        r = b->pid < 0 ? negative_errno() : 0;
+        close(sv[1]);
+        time_step(b, "clone", t);
+        if (r < 0) {
+                err->step = "clone";
                 return r;
         }
+        r = send_spec(b->sync.fd, spec);
+        if (r < 0) {
+                err->step = "spec";
+                snprintf(err->object, sizeof(err->object), "init of box %s", b->id);
+                return r;
+        }
+        fcntl(b->sync.fd, F_SETFL, O_NONBLOCK);
+        return 0;
+}
+
+/* Out of the helper's cgroup into a scope of its own, where systemd runs.
+ * Without it a box still works, but not one with limits: that one gets a
+ * cgroup of the helper's own. */
+static int box_cgroup(struct box *b, pid_t login, struct step_error *err)
+{
+        struct box_unit u = box_unit_of(b);
+        bool limits = limits_any(&b->spec.limits);
+        int r;
+
+        if (limits && !units_enabled())
+                return box_subtree(b, err);
+        b->unit.done = on_unit_done;
+        r = units_start_scope(&b->unit, &u, b->pid, limits ? login : 0);
+        if (r < 0 && limits) {
+                err->step = "limits";
+                snprintf(err->object, sizeof(err->object), "scope of box %s in systemd", b->id);
+                return r;
+        }
+        if (r < 0 && r != -ENOTCONN)
+                syslog(LOG_WARNING, "event=unit-failed box=%s: %s; its init stays in the helper's cgroup", b->id,
+                       strerror(-r));
+        return 0;
+}
+
+/* Into the list and the loop, with its network (built while the init
+ * builds the views) and its cgroup.  On failure the box is freed, its
+ * init killed: nothing half built stays. */
+static int box_register(struct box *b, struct box_spec *spec, pid_t login, struct step_error *err)
+{
+        unsigned long long t;
+        int r = 0;
+
         b->spec = *spec;
         *spec = (struct box_spec){};
-        b->pid = pid;
         b->created = time(NULL);
         b->state = BOX_STARTING;
-        b->pidfd = (struct watch){ .fd = pidfd, .cb = on_init_exit };
-        b->sync = (struct watch){ .fd = sv[0], .cb = on_sync };
+        b->pidfd.cb = on_init_exit;
         b->next = boxes;
         boxes = b;
         n_boxes++;
-        r = 0;
         if (loop_add(&b->pidfd, EPOLLIN) < 0 || loop_add(&b->sync, EPOLLIN) < 0 || loop_add(&b->timer, EPOLLIN) < 0)
                 r = -ENOMEM;
         arm_timer(b, START_TIMEOUT_SEC);
-        /* The network is built while the init builds the views. */
-        t = now_usec();
         if (r >= 0 && (b->spec.namespaces & NS_NET)) {
+                t = now_usec();
                 r = box_network(b, err);
                 time_step(b, "network", t);
                 if (b->spec.network == NET_VETH) {
@@ -1013,35 +983,34 @@ static int box_create(struct box_spec *spec, pid_t login, struct box **ret, stru
                         time_step_usec(b, "network:nft", b->net.usec_nft);
                 }
         }
-        /* Out of the helper's cgroup into a scope of its own, where systemd
-         * runs.  Without it a box still works, but not one with limits:
-         * that one gets a cgroup of the helper's own. */
-        if (r >= 0 && limits_any(&b->spec.limits) && !units_enabled()) {
-                r = box_subtree(b, err);
-        } else if (r >= 0) {
-                struct box_unit u = box_unit_of(b);
-
-                b->unit.done = on_unit_done;
-                r = units_start_scope(&b->unit, &u, b->pid, limits_any(&b->spec.limits) ? login : 0);
-                if (r < 0 && limits_any(&b->spec.limits)) {
-                        err->step = "limits";
-                        snprintf(err->object, sizeof(err->object), "scope of box %s in systemd", b->id);
-                } else if (r < 0) {
-                        if (r != -ENOTCONN)
-                                syslog(LOG_WARNING, "event=unit-failed box=%s: %s; its init stays in the helper's cgroup",
-                                       b->id, strerror(-r));
-                        r = 0;
-                }
-        }
+        if (r >= 0)
+                r = box_cgroup(b, login, err);
         if (r < 0) {
-                /* Nothing half built stays: kill the init, undo the rest. */
-                pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-                waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){}, WEXITED);
+                pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
+                waitid(P_PIDFD, (id_t)b->pidfd.fd, &(siginfo_t){}, WEXITED);
                 box_free(b);
+        }
+        return r;
+}
+
+static int box_create(struct box_spec *spec, pid_t login, struct box **ret, struct step_error *err)
+{
+        struct box *b = box_alloc();
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        r = box_lease(b, spec, err);
+        if (r >= 0)
+                r = box_spawn(b, spec, err);
+        if (r < 0) {
+                box_discard(b);
                 return r;
         }
-        *ret = b;
-        return 0;
+        r = box_register(b, spec, login, err);
+        if (r >= 0)
+                *ret = b;
+        return r;
 }
 
 /* The user's shared box that this login's own policy would build: a login
@@ -1068,7 +1037,7 @@ static struct box *find_user_box(const struct box_spec *spec)
 
 /* A login waiting for one of its user's boxes to finish starting. */
 struct turn {
-        struct client *client;
+        struct open_request *open;
         struct box_spec spec;
         struct session_info si;
         unsigned long long deadline;
@@ -1122,14 +1091,13 @@ static void turn_free(struct turn *t)
  * connection, or the login process is gone. */
 static bool turn_abandoned(const struct turn *t)
 {
-        struct pollfd p = { .fd = t->client->w.fd, .events = POLLRDHUP };
+        struct pollfd p = { .fd = t->open->conn, .events = POLLRDHUP };
 
         return (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) ||
-               pidfd_send_signal(t->client->pidfd, 0, NULL, 0) < 0;
+               pidfd_send_signal(t->open->peer.pidfd, 0, NULL, 0) < 0;
 }
 
 static bool turns_due;
-void box_open(struct client *c, struct box_spec *spec, struct session_info *si);
 
 void box_take_turns(bool refuse)
 {
@@ -1156,13 +1124,13 @@ void box_take_turns(bool refuse)
                         snprintf(why, sizeof(why), "uid %u: %s", (unsigned)t->spec.uid,
                                  refuse ? "the helper is stopping" : "its other boxes were still starting");
                         if (gone)
-                                client_drop(t->client);
+                                t->open->done(t->open, &(struct open_answer){ .gone = true });
                         else
-                                client_fail(t->client, refuse ? ESHUTDOWN : ETIMEDOUT, "limit", why);
+                                open_fail(t->open, refuse ? ESHUTDOWN : ETIMEDOUT, "limit", why);
                         turn_free(t);
                         continue;
                 }
-                box_open(t->client, &t->spec, &t->si);
+                box_open(t->open, &t->spec, &t->si);
                 free(t);
                 /* box_open may have changed the list: start over. */
                 p = &turns;
@@ -1204,114 +1172,119 @@ static int set_cgroup_view(struct box_spec *spec, pid_t login)
         return xstrdup(&spec->cgroup_view, path);
 }
 
-void box_open(struct client *c, struct box_spec *spec, struct session_info *si)
+/* The user's other boxes are still starting: the login waits its turn. */
+static int wait_turn(struct open_request *o, struct box_spec *spec, struct session_info *si)
 {
-        struct box *b = NULL;
-        struct session *s;
-        char why[128];
+        struct turn *t = calloc(1, sizeof(*t));
+
+        if (!t)
+                return -ENOMEM;
+        *t = (struct turn){ .open = o, .spec = *spec, .si = *si, .deadline = now_usec() + WAIT_TURN_SEC * 1000000ULL };
+        *spec = (struct box_spec){};
+        *si = (struct session_info){};
+        *turns_tail = t;
+        turns_tail = &t->next;
+        return 0;
+}
+
+/* A new box for the login.  One that is no session of its user's starts
+ * in the scope of a new box with limits. */
+static int open_new_box(struct open_request *o, struct box_spec *spec, pid_t *ret_moved, struct box **ret)
+{
+        struct step_error err = {};
         int r;
 
-        struct user_load l;
-        pid_t moved = 0;
+        *ret_moved = 0;
+        if (limits_any(&spec->limits) && units_enabled() && !units_login_is_users(o->peer.pid, spec->uid))
+                *ret_moved = o->peer.pid;
+        r = set_cgroup_view(spec, o->peer.pid);
+        if (r >= 0)
+                r = box_create(spec, *ret_moved, ret, &err);
+        if (r < 0)
+                open_fail(o, -r, err.step ?: "create", err.object[0] ? err.object : "box");
+        return r;
+}
 
-        free(spec->cgroup_view);
-        spec->cgroup_view = NULL;
-        if (spec->share == SHARE_USER)
-                b = find_user_box(spec);
-        l = load_of(spec->uid);
-        if (user_at_bound(spec->uid, &l, !b, why, sizeof(why))) {
-                client_fail(c, EAGAIN, "limit", why);
-                goto out;
-        }
-        if (!b && l.starting >= MAX_STARTING_PER_USER) {
-                struct turn *t = calloc(1, sizeof(*t));
+/* The login's claim on the box, held by its process, not by the
+ * connection: its pidfd is the session's from here on. */
+static struct session *session_new(struct box *b, struct open_request *o, struct session_info *si, pid_t moved)
+{
+        struct session *s = calloc(1, sizeof(*s));
 
-                if (!t) {
-                        client_fail(c, ENOMEM, "limit", "wait");
-                        goto out;
-                }
-                *t = (struct turn){ .client = c, .spec = *spec, .si = *si,
-                                    .deadline = now_usec() + WAIT_TURN_SEC * 1000000ULL };
-                *spec = (struct box_spec){};
-                *si = (struct session_info){};
-                *turns_tail = t;
-                turns_tail = &t->next;
-                goto out;
-        }
-        if (!b) {
-                struct step_error err = {};
-
-                /* A login that is no session of its user's starts in the
-                 * scope of a new box with limits. */
-                if (limits_any(&spec->limits) && units_enabled() && !units_login_is_users(c->pid, spec->uid))
-                        moved = c->pid;
-                r = set_cgroup_view(spec, c->pid);
-                if (r >= 0)
-                        r = box_create(spec, moved, &b, &err);
-                if (r < 0) {
-                        client_fail(c, -r, err.step ? err.step : "create", err.object[0] ? err.object : "box");
-                        goto out;
-                }
-        }
-        s = calloc(1, sizeof(*s));
-        if (!s || getrandom(c->cookie, sizeof(c->cookie), 0) != sizeof(c->cookie)) {
+        if (!s)
+                return NULL;
+        if (getrandom(o->cookie, sizeof(o->cookie), 0) != sizeof(o->cookie)) {
                 free(s);
-                client_fail(c, ENOMEM, "session", b->id);
-                box_unclaimed(b);
-                goto out;
+                return NULL;
         }
-        memcpy(s->cookie, c->cookie, sizeof(s->cookie));
+        memcpy(s->cookie, o->cookie, sizeof(s->cookie));
         s->box = b;
-        s->opener_pid = c->pid;
+        s->opener_pid = o->peer.pid;
         s->in_scope = moved && b->unit.pending;
-        s->oom.fd = -1;
+        s->oom = (struct watch){ .fd = -1, .cb = on_session_oom };
         /* A login from someone else's session (su, runuser) is not counted
          * there: it is moved into the box's scope when the box has limits. */
-        if (cgroup_of_pid(c->pid, s->cgroup, sizeof(s->cgroup)) < 0 || !cgroup_is_users(s->cgroup, b->spec.uid))
+        if (cgroup_of_pid(o->peer.pid, s->cgroup, sizeof(s->cgroup)) < 0 || !cgroup_is_users(s->cgroup, b->spec.uid))
                 s->cgroup[0] = '\0';
         s->created = time(NULL);
         s->si = *si;
         *si = (struct session_info){};
-        if (b->state == BOX_STARTING && b->n_sessions == 0)
-                who_from(&b->who, s);
-        /* The session is held by the login process, not by the connection. */
-        s->opener = (struct watch){ .fd = TAKE_FD(c->pidfd), .cb = on_opener_exit };
+        s->opener = (struct watch){ .fd = TAKE_FD(o->peer.pidfd), .cb = on_opener_exit };
         if (loop_add(&s->opener, EPOLLIN) < 0) {
                 session_free(s);
-                client_fail(c, ENOMEM, "session", b->id);
-                box_unclaimed(b);
-                goto out;
+                return NULL;
         }
-        s->next = b->sessions;
-        b->sessions = s;
-        b->n_sessions++;
-        limit_session(b, s);
-        s->oom = (struct watch){ .fd = -1, .cb = on_session_oom };
-        watch_oom(&s->oom, s->cgroup, &s->oom_kills);
-        if (b->state == BOX_RUNNING)
-                arm_timer(b, 0);        /* a lingering box is claimed again */
-        c->next_waiter = b->waiters;
-        b->waiters = c;
-        serve_waiters(b);
+        return s;
+}
+
+void box_open(struct open_request *o, struct box_spec *spec, struct session_info *si)
+{
+        struct box *b = spec->share == SHARE_USER ? find_user_box(spec) : NULL;
+        struct user_load l = load_of(spec->uid);
+        struct session *s;
+        pid_t moved = 0;
+        char why[128];
+
+        free(spec->cgroup_view);
+        spec->cgroup_view = NULL;
+        if (user_at_bound(spec->uid, &l, !b, why, sizeof(why)))
+                open_fail(o, EAGAIN, "limit", why);
+        else if (!b && l.starting >= MAX_STARTING_PER_USER) {
+                if (wait_turn(o, spec, si) < 0)
+                        open_fail(o, ENOMEM, "limit", "wait");
+        } else if (b || open_new_box(o, spec, &moved, &b) == 0) {
+                s = session_new(b, o, si, moved);
+                if (!s) {
+                        open_fail(o, ENOMEM, "session", b->id);
+                        box_unclaimed(b);
+                        goto out;
+                }
+                if (b->state == BOX_STARTING && b->n_sessions == 0)
+                        who_from(&b->who, s);
+                s->next = b->sessions;
+                b->sessions = s;
+                b->n_sessions++;
+                limit_session(b, s);
+                watch_oom(&s->oom, s->cgroup, &s->oom_kills);
+                if (b->state == BOX_RUNNING)
+                        arm_timer(b, 0);        /* a lingering box is claimed again */
+                o->next = b->waiters;
+                b->waiters = o;
+                serve_waiters(b);
+        }
 out:
         box_spec_done(spec);
         session_info_done(si);
 }
 
-void box_close_session(struct client *c, const uint8_t cookie[NSBOX_COOKIE_LEN])
+int box_close_session(const uint8_t cookie[NSBOX_COOKIE_LEN], struct answer *a)
 {
         struct session *s = find_session(cookie);
-        struct msg *m;
 
         if (!s)
-                return client_fail(c, ENOENT, "close", "session");
+                return answer_fail(a, ENOENT, "close", "session");
         session_release(s, "close");
-        m = malloc(sizeof(*m));
-        if (!m)
-                return client_fail(c, ENOMEM, "close", "reply");
-        msg_init(m, MSG_OK);
-        client_reply(c, m, -1);
-        free(m);
+        return answer_empty(a, MSG_OK, -1);
 }
 
 /* Adds a cgroup to the set that holds a box, unless the set has it or one
@@ -1371,13 +1344,9 @@ static void fill_info(const struct box *b, struct box_info *bi)
         bi->limits = b->spec.limits;
 }
 
-void box_list(struct client *c)
+int box_list(struct answer *a)
 {
-        struct msg *m = malloc(sizeof(*m));
-
-        if (!m)
-                return client_fail(c, ENOMEM, "list", "reply");
-        msg_init(m, MSG_LIST_REPLY);
+        msg_init(a->m, MSG_LIST_REPLY);
         for (struct box *b = boxes; b; b = b->next) {
                 struct box_info bi;
 
@@ -1385,48 +1354,37 @@ void box_list(struct client *c)
                  * one holds processes and resources too, until its init
                  * is gone. */
                 fill_info(b, &bi);
-                if (proto_put_boxinfo(m, &bi) < 0)
+                if (proto_put_boxinfo(a->m, &bi) < 0)
                         break;
         }
-        client_reply(c, m, -1);
-        free(m);
+        return 0;
 }
 
 /* `nsbox root`: the caller must be the box's own user, calling from inside
  * the box (its mount namespace), and the policy must allow it. */
-void box_root(struct client *c, uid_t uid)
+int box_root(const struct peer *p, struct answer *a)
 {
-        struct msg *m = NULL;
+        struct who w = { .pid = p->pid, .service = "nsbox-root" };
         struct stat st;
         char path[64];
         struct box *b;
 
-        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c->pid);
-        if (stat(path, &st) < 0 || pidfd_send_signal(c->pidfd, 0, NULL, 0) < 0)
-                return client_fail(c, ESRCH, "root", "caller");
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)p->pid);
+        if (stat(path, &st) < 0 || pidfd_send_signal(p->pidfd, 0, NULL, 0) < 0)
+                return answer_fail(a, ESRCH, "root", "caller");
         for (b = boxes; b; b = b->next)
                 if (b->state == BOX_RUNNING && b->mntns_ino == st.st_ino && b->mntns_dev == st.st_dev)
                         break;
         if (!b)
-                return client_fail(c, ENOENT, "root", "you are not in a box");
-        if (b->spec.uid != uid)
-                return client_fail(c, EPERM, "root", "this box is not yours");
+                return answer_fail(a, ENOENT, "root", "you are not in a box");
+        if (b->spec.uid != p->uid)
+                return answer_fail(a, EPERM, "root", "this box is not yours");
         if (b->userns < 0)
-                return client_fail(c, EOPNOTSUPP, "root", "this box has no user namespace");
+                return answer_fail(a, EOPNOTSUPP, "root", "this box has no user namespace");
         if (!b->spec.user_root)
-                return client_fail(c, EPERM, "root", "user_root is not enabled for you");
-        m = malloc(sizeof(*m));
-        if (!m)
-                return client_fail(c, ENOMEM, "root", "reply");
-        {
-                struct who w = { .pid = c->pid };
-
-                snprintf(w.service, sizeof(w.service), "nsbox-root");
-                audit(LOG_INFO, "root", b, &w, "caller_uid=%u", (unsigned)uid);
-        }
-        msg_init(m, MSG_USERNS);
-        client_reply(c, m, b->userns);
-        free(m);
+                return answer_fail(a, EPERM, "root", "user_root is not enabled for you");
+        audit(LOG_INFO, "root", b, &w, "caller_uid=%u", (unsigned)p->uid);
+        return answer_empty(a, MSG_USERNS, b->userns);
 }
 
 /* The box's namespaces a session joins, as session_ns_files orders them. */
@@ -1468,46 +1426,35 @@ static struct session *manager_session_of(pid_t pid)
  * user_manager) opened.  Only that very process gets it: the opener of a
  * user manager session, still alive -- so no other process can hold its
  * number --, and the box's user. */
-void box_manager(struct client *c)
+int box_manager(const struct peer *p, struct answer *a)
 {
-        struct session *s = manager_session_of(c->pid);
-        int fds[N_SESSION_NS], r;
-        size_t n = 0;
-        struct manager_reply mr = {};
+        struct session *s = manager_session_of(p->pid);
         struct box *b = s ? s->box : NULL;
-        struct msg *m;
+        struct manager_reply mr = {};
         struct who w;
+        int r;
 
-        if (!s || b->spec.uid != c->uid || b->state != BOX_RUNNING)
-                return client_fail(c, ENOENT, "manager", "no user manager session of yours");
-        if (pidfd_send_signal(s->opener.fd, 0, NULL, 0) < 0 || pidfd_send_signal(c->pidfd, 0, NULL, 0) < 0)
-                return client_fail(c, ESRCH, "manager", "caller");
-        m = malloc(sizeof(*m));
-        if (!m)
-                return client_fail(c, ENOMEM, "manager", "reply");
+        if (!s || b->spec.uid != p->uid || b->state != BOX_RUNNING)
+                return answer_fail(a, ENOENT, "manager", "no user manager session of yours");
+        if (pidfd_send_signal(s->opener.fd, 0, NULL, 0) < 0 || pidfd_send_signal(p->pidfd, 0, NULL, 0) < 0)
+                return answer_fail(a, ESRCH, "manager", "caller");
         memcpy(mr.id, b->id, sizeof(mr.id));
         mr.namespaces = b->spec.namespaces;
         mr.no_new_privs = b->spec.no_new_privs;
         mr.cap_bounding = b->spec.cap_bounding;
         mr.cap_keep = b->spec.cap_keep;
-        msg_init(m, MSG_MANAGER_REPLY);
-        if (proto_put_manager(m, &mr) < 0) {
-                free(m);
-                return client_fail(c, E2BIG, "manager", "reply");
-        }
+        msg_init(a->m, MSG_MANAGER_REPLY);
+        if (proto_put_manager(a->m, &mr) < 0)
+                return answer_fail(a, E2BIG, "manager", "reply");
         /* Namespace fds, not the init's pidfd: setns() through a pidfd
          * wants to be able to trace the process, which the user may not. */
-        r = open_session_ns(b, fds, &n);
-        if (r < 0) {
-                free(m);
-                return client_fail(c, -r, "manager", "namespaces");
-        }
+        r = open_session_ns(b, a->fds, &a->n_fds);
+        if (r < 0)
+                return answer_fail(a, -r, "manager", "namespaces");
+        a->own_fds = true;
         who_from(&w, s);
         audit(LOG_INFO, "manager", b, &w, "share=%s", share_to_string(b->spec.share));
-        client_reply_fds(c, m, fds, n);
-        for (size_t i = 0; i < n; i++)
-                close(fds[i]);
-        free(m);
+        return 0;
 }
 
 static struct box *find_box(const char *id)
@@ -1518,78 +1465,53 @@ static struct box *find_box(const char *id)
         return NULL;
 }
 
-void box_show(struct client *c, const char *id)
+int box_show(const char *id, struct answer *a)
 {
         struct box *b = find_box(id);
         struct box_info bi;
-        struct msg *m;
         int r;
 
         if (!b)
-                return client_fail(c, ENOENT, "show", id);
-        m = malloc(sizeof(*m));
-        if (!m)
-                return client_fail(c, ENOMEM, "show", id);
-        msg_init(m, MSG_SHOW_REPLY);
+                return answer_fail(a, ENOENT, "show", id);
+        msg_init(a->m, MSG_SHOW_REPLY);
         fill_info(b, &bi);
-        r = proto_put_boxinfo(m, &bi);
+        r = proto_put_boxinfo(a->m, &bi);
         if (r >= 0)
-                r = proto_put_spec(m, &b->spec);
+                r = proto_put_spec(a->m, &b->spec);
         for (struct session *s = b->sessions; r >= 0 && s; s = s->next) {
                 struct session_entry se = { .pid = (uint32_t)s->opener_pid, .created = (uint64_t)s->created };
 
-                snprintf(se.service, sizeof(se.service), "%s", s->si.service ? s->si.service : "");
-                snprintf(se.tty, sizeof(se.tty), "%s", s->si.tty ? s->si.tty : "");
-                snprintf(se.rhost, sizeof(se.rhost), "%s", s->si.rhost ? s->si.rhost : "");
-                r = proto_put_session(m, &se);
+                snprintf(se.service, sizeof(se.service), "%s", s->si.service ?: "");
+                snprintf(se.tty, sizeof(se.tty), "%s", s->si.tty ?: "");
+                snprintf(se.rhost, sizeof(se.rhost), "%s", s->si.rhost ?: "");
+                r = proto_put_session(a->m, &se);
         }
-        if (r < 0)
-                client_fail(c, -r, "show", id);
-        else
-                client_reply(c, m, -1);
-        free(m);
+        return r < 0 ? answer_fail(a, -r, "show", id) : 0;
 }
 
-void box_enter(struct client *c, const char *id)
+int box_enter(const struct peer *p, const char *id, struct answer *a)
 {
         struct box *b = find_box(id);
-        struct msg *m;
+        struct who w = { .pid = p->pid, .service = "nsbox-enter" };
 
         if (!b || b->state != BOX_RUNNING)
-                return client_fail(c, ENOENT, "enter", id);
-        m = malloc(sizeof(*m));
-        if (!m)
-                return client_fail(c, ENOMEM, "enter", id);
-        {
-                struct who w = { .pid = c->pid };
-
-                snprintf(w.service, sizeof(w.service), "nsbox-enter");
-                audit(LOG_NOTICE, "enter", b, &w, "by=root");
-        }
-        msg_init(m, MSG_OK);
-        client_reply(c, m, b->pidfd.fd);
-        free(m);
+                return answer_fail(a, ENOENT, "enter", id);
+        audit(LOG_NOTICE, "enter", b, &w, "by=root");
+        return answer_empty(a, MSG_OK, b->pidfd.fd);
 }
 
-void box_stop_request(struct client *c, const char *id, bool force)
+int box_stop_request(const struct peer *p, const char *id, bool force, struct answer *a)
 {
         struct box *b = find_box(id);
-        struct who w = { .pid = c->pid };
-        struct msg *m;
+        struct who w = { .pid = p->pid, .service = "nsbox-stop" };
 
         if (!b)
-                return client_fail(c, ENOENT, "stop", id);
-        snprintf(w.service, sizeof(w.service), "nsbox-stop");
+                return answer_fail(a, ENOENT, "stop", id);
         audit(LOG_NOTICE, "stop", b, &w, "by=root force=%s", force ? "yes" : "no");
         box_stop(b, "stop");
         if (force)
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
-        m = malloc(sizeof(*m));
-        if (!m)
-                return client_fail(c, ENOMEM, "stop", id);
-        msg_init(m, MSG_OK);
-        client_reply(c, m, -1);
-        free(m);
+        return answer_empty(a, MSG_OK, -1);
 }
 
 void box_stop_all(void)

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "spawn.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/param.h>
+
+#include "spec.h"
+#include "util.h"
+
+/* The box's PID 1 is started the way posix_spawn starts a program: a child
+ * that shares our memory (CLONE_VM) while we wait (CLONE_VFORK), and does
+ * nothing but put its two fds in place and execute nsbox-init.  No copy of
+ * the helper's memory is made, or torn down again at exec, and nothing the
+ * child does can hang the helper: the views, which open admin-given paths,
+ * are built by nsbox-init after the helper has moved on.
+ *
+ * It shares our fd table too (CLONE_FILES), and first takes a private one
+ * holding only fds 0..spawn_top: the kernel copies just those, where a
+ * plain copy, then the close-on-exec pass at exec, would cost time in
+ * proportion to the fds we hold for every live box.  What the child needs
+ * is placed beforehand in two low slots reserved at start. */
+static int init_exe = -1, spawn_slot[2] = { -1, -1 }, spawn_null = -1, spawn_top = -1;
+
+int spawn_prepare(int exe)
+{
+        init_exe = exe;
+        spawn_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (spawn_null < 0)
+                return negative_errno();
+        for (int i = 0; i < 2; i++) {
+                spawn_slot[i] = fcntl(spawn_null, F_DUPFD_CLOEXEC, 0);
+                if (spawn_slot[i] < 0)
+                        return negative_errno();
+        }
+        spawn_top = MAX(MAX(spawn_slot[0], spawn_slot[1]), MAX(spawn_null, init_exe));
+        return 0;
+}
+
+static int spawn_child(void *with_userns)
+{
+        const bool userns = *(const bool *)with_userns;
+        char *argv[] = { (char *)"nsbox-init", NULL }, *envp[] = { NULL };
+        int sync_fd, userns_fd = -1, exe;
+
+        /* Until this returns, the table is the helper's own: touch nothing. */
+        if (close_range((unsigned)spawn_top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 && unshare(CLONE_FILES) < 0)
+                _exit(126);
+        /* Move the three high, then the two into place; everything else is
+         * close-on-exec already. */
+        exe = fcntl(init_exe, F_DUPFD_CLOEXEC, 10);
+        sync_fd = fcntl(spawn_slot[0], F_DUPFD_CLOEXEC, 10);
+        if (userns)
+                userns_fd = fcntl(spawn_slot[1], F_DUPFD_CLOEXEC, 10);
+        if (exe < 0 || sync_fd < 0 || dup2(sync_fd, 3) < 0 || (userns && (userns_fd < 0 || dup2(userns_fd, 4) < 0)))
+                _exit(126);
+        if (!userns)
+                close(4);
+        execveat(exe, "", argv, envp, AT_EMPTY_PATH);
+        _exit(127);
+}
+
+pid_t spawn_init(unsigned namespaces, int sync_fd, int userns_fd, int *ret_pidfd)
+{
+        /* Used by one child at a time: we are stopped until it has exec'd. */
+        static char stack[16384] __attribute__((aligned(16)));
+        bool userns = userns_fd >= 0;
+        pid_t pid;
+        int e;
+
+        if (dup3(sync_fd, spawn_slot[0], O_CLOEXEC) < 0 ||
+            (userns_fd >= 0 && dup3(userns_fd, spawn_slot[1], O_CLOEXEC) < 0))
+                pid = -1;
+        else
+                pid = clone(spawn_child, stack + sizeof(stack),
+                            CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | namespaces_clone_flags(namespaces) |
+                                    SIGCHLD,
+                            &userns, ret_pidfd);
+        e = errno;
+        /* The slots must not keep the init's end of its link open. */
+        (void)dup3(spawn_null, spawn_slot[0], O_CLOEXEC);
+        (void)dup3(spawn_null, spawn_slot[1], O_CLOEXEC);
+        errno = e;
+        return pid;
+}
+
