@@ -172,8 +172,10 @@ static void unwatch(struct watch *w)
         closep(&w->fd);
 }
 
+/* Fills *w, which may be uninitialized. */
 static void who_from(struct who *w, const struct session *s)
 {
+        /* cppcheck-suppress ctuuninitvar */
         snprintf(w->service, sizeof(w->service), "%s", s->si.service ? s->si.service : "");
         snprintf(w->tty, sizeof(w->tty), "%s", s->si.tty ? s->si.tty : "");
         snprintf(w->rhost, sizeof(w->rhost), "%s", s->si.rhost ? s->si.rhost : "");
@@ -895,7 +897,7 @@ static int send_spec(int fd, const struct box_spec *spec)
 
         if (!m)
                 return -ENOMEM;
-        msg_init(m, MSG_OPEN);
+        msg_init(m, MSG_SPEC);
         r = proto_put_spec(m, spec);
         return r < 0 ? r : msg_send(fd, m, -1);
 }

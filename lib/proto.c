@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The messages' attributes, built and read with libmnl.  A box's spec has
+ * one table (spec_fields) that both directions follow; every decoder goes
+ * through decode(), which checks each attribute's type and length, refuses
+ * one that comes twice unless it is a list, and wants the required ones. */
 #include "proto.h"
 
 #include <libmnl/libmnl.h>
-#include <sys/socket.h>
+#include <stddef.h>
 
 #include "util.h"
 
@@ -23,10 +27,13 @@ void msg_init(struct msg *m, enum msg_type type)
         /* Attribute padding must not carry stale memory over the socket. */
         memset(m->buf, 0, sizeof(m->buf));
         h = mnl_nlmsg_put_header(m->buf);
-
         h->nlmsg_type = (uint16_t)type;
         mnl_attr_put_u32(h, A_VERSION, NSBOX_PROTO_VERSION);
-        m->len = h->nlmsg_len;
+}
+
+int msg_type(const struct msg *m)
+{
+        return chdr(m)->nlmsg_type;
 }
 
 const char *box_state_to_string(uint32_t state)
@@ -38,23 +45,45 @@ const char *box_state_to_string(uint32_t state)
         return state < _BOX_STATE_MAX ? names[state] : "?";
 }
 
-int msg_type(const struct msg *m)
+void usage_init(struct box_usage *u)
 {
-        return chdr(m)->nlmsg_type;
+        *u = (struct box_usage){ USAGE_UNKNOWN, USAGE_UNKNOWN, USAGE_UNKNOWN, USAGE_UNKNOWN };
 }
+
+bool usage_known(const struct box_usage *u)
+{
+        return u->tasks != USAGE_UNKNOWN || u->memory != USAGE_UNKNOWN || u->cpu_usec != USAGE_UNKNOWN ||
+               u->oom_kills != USAGE_UNKNOWN;
+}
+
+void session_info_done(struct session_info *si)
+{
+        free(si->service);
+        free(si->tty);
+        free(si->rhost);
+        *si = (struct session_info){};
+}
+
+/* ---- building ----------------------------------------------------------- */
 
 static int put_str(struct msg *m, uint16_t type, const char *s)
 {
-        if (!mnl_attr_put_strz_check(hdr(m), sizeof(m->buf), type, s))
-                return -E2BIG;
-        return 0;
+        return s && mnl_attr_put_strz_check(hdr(m), sizeof(m->buf), type, s) ? 0 : -E2BIG;
 }
 
 static int put_u32(struct msg *m, uint16_t type, uint32_t v)
 {
-        if (!mnl_attr_put_u32_check(hdr(m), sizeof(m->buf), type, v))
-                return -E2BIG;
-        return 0;
+        return mnl_attr_put_u32_check(hdr(m), sizeof(m->buf), type, v) ? 0 : -E2BIG;
+}
+
+static int put_u64(struct msg *m, uint16_t type, uint64_t v)
+{
+        return mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), type, v) ? 0 : -E2BIG;
+}
+
+static int put_blob(struct msg *m, uint16_t type, const void *p, size_t size)
+{
+        return mnl_attr_put_check(hdr(m), sizeof(m->buf), type, size, p) ? 0 : -E2BIG;
 }
 
 static int put_opt_path(struct msg *m, uint16_t type, const struct spec_path *p)
@@ -66,73 +95,178 @@ static int put_opt_path(struct msg *m, uint16_t type, const struct spec_path *p)
         return put_str(m, type, buf);
 }
 
+/* A nested attribute is kept whole, or dropped whole on error. */
+static struct nlattr *nest_open(struct msg *m, uint16_t type)
+{
+        return mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), type);
+}
+
+static int nest_close(struct msg *m, struct nlattr *nest, int r)
+{
+        if (r)
+                mnl_attr_nest_cancel(hdr(m), nest);
+        else
+                mnl_attr_nest_end(hdr(m), nest);
+        return r;
+}
+
+/* ---- the spec's table ----------------------------------------------------- */
+
+enum kind {
+        K_STR,          /* char *, absent when NULL */
+        K_U32,          /* a 32-bit field: an id, a count, an enum */
+        K_U64,
+        K_PATHS,        /* struct spec_path[], each with '-' when optional */
+        K_STRV,         /* char *[] */
+        K_BINDS,        /* struct spec_bind[], each a nest */
+        K_FLAGS,        /* the bools of spec_flags */
+        K_DISPLAY,      /* int, absent when -1 */
+        K_LIMITS,       /* struct box_limits, absent when none is set */
+};
+
+struct field {
+        uint16_t attr;
+        uint8_t kind;
+        bool required;
+        size_t off, n_off;      /* the member, and for a list its count */
+};
+
+#define SPEC(a, k, req, member) { a, k, req, offsetof(struct box_spec, member), 0 }
+#define SPEC_LIST(a, k, member, n) { a, k, false, offsetof(struct box_spec, member), offsetof(struct box_spec, n) }
+
+/* In the order they are sent. */
+static const struct field spec_fields[] = {
+        SPEC(A_USER, K_STR, true, user),
+        SPEC(A_UID, K_U32, true, uid),
+        SPEC(A_GID, K_U32, true, gid),
+        SPEC(A_HOME, K_STR, true, home),
+        SPEC(A_NAMESPACES, K_U32, true, namespaces),
+        SPEC(A_SHARE, K_U32, true, share),
+        SPEC(A_LINGER, K_U32, true, linger),
+        SPEC(A_PROPAGATION, K_U32, true, propagation),
+        { A_FLAGS, K_FLAGS, true, 0, 0 },
+        SPEC(A_NETWORK, K_U32, true, network),
+        SPEC(A_X11, K_U32, true, x11),
+        SPEC(A_DISPLAY, K_DISPLAY, false, display),
+        SPEC_LIST(A_TMP_KEEP, K_PATHS, tmp_keep, n_tmp_keep),
+        SPEC(A_BRIDGE, K_STR, false, bridge),
+        SPEC(A_GATEWAY4, K_STR, false, gateway4),
+        SPEC(A_GATEWAY6, K_STR, false, gateway6),
+        SPEC(A_POOL4, K_STR, false, pool4),
+        SPEC(A_POOL6, K_STR, false, pool6),
+        SPEC_LIST(A_DNS, K_STRV, dns, n_dns),
+        SPEC(A_SUBUID_START, K_U32, true, subuid_start),
+        SPEC(A_SUBUID_COUNT, K_U32, true, subuid_count),
+        SPEC(A_SUBGID_START, K_U32, true, subgid_start),
+        SPEC(A_SUBGID_COUNT, K_U32, true, subgid_count),
+        SPEC(A_CAP_KEEP, K_U64, true, cap_keep),
+        SPEC_LIST(A_READ_ONLY, K_PATHS, read_only, n_read_only),
+        SPEC_LIST(A_INACCESSIBLE, K_PATHS, inaccessible, n_inaccessible),
+        SPEC_LIST(A_BIND, K_BINDS, binds, n_binds),
+        SPEC(A_HOSTNAME, K_STR, false, hostname),
+        SPEC(A_TMPFS_SIZE, K_STR, false, tmpfs_size),
+        SPEC(A_TMPFS_INODES, K_STR, false, tmpfs_inodes),
+        SPEC(A_CGROUP_VIEW, K_STR, false, cgroup_view),
+        SPEC(A_LIMITS, K_LIMITS, false, limits),
+};
+
+/* The spec's bools that A_FLAGS carries. */
+static const struct {
+        uint32_t flag;
+        size_t off;
+} spec_flags[] = {
+        { F_PRIVATE_TMP, offsetof(struct box_spec, private_tmp) },
+        { F_HIDE_HOMES, offsetof(struct box_spec, hide_homes) },
+        { F_USER_ROOT, offsetof(struct box_spec, user_root) },
+        { F_NO_NEW_PRIVS, offsetof(struct box_spec, no_new_privs) },
+        { F_CAP_BOUNDING, offsetof(struct box_spec, cap_bounding) },
+        { F_NAT, offsetof(struct box_spec, nat) },
+        { F_ISOLATE, offsetof(struct box_spec, isolate) },
+        { F_DEBUG, offsetof(struct box_spec, debug) },
+};
+
+_Static_assert(sizeof(uid_t) == 4 && sizeof(gid_t) == 4 && sizeof(unsigned) == 4 && sizeof(enum share) == 4 &&
+                       sizeof(enum propagation) == 4 && sizeof(enum network) == 4 && sizeof(enum x11) == 4,
+               "K_U32 fields are 32 bits wide");
+
+#define BIT(a) (1ULL << (a))
+
+static uint64_t spec_mask(bool required_only)
+{
+        uint64_t mask = 0;
+
+        for (size_t i = 0; i < ARRAY_SIZE(spec_fields); i++)
+                if (!required_only || spec_fields[i].required)
+                        mask |= BIT(spec_fields[i].attr);
+        return mask;
+}
+
+#define SPEC_LISTS (BIT(A_TMP_KEEP) | BIT(A_DNS) | BIT(A_READ_ONLY) | BIT(A_INACCESSIBLE) | BIT(A_BIND))
+
+static int put_binds(struct msg *m, const struct spec_bind *b, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                struct nlattr *nest = nest_open(m, A_BIND);
+                int r;
+
+                if (!nest)
+                        return -E2BIG;
+                r = put_str(m, A_BIND_SRC, b[i].src);
+                r = r ?: put_str(m, A_BIND_DST, b[i].dst);
+                r = r ?: put_u32(m, A_FLAGS, (b[i].ro ? F_RO : 0) | (b[i].optional ? F_OPTIONAL : 0));
+                r = nest_close(m, nest, r);
+                if (r)
+                        return r;
+        }
+        return 0;
+}
+
+static int put_field(struct msg *m, const struct box_spec *s, const struct field *f)
+{
+        const char *p = (const char *)s + f->off;
+        size_t n = f->n_off ? *(const size_t *)((const char *)s + f->n_off) : 0;
+        uint32_t flags = 0;
+        int r = 0;
+
+        switch (f->kind) {
+        case K_STR:
+                if (!*(char *const *)p)
+                        return f->required ? -EINVAL : 0;
+                return put_str(m, f->attr, *(char *const *)p);
+        case K_U32:
+                return put_u32(m, f->attr, *(const uint32_t *)p);
+        case K_U64:
+                return put_u64(m, f->attr, *(const uint64_t *)p);
+        case K_PATHS:
+                for (size_t i = 0; r == 0 && i < n; i++)
+                        r = put_opt_path(m, f->attr, &(*(struct spec_path *const *)p)[i]);
+                return r;
+        case K_STRV:
+                for (size_t i = 0; r == 0 && i < n; i++)
+                        r = put_str(m, f->attr, (*(char **const *)p)[i]);
+                return r;
+        case K_BINDS:
+                return put_binds(m, *(struct spec_bind *const *)p, n);
+        case K_FLAGS:
+                for (size_t i = 0; i < ARRAY_SIZE(spec_flags); i++)
+                        if (*(const bool *)((const char *)s + spec_flags[i].off))
+                                flags |= spec_flags[i].flag;
+                return put_u32(m, f->attr, flags);
+        case K_DISPLAY:
+                return *(const int *)p >= 0 ? put_u32(m, f->attr, (uint32_t) * (const int *)p) : 0;
+        case K_LIMITS:
+                return limits_any((const struct box_limits *)p) ? put_blob(m, f->attr, p, sizeof(struct box_limits))
+                                                                : 0;
+        }
+        return -EINVAL;
+}
+
 int proto_put_spec(struct msg *m, const struct box_spec *s)
 {
         int r = 0;
 
-        r = r ?: put_str(m, A_USER, s->user);
-        r = r ?: put_u32(m, A_UID, s->uid);
-        r = r ?: put_u32(m, A_GID, s->gid);
-        r = r ?: put_str(m, A_HOME, s->home);
-        r = r ?: put_u32(m, A_NAMESPACES, s->namespaces);
-        r = r ?: put_u32(m, A_SHARE, s->share);
-        r = r ?: put_u32(m, A_LINGER, s->linger);
-        r = r ?: put_u32(m, A_PROPAGATION, s->propagation);
-        r = r ?: put_u32(m, A_FLAGS,
-                         (s->private_tmp ? F_PRIVATE_TMP : 0) | (s->hide_homes ? F_HIDE_HOMES : 0) |
-                                 (s->user_root ? F_USER_ROOT : 0) | (s->no_new_privs ? F_NO_NEW_PRIVS : 0) |
-                                 (s->cap_bounding ? F_CAP_BOUNDING : 0) | (s->nat ? F_NAT : 0) |
-                                 (s->isolate ? F_ISOLATE : 0) | (s->debug ? F_DEBUG : 0));
-        r = r ?: put_u32(m, A_NETWORK, s->network);
-        r = r ?: put_u32(m, A_X11, s->x11);
-        if (!r && s->display >= 0)
-                r = put_u32(m, A_DISPLAY, (uint32_t)s->display);
-        for (size_t i = 0; !r && i < s->n_tmp_keep; i++)
-                r = put_opt_path(m, A_TMP_KEEP, &s->tmp_keep[i]);
-        if (!r && s->bridge)
-                r = put_str(m, A_BRIDGE, s->bridge);
-        if (!r && s->gateway4)
-                r = put_str(m, A_GATEWAY4, s->gateway4);
-        if (!r && s->gateway6)
-                r = put_str(m, A_GATEWAY6, s->gateway6);
-        if (!r && s->pool4)
-                r = put_str(m, A_POOL4, s->pool4);
-        if (!r && s->pool6)
-                r = put_str(m, A_POOL6, s->pool6);
-        for (size_t i = 0; !r && i < s->n_dns; i++)
-                r = put_str(m, A_DNS, s->dns[i]);
-        r = r ?: put_u32(m, A_SUBUID_START, s->subuid_start);
-        r = r ?: put_u32(m, A_SUBUID_COUNT, s->subuid_count);
-        r = r ?: put_u32(m, A_SUBGID_START, s->subgid_start);
-        r = r ?: put_u32(m, A_SUBGID_COUNT, s->subgid_count);
-        if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CAP_KEEP, s->cap_keep))
-                r = -E2BIG;
-        for (size_t i = 0; !r && i < s->n_read_only; i++)
-                r = put_opt_path(m, A_READ_ONLY, &s->read_only[i]);
-        for (size_t i = 0; !r && i < s->n_inaccessible; i++)
-                r = put_opt_path(m, A_INACCESSIBLE, &s->inaccessible[i]);
-        for (size_t i = 0; !r && i < s->n_binds; i++) {
-                struct nlattr *nest = mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), A_BIND);
-
-                if (!nest)
-                        return -E2BIG;
-                r = r ?: put_str(m, A_BIND_SRC, s->binds[i].src);
-                r = r ?: put_str(m, A_BIND_DST, s->binds[i].dst);
-                r = r ?: put_u32(m, A_FLAGS, (s->binds[i].ro ? F_RO : 0) | (s->binds[i].optional ? F_OPTIONAL : 0));
-                mnl_attr_nest_end(hdr(m), nest);
-        }
-        if (!r && s->hostname)
-                r = put_str(m, A_HOSTNAME, s->hostname);
-        if (!r && s->tmpfs_size)
-                r = put_str(m, A_TMPFS_SIZE, s->tmpfs_size);
-        if (!r && s->tmpfs_inodes)
-                r = put_str(m, A_TMPFS_INODES, s->tmpfs_inodes);
-        if (!r && s->cgroup_view)
-                r = put_str(m, A_CGROUP_VIEW, s->cgroup_view);
-        if (!r && limits_any(&s->limits) &&
-            !mnl_attr_put_check(hdr(m), sizeof(m->buf), A_LIMITS, sizeof(s->limits), &s->limits))
-                r = -E2BIG;
-        m->len = hdr(m)->nlmsg_len;
+        for (size_t i = 0; r == 0 && i < ARRAY_SIZE(spec_fields); i++)
+                r = put_field(m, s, &spec_fields[i]);
         return r;
 }
 
@@ -148,85 +282,50 @@ int proto_put_open(struct msg *m, const struct box_spec *s, const struct session
                 r = put_str(m, A_RHOST, si->rhost);
         if (!r && si && si->user_manager)
                 r = put_u32(m, A_SESSION_FLAGS, SF_USER_MANAGER);
-        m->len = hdr(m)->nlmsg_len;
         return r;
 }
 
+/* ---- building the other messages ----------------------------------------- */
+
 int proto_put_manager(struct msg *m, const struct manager_reply *mr)
 {
-        int r = 0;
+        int r = put_str(m, A_BOX_ID, mr->id);
 
-        r = r ?: put_str(m, A_BOX_ID, mr->id);
         r = r ?: put_u32(m, A_NAMESPACES, mr->namespaces);
         r = r ?: put_u32(m, A_FLAGS, (mr->no_new_privs ? F_NO_NEW_PRIVS : 0) | (mr->cap_bounding ? F_CAP_BOUNDING : 0));
-        if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CAP_KEEP, mr->cap_keep))
-                r = -E2BIG;
-        m->len = hdr(m)->nlmsg_len;
-        return r;
+        return r ?: put_u64(m, A_CAP_KEEP, mr->cap_keep);
 }
 
 int proto_put_box(struct msg *m, const struct box_reply *b)
 {
-        int r = 0;
+        int r = put_str(m, A_BOX_ID, b->id);
 
-        r = r ?: put_str(m, A_BOX_ID, b->id);
         r = r ?: proto_put_cookie(m, b->cookie);
         r = r ?: put_u32(m, A_NAMESPACES, b->namespaces);
-        r = r ?: put_u32(m, A_SHARE, b->share);
-        m->len = hdr(m)->nlmsg_len;
-        return r;
+        return r ?: put_u32(m, A_SHARE, b->share);
 }
 
 int proto_put_error(struct msg *m, const struct error_reply *e)
 {
-        int r = 0;
+        int r = put_u32(m, A_ERRNO, (uint32_t)e->error);
 
-        r = r ?: put_u32(m, A_ERRNO, (uint32_t)e->error);
         r = r ?: put_str(m, A_STEP, e->step);
-        r = r ?: put_str(m, A_OBJECT, e->object);
-        m->len = hdr(m)->nlmsg_len;
-        return r;
+        return r ?: put_str(m, A_OBJECT, e->object);
 }
 
 int proto_put_cookie(struct msg *m, const uint8_t cookie[NSBOX_COOKIE_LEN])
 {
-        if (!mnl_attr_put_check(hdr(m), sizeof(m->buf), A_COOKIE, NSBOX_COOKIE_LEN, cookie))
-                return -E2BIG;
-        m->len = hdr(m)->nlmsg_len;
-        return 0;
-}
-
-/* Close a nested attribute: kept whole, or dropped whole on error. */
-static int nest_close(struct msg *m, struct nlattr *nest, int r)
-{
-        if (r) {
-                mnl_attr_nest_cancel(hdr(m), nest);
-                return r;
-        }
-        mnl_attr_nest_end(hdr(m), nest);
-        m->len = hdr(m)->nlmsg_len;
-        return 0;
-}
-
-void usage_init(struct box_usage *u)
-{
-        *u = (struct box_usage){ USAGE_UNKNOWN, USAGE_UNKNOWN, USAGE_UNKNOWN, USAGE_UNKNOWN };
-}
-
-bool usage_known(const struct box_usage *u)
-{
-        return u->tasks != USAGE_UNKNOWN || u->memory != USAGE_UNKNOWN || u->cpu_usec != USAGE_UNKNOWN ||
-               u->oom_kills != USAGE_UNKNOWN;
+        return put_blob(m, A_COOKIE, cookie, NSBOX_COOKIE_LEN);
 }
 
 int proto_put_boxinfo(struct msg *m, const struct box_info *bi)
 {
-        struct nlattr *nest = mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), A_BOXINFO);
-        int r = 0;
+        struct nlattr *nest = nest_open(m, A_BOXINFO);
+        int r;
 
         if (!nest)
                 return -E2BIG;
-        r = r ?: put_str(m, A_BOX_ID, bi->id);
+        r = put_str(m, A_BOX_ID, bi->id);
         r = r ?: put_str(m, A_USER, bi->user);
         r = r ?: put_u32(m, A_UID, bi->uid);
         r = r ?: put_u32(m, A_PID, bi->pid);
@@ -234,67 +333,71 @@ int proto_put_boxinfo(struct msg *m, const struct box_info *bi)
         r = r ?: put_u32(m, A_NAMESPACES, bi->namespaces);
         r = r ?: put_u32(m, A_SHARE, bi->share);
         r = r ?: put_u32(m, A_STATE, bi->state);
-        if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CREATED, bi->created))
-                r = -E2BIG;
+        r = r ?: put_u64(m, A_CREATED, bi->created);
         for (size_t i = 0; !r && i < 2; i++)
                 if (bi->addresses[i][0])
                         r = put_str(m, A_ADDRESS, bi->addresses[i]);
-        if (!r && usage_known(&bi->usage) &&
-            !mnl_attr_put_check(hdr(m), sizeof(m->buf), A_USAGE, sizeof(bi->usage), &bi->usage))
-                r = -E2BIG;
-        if (!r && limits_any(&bi->limits) &&
-            !mnl_attr_put_check(hdr(m), sizeof(m->buf), A_LIMITS, sizeof(bi->limits), &bi->limits))
-                r = -E2BIG;
+        if (!r && usage_known(&bi->usage))
+                r = put_blob(m, A_USAGE, &bi->usage, sizeof(bi->usage));
+        if (!r && limits_any(&bi->limits))
+                r = put_blob(m, A_LIMITS, &bi->limits, sizeof(bi->limits));
         return nest_close(m, nest, r);
 }
 
 int proto_put_box_id(struct msg *m, const char *id)
 {
-        int r = put_str(m, A_BOX_ID, id);
-
-        m->len = hdr(m)->nlmsg_len;
-        return r;
+        return put_str(m, A_BOX_ID, id);
 }
 
 int proto_put_flags(struct msg *m, uint32_t flags)
 {
-        int r = put_u32(m, A_FLAGS, flags);
-
-        m->len = hdr(m)->nlmsg_len;
-        return r;
+        return put_u32(m, A_FLAGS, flags);
 }
 
 int proto_put_session(struct msg *m, const struct session_entry *se)
 {
-        struct nlattr *nest = mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), A_SESSION);
-        int r = 0;
+        struct nlattr *nest = nest_open(m, A_SESSION);
+        int r;
 
         if (!nest)
                 return -E2BIG;
-        r = r ?: put_str(m, A_SERVICE, se->service);
+        r = put_str(m, A_SERVICE, se->service);
         r = r ?: put_str(m, A_TTY, se->tty);
         r = r ?: put_str(m, A_RHOST, se->rhost);
         r = r ?: put_u32(m, A_PID, se->pid);
-        if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_CREATED, se->created))
-                r = -E2BIG;
+        r = r ?: put_u64(m, A_CREATED, se->created);
         return nest_close(m, nest, r);
 }
 
 int proto_put_timing(struct msg *m, const struct step_time *st)
 {
-        struct nlattr *nest = mnl_attr_nest_start_check(hdr(m), sizeof(m->buf), A_TIMING);
-        int r = 0;
+        struct nlattr *nest = nest_open(m, A_TIMING);
+        int r;
 
         if (!nest)
                 return -E2BIG;
-        r = r ?: put_str(m, A_STEP, st->step);
+        r = put_str(m, A_STEP, st->step);
         r = r ?: put_str(m, A_OBJECT, st->object);
-        if (!r && !mnl_attr_put_u64_check(hdr(m), sizeof(m->buf), A_USEC, st->usec))
-                r = -E2BIG;
+        r = r ?: put_u64(m, A_USEC, st->usec);
         return nest_close(m, nest, r);
 }
 
-/* ---- parsing ------------------------------------------------------------ */
+int proto_send_error(int sock, int error, const char *step, const char *object)
+{
+        struct error_reply er = { .error = error > 0 ? error : EIO };
+        _cleanup_free_ struct msg *m = malloc(sizeof(*m));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        snprintf(er.step, sizeof(er.step), "%s", step && *step ? step : "setup");
+        snprintf(er.object, sizeof(er.object), "%s", object ?: "");
+        msg_init(m, MSG_ERROR);
+        r = proto_put_error(m, &er);
+        return r < 0 ? r : msg_send(sock, m, -1);
+}
+
+/* ---- reading --------------------------------------------------------------- */
 
 static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_VERSION] = MNL_TYPE_U32,     [A_USER] = MNL_TYPE_NUL_STRING,   [A_UID] = MNL_TYPE_U32,
@@ -344,426 +447,344 @@ static int validate_attr(const struct nlattr *a)
         return 0;
 }
 
-/* Checks the framing and the version; calls cb for each top-level attribute. */
-static int parse_msg(const struct msg *m, int type, mnl_attr_cb_t cb, void *data)
-{
-        const struct nlmsghdr *h = chdr(m);
-        const struct nlattr *a;
-        bool version = false;
-        int r;
-
-        if (m->len < sizeof(struct nlmsghdr) || !mnl_nlmsg_ok(h, (int)m->len) || h->nlmsg_len != m->len)
-                return -EBADMSG;
-        if (h->nlmsg_type != type)
-                return -EBADMSG;
-        mnl_attr_for_each(a, h, 0) {
-                r = validate_attr(a);
-                if (r < 0)
-                        return r;
-                if (mnl_attr_get_type(a) == A_VERSION) {
-                        if (mnl_attr_get_u32(a) != NSBOX_PROTO_VERSION)
-                                return -EPROTONOSUPPORT;
-                        version = true;
-                        continue;
-                }
-                if (cb && cb(a, data) != MNL_CB_OK)
-                        return -EBADMSG;
-        }
-        /* mnl_attr_for_each stops at the first malformed attribute: it must
-         * have consumed the whole payload. */
-        if ((const char *)a != (const char *)h + h->nlmsg_len)
-                return -EBADMSG;
-        return version ? 0 : -EBADMSG;
-}
-
-static int parse_nested(const struct nlattr *nest, mnl_attr_cb_t cb, void *data)
-{
-        const struct nlattr *a;
-
-        mnl_attr_for_each_nested(a, nest) {
-                if (validate_attr(a) < 0 || cb(a, data) != MNL_CB_OK)
-                        return -EBADMSG;
-        }
-        if ((const char *)a != (const char *)mnl_attr_get_payload(nest) + mnl_attr_get_payload_len(nest))
-                return -EBADMSG;
-        return 0;
-}
-
-struct open_ctx {
-        struct box_spec *s;
-        struct session_info *si;
-        uint64_t seen;
+/* What a decoder reads from one message or nest: each attribute goes to
+ * attr() (0, or -errno); those in repeatable may come more than once, the
+ * others once; those in required must come. */
+struct decoder {
+        uint64_t repeatable, required, seen;
+        int (*attr)(struct decoder *d, const struct nlattr *a);
+        void *out;
         int error;
 };
 
-struct bind_ctx {
-        const char *src, *dst;
-        uint32_t flags;
-        bool have_flags;
-};
-
-static int bind_cb(const struct nlattr *a, void *data)
+static int decode_one(struct decoder *d, const struct nlattr *a)
 {
-        struct bind_ctx *b = data;
+        uint16_t t = mnl_attr_get_type(a);
+        int r = validate_attr(a);
+
+        if (r < 0)
+                return r;
+        if ((d->seen & BIT(t)) && !(d->repeatable & BIT(t)))
+                return -EBADMSG;
+        d->seen |= BIT(t);
+        return d->attr(d, a);
+}
+
+static int decode_end(struct decoder *d, const void *at, const void *end)
+{
+        /* mnl_attr_for_each stops at the first malformed attribute: it must
+         * have consumed the whole payload. */
+        if (at != end)
+                return -EBADMSG;
+        return (d->seen & d->required) == d->required ? 0 : -EBADMSG;
+}
+
+/* A whole message of type: its framing and version, then every attribute. */
+static int decode(const struct msg *m, int type, struct decoder *d)
+{
+        const struct nlmsghdr *h = chdr(m);
+        const struct nlattr *a;
+        size_t off;
+        int r;
+
+        if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > sizeof(m->buf) || !mnl_nlmsg_ok(h, (int)h->nlmsg_len))
+                return -EBADMSG;
+        if (h->nlmsg_type != type)
+                return -EBADMSG;
+        a = mnl_nlmsg_get_payload(h);
+        if (!mnl_attr_ok(a, (int)(h->nlmsg_len - NLMSG_HDRLEN)) || mnl_attr_get_type(a) != A_VERSION ||
+            validate_attr(a) < 0)
+                return -EBADMSG;
+        if (mnl_attr_get_u32(a) != NSBOX_PROTO_VERSION)
+                return -EPROTONOSUPPORT;
+        d->seen = BIT(A_VERSION);
+        off = MNL_ALIGN(a->nla_len);
+        mnl_attr_for_each(a, h, off) {
+                r = decode_one(d, a);
+                if (r < 0)
+                        return r;
+        }
+        return decode_end(d, a, (const char *)h + h->nlmsg_len);
+}
+
+static int decode_nested(const struct nlattr *nest, struct decoder *d)
+{
+        const struct nlattr *a;
+        int r;
+
+        d->seen = 0;
+        mnl_attr_for_each_nested(a, nest) {
+                r = decode_one(d, a);
+                if (r < 0)
+                        return r;
+        }
+        return decode_end(d, a, (const char *)mnl_attr_get_payload(nest) + mnl_attr_get_payload_len(nest));
+}
+
+static int copy_str(char *dst, size_t size, const struct nlattr *a)
+{
+        if (strlen(mnl_attr_get_str(a)) >= size)
+                return -EBADMSG;
+        strcpy(dst, mnl_attr_get_str(a));
+        return 0;
+}
+
+/* ---- reading a spec ---------------------------------------------------------- */
+
+static int bind_attr(struct decoder *d, const struct nlattr *a)
+{
+        struct spec_bind *b = d->out;
 
         switch (mnl_attr_get_type(a)) {
         case A_BIND_SRC:
-                if (b->src)
-                        return MNL_CB_ERROR;
-                b->src = mnl_attr_get_str(a);
-                break;
+                b->src = (char *)mnl_attr_get_str(a);
+                return 0;
         case A_BIND_DST:
-                if (b->dst)
-                        return MNL_CB_ERROR;
-                b->dst = mnl_attr_get_str(a);
-                break;
+                b->dst = (char *)mnl_attr_get_str(a);
+                return 0;
         case A_FLAGS:
-                if (b->have_flags)
-                        return MNL_CB_ERROR;
-                b->flags = mnl_attr_get_u32(a);
-                b->have_flags = true;
-                break;
+                b->ro = mnl_attr_get_u32(a) & F_RO;
+                b->optional = mnl_attr_get_u32(a) & F_OPTIONAL;
+                return 0;
         default:
-                return MNL_CB_ERROR;
-        }
-        return MNL_CB_OK;
-}
-
-static int set_once_str(char **dst, const struct nlattr *a)
-{
-        if (*dst)
                 return -EBADMSG;
-        return xstrdup(dst, mnl_attr_get_str(a));
+        }
 }
 
-/* One attribute of a box spec.  Returns 0, 1 when the attribute is not a
- * spec attribute, or -errno. */
-static int spec_attr(struct open_ctx *c, const struct nlattr *a)
+static int get_bind(struct box_spec *s, const struct nlattr *a)
 {
-        uint16_t t = mnl_attr_get_type(a);
-        const char *str;
-        int r = 0;
+        struct spec_bind b = {};
+        struct decoder d = { .required = BIT(A_BIND_SRC) | BIT(A_BIND_DST) | BIT(A_FLAGS), .attr = bind_attr, .out = &b };
+        int r = decode_nested(a, &d);
 
-        /* Scalars may appear once; repeated attributes are lists. */
-        if (t != A_READ_ONLY && t != A_INACCESSIBLE && t != A_BIND && t != A_DNS && t != A_TMP_KEEP) {
-                if (c->seen & (1ULL << t))
-                        return MNL_CB_ERROR;
-                c->seen |= 1ULL << t;
-        }
-        switch (t) {
-        case A_USER:
-                r = set_once_str(&c->s->user, a);
-                break;
-        case A_UID:
-                c->s->uid = mnl_attr_get_u32(a);
-                break;
-        case A_GID:
-                c->s->gid = mnl_attr_get_u32(a);
-                break;
-        case A_HOME:
-                r = set_once_str(&c->s->home, a);
-                break;
-        case A_NAMESPACES:
-                c->s->namespaces = mnl_attr_get_u32(a);
-                break;
-        case A_SHARE:
-                c->s->share = mnl_attr_get_u32(a);
-                break;
-        case A_LINGER:
-                c->s->linger = mnl_attr_get_u32(a);
-                break;
-        case A_PROPAGATION:
-                c->s->propagation = mnl_attr_get_u32(a);
-                break;
-        case A_FLAGS:
-                c->s->private_tmp = mnl_attr_get_u32(a) & F_PRIVATE_TMP;
-                c->s->hide_homes = mnl_attr_get_u32(a) & F_HIDE_HOMES;
-                c->s->user_root = mnl_attr_get_u32(a) & F_USER_ROOT;
-                c->s->no_new_privs = mnl_attr_get_u32(a) & F_NO_NEW_PRIVS;
-                c->s->cap_bounding = mnl_attr_get_u32(a) & F_CAP_BOUNDING;
-                c->s->nat = mnl_attr_get_u32(a) & F_NAT;
-                c->s->isolate = mnl_attr_get_u32(a) & F_ISOLATE;
-                c->s->debug = mnl_attr_get_u32(a) & F_DEBUG;
-                break;
-        case A_NETWORK:
-                c->s->network = mnl_attr_get_u32(a);
-                break;
-        case A_BRIDGE:
-                r = set_once_str(&c->s->bridge, a);
-                break;
-        case A_GATEWAY4:
-                r = set_once_str(&c->s->gateway4, a);
-                break;
-        case A_GATEWAY6:
-                r = set_once_str(&c->s->gateway6, a);
-                break;
-        case A_POOL4:
-                r = set_once_str(&c->s->pool4, a);
-                break;
-        case A_POOL6:
-                r = set_once_str(&c->s->pool6, a);
-                break;
-        case A_DNS:
-                r = strv_push(&c->s->dns, &c->s->n_dns, mnl_attr_get_str(a));
-                break;
-        case A_SUBUID_START:
-                c->s->subuid_start = mnl_attr_get_u32(a);
-                break;
-        case A_SUBUID_COUNT:
-                c->s->subuid_count = mnl_attr_get_u32(a);
-                break;
-        case A_SUBGID_START:
-                c->s->subgid_start = mnl_attr_get_u32(a);
-                break;
-        case A_SUBGID_COUNT:
-                c->s->subgid_count = mnl_attr_get_u32(a);
-                break;
-        case A_CAP_KEEP:
-                c->s->cap_keep = mnl_attr_get_u64(a);
-                break;
-        case A_READ_ONLY:
-        case A_INACCESSIBLE:
-        case A_TMP_KEEP:
-                str = mnl_attr_get_str(a);
-                if (t == A_READ_ONLY)
-                        r = spec_path_push(&c->s->read_only, &c->s->n_read_only, str + (str[0] == '-'), str[0] == '-');
-                else if (t == A_INACCESSIBLE)
-                        r = spec_path_push(&c->s->inaccessible, &c->s->n_inaccessible, str + (str[0] == '-'),
-                                           str[0] == '-');
-                else
-                        r = spec_path_push(&c->s->tmp_keep, &c->s->n_tmp_keep, str + (str[0] == '-'), str[0] == '-');
-                break;
-        case A_X11:
-                c->s->x11 = mnl_attr_get_u32(a);
-                break;
-        case A_DISPLAY:
+        return r < 0 ? r : spec_bind_push(s, b.src, b.dst, b.ro, b.optional);
+}
+
+static int get_field(struct box_spec *s, const struct field *f, const struct nlattr *a)
+{
+        char *p = (char *)s + f->off;
+        size_t *n = f->n_off ? (size_t *)((char *)s + f->n_off) : NULL;
+        const char *str = mnl_attr_get_str(a);
+
+        switch (f->kind) {
+        case K_STR:
+                return xstrdup((char **)p, str);
+        case K_U32:
+                *(uint32_t *)p = mnl_attr_get_u32(a);
+                return 0;
+        case K_U64:
+                *(uint64_t *)p = mnl_attr_get_u64(a);
+                return 0;
+        case K_PATHS:
+                return spec_path_push((struct spec_path **)p, n, str + (str[0] == '-'), str[0] == '-');
+        case K_STRV:
+                return strv_push((char ***)p, n, str);
+        case K_BINDS:
+                return get_bind(s, a);
+        case K_FLAGS:
+                for (size_t i = 0; i < ARRAY_SIZE(spec_flags); i++)
+                        *(bool *)((char *)s + spec_flags[i].off) = mnl_attr_get_u32(a) & spec_flags[i].flag;
+                return 0;
+        case K_DISPLAY:
                 if (mnl_attr_get_u32(a) > 65535)
                         return -EBADMSG;
-                c->s->display = (int)mnl_attr_get_u32(a);
-                break;
-        case A_BIND: {
-                struct bind_ctx b = {};
-
-                r = parse_nested(a, bind_cb, &b);
-                if (r == 0 && (!b.src || !b.dst || !b.have_flags))
-                        r = -EBADMSG;
-                if (r == 0)
-                        r = spec_bind_push(c->s, b.src, b.dst, b.flags & F_RO, b.flags & F_OPTIONAL);
-                break;
+                *(int *)p = (int)mnl_attr_get_u32(a);
+                return 0;
+        case K_LIMITS:
+                memcpy(p, mnl_attr_get_payload(a), sizeof(struct box_limits));
+                return 0;
         }
-        case A_HOSTNAME:
-                r = set_once_str(&c->s->hostname, a);
-                break;
-        case A_TMPFS_SIZE:
-                r = set_once_str(&c->s->tmpfs_size, a);
-                break;
-        case A_TMPFS_INODES:
-                r = set_once_str(&c->s->tmpfs_inodes, a);
-                break;
-        case A_CGROUP_VIEW:
-                r = set_once_str(&c->s->cgroup_view, a);
-                break;
-        case A_LIMITS:
-                memcpy(&c->s->limits, mnl_attr_get_payload(a), sizeof(c->s->limits));
-                break;
-        default:
-                return 1;
-        }
-        return r;
+        return -EBADMSG;
 }
 
-static int open_cb(const struct nlattr *a, void *data)
+/* One attribute of a box spec: 0, 1 when it is none of the spec's, or
+ * -errno. */
+static int spec_attr(struct box_spec *s, const struct nlattr *a)
 {
-        struct open_ctx *c = data;
-        int r = spec_attr(c, a);
+        for (size_t i = 0; i < ARRAY_SIZE(spec_fields); i++)
+                if (spec_fields[i].attr == mnl_attr_get_type(a))
+                        return get_field(s, &spec_fields[i], a);
+        return 1;
+}
 
-        if (r == 1) {
-                switch (mnl_attr_get_type(a)) {
-                case A_SERVICE:
-                        r = set_once_str(&c->si->service, a);
-                        break;
-                case A_TTY:
-                        r = set_once_str(&c->si->tty, a);
-                        break;
-                case A_RHOST:
-                        r = set_once_str(&c->si->rhost, a);
-                        break;
-                case A_SESSION_FLAGS:
-                        if (c->si->user_manager || (mnl_attr_get_u32(a) & ~(uint32_t)SF_USER_MANAGER))
-                                r = -EBADMSG;
-                        else
-                                c->si->user_manager = true;
-                        break;
-                default:
-                        r = -EBADMSG;
-                }
+static void spec_init(struct box_spec *s)
+{
+        *s = (struct box_spec){ .display = -1 };
+        limits_init(&s->limits);
+}
+
+struct open_out {
+        struct box_spec *s;
+        struct session_info *si;
+};
+
+static int session_attr(struct session_info *si, const struct nlattr *a)
+{
+        switch (mnl_attr_get_type(a)) {
+        case A_SERVICE:
+                return xstrdup(&si->service, mnl_attr_get_str(a));
+        case A_TTY:
+                return xstrdup(&si->tty, mnl_attr_get_str(a));
+        case A_RHOST:
+                return xstrdup(&si->rhost, mnl_attr_get_str(a));
+        case A_SESSION_FLAGS:
+                if (mnl_attr_get_u32(a) & ~(uint32_t)SF_USER_MANAGER)
+                        return -EBADMSG;
+                si->user_manager = mnl_attr_get_u32(a) & SF_USER_MANAGER;
+                return 0;
+        default:
+                return -EBADMSG;
         }
-        if (r < 0) {
-                c->error = r;
-                return MNL_CB_ERROR;
-        }
-        return MNL_CB_OK;
+}
+
+static int open_attr(struct decoder *d, const struct nlattr *a)
+{
+        struct open_out *o = d->out;
+        int r;
+
+        /* What a box shows of the cgroups is the helper's to say. */
+        if (mnl_attr_get_type(a) == A_CGROUP_VIEW)
+                return -EBADMSG;
+        r = spec_attr(o->s, a);
+        return r == 1 ? session_attr(o->si, a) : r;
+}
+
+static int spec_only_attr(struct decoder *d, const struct nlattr *a)
+{
+        int r = spec_attr(d->out, a);
+
+        return r == 1 ? -EBADMSG : r;
 }
 
 int proto_parse_open(const struct msg *m, struct box_spec *ret_spec, struct session_info *ret_si)
 {
-        struct box_spec s = {};
+        struct box_spec s;
         struct session_info si = {};
-        struct open_ctx c = { .s = &s, .si = &si };
-        const uint64_t required = (1ULL << A_USER) | (1ULL << A_UID) | (1ULL << A_GID) | (1ULL << A_HOME) |
-                                  (1ULL << A_NAMESPACES) | (1ULL << A_SHARE) | (1ULL << A_LINGER) | (1ULL << A_PROPAGATION) |
-                                  (1ULL << A_FLAGS) | (1ULL << A_SUBUID_START) | (1ULL << A_SUBUID_COUNT) |
-                                  (1ULL << A_SUBGID_START) | (1ULL << A_SUBGID_COUNT) | (1ULL << A_CAP_KEEP) |
-                                  (1ULL << A_NETWORK) | (1ULL << A_X11);
+        struct open_out o = { .s = &s, .si = &si };
+        struct decoder d = { .repeatable = SPEC_LISTS, .required = spec_mask(true), .attr = open_attr, .out = &o };
         int r;
 
-        s.display = -1;
-        limits_init(&s.limits);
-        r = parse_msg(m, MSG_OPEN, open_cb, &c);
-        if (r == 0 && (c.seen & required) != required)
-                r = -EBADMSG;
+        spec_init(&s);
+        r = decode(m, MSG_OPEN, &d);
         if (r < 0) {
                 box_spec_done(&s);
                 session_info_done(&si);
-                return c.error == -ENOMEM ? -ENOMEM : r;
+                return r;
         }
         *ret_spec = s;
         *ret_si = si;
         return 0;
 }
 
-/* A reply whose attributes come each at most once, and the required ones
- * all: the callbacks fill ctx->out, noting what they saw. */
-struct reply_ctx {
-        uint64_t seen;
-        void *out;
-};
-
-static bool first_time(struct reply_ctx *c, uint16_t t)
+int proto_parse_spec(const struct msg *m, struct box_spec *ret)
 {
-        if (c->seen & (1ULL << t))
-                return false;
-        c->seen |= 1ULL << t;
-        return true;
-}
+        struct box_spec s;
+        struct decoder d = { .repeatable = SPEC_LISTS, .required = spec_mask(true), .attr = spec_only_attr, .out = &s };
+        int r;
 
-static int parse_reply(const struct msg *m, int type, mnl_attr_cb_t cb, void *out, uint64_t required)
-{
-        struct reply_ctx c = { .out = out };
-        int r = parse_msg(m, type, cb, &c);
-
-        if (r < 0)
+        spec_init(&s);
+        r = decode(m, MSG_SPEC, &d);
+        if (r < 0) {
+                box_spec_done(&s);
                 return r;
-        return (c.seen & required) == required ? 0 : -EBADMSG;
+        }
+        *ret = s;
+        return 0;
 }
 
-static int copy_id(char dst[NSBOX_ID_LEN + 1], const struct nlattr *a)
-{
-        if (strlen(mnl_attr_get_str(a)) > NSBOX_ID_LEN)
-                return MNL_CB_ERROR;
-        strcpy(dst, mnl_attr_get_str(a));
-        return MNL_CB_OK;
-}
+/* ---- reading the other messages ----------------------------------------------- */
 
-static int box_cb(const struct nlattr *a, void *data)
+static int box_attr(struct decoder *d, const struct nlattr *a)
 {
-        struct reply_ctx *c = data;
-        struct box_reply *b = c->out;
-        uint16_t t = mnl_attr_get_type(a);
+        struct box_reply *b = d->out;
 
-        if (!first_time(c, t))
-                return MNL_CB_ERROR;
-        switch (t) {
+        switch (mnl_attr_get_type(a)) {
         case A_BOX_ID:
-                return copy_id(b->id, a);
+                return copy_str(b->id, sizeof(b->id), a);
         case A_COOKIE:
                 memcpy(b->cookie, mnl_attr_get_payload(a), NSBOX_COOKIE_LEN);
-                return MNL_CB_OK;
+                return 0;
         case A_NAMESPACES:
                 b->namespaces = mnl_attr_get_u32(a);
-                return MNL_CB_OK;
+                return 0;
         case A_SHARE:
                 b->share = mnl_attr_get_u32(a);
-                return MNL_CB_OK;
+                return 0;
         default:
-                return MNL_CB_ERROR;
+                return -EBADMSG;
         }
 }
 
 int proto_parse_box(const struct msg *m, struct box_reply *ret)
 {
         struct box_reply b = {};
-        int r = parse_reply(m, MSG_BOX, box_cb, &b,
-                            (1ULL << A_BOX_ID) | (1ULL << A_COOKIE) | (1ULL << A_NAMESPACES) | (1ULL << A_SHARE));
+        struct decoder d = { .required = BIT(A_BOX_ID) | BIT(A_COOKIE) | BIT(A_NAMESPACES) | BIT(A_SHARE),
+                             .attr = box_attr, .out = &b };
+        int r = decode(m, MSG_BOX, &d);
 
         if (r == 0)
                 *ret = b;
         return r;
 }
 
-static int manager_cb(const struct nlattr *a, void *data)
+static int manager_attr(struct decoder *d, const struct nlattr *a)
 {
-        struct reply_ctx *c = data;
-        struct manager_reply *mr = c->out;
-        uint16_t t = mnl_attr_get_type(a);
+        struct manager_reply *mr = d->out;
 
-        if (!first_time(c, t))
-                return MNL_CB_ERROR;
-        switch (t) {
+        switch (mnl_attr_get_type(a)) {
         case A_BOX_ID:
-                return copy_id(mr->id, a);
+                return copy_str(mr->id, sizeof(mr->id), a);
         case A_NAMESPACES:
                 mr->namespaces = mnl_attr_get_u32(a);
-                return MNL_CB_OK;
+                return (mr->namespaces & ~(unsigned)NS_ALL) ? -EBADMSG : 0;
         case A_FLAGS:
                 mr->no_new_privs = mnl_attr_get_u32(a) & F_NO_NEW_PRIVS;
                 mr->cap_bounding = mnl_attr_get_u32(a) & F_CAP_BOUNDING;
-                return MNL_CB_OK;
+                return 0;
         case A_CAP_KEEP:
                 mr->cap_keep = mnl_attr_get_u64(a);
-                return MNL_CB_OK;
+                return 0;
         default:
-                return MNL_CB_ERROR;
+                return -EBADMSG;
         }
 }
 
 int proto_parse_manager(const struct msg *m, struct manager_reply *ret)
 {
         struct manager_reply mr = {};
-        int r = parse_reply(m, MSG_MANAGER_REPLY, manager_cb, &mr,
-                            (1ULL << A_BOX_ID) | (1ULL << A_NAMESPACES) | (1ULL << A_FLAGS) | (1ULL << A_CAP_KEEP));
+        struct decoder d = { .required = BIT(A_BOX_ID) | BIT(A_NAMESPACES) | BIT(A_FLAGS) | BIT(A_CAP_KEEP),
+                             .attr = manager_attr, .out = &mr };
+        int r = decode(m, MSG_MANAGER_REPLY, &d);
 
-        if (r == 0 && (mr.namespaces & ~(unsigned)NS_ALL))
-                r = -EBADMSG;
         if (r == 0)
                 *ret = mr;
         return r;
 }
 
-static int error_cb(const struct nlattr *a, void *data)
+static int error_attr(struct decoder *d, const struct nlattr *a)
 {
-        struct error_reply *e = data;
+        struct error_reply *e = d->out;
 
         switch (mnl_attr_get_type(a)) {
         case A_ERRNO:
                 e->error = (int)mnl_attr_get_u32(a);
-                break;
+                return 0;
         case A_STEP:
                 snprintf(e->step, sizeof(e->step), "%s", mnl_attr_get_str(a));
-                break;
+                return 0;
         case A_OBJECT:
                 snprintf(e->object, sizeof(e->object), "%s", mnl_attr_get_str(a));
-                break;
+                return 0;
         default:
-                return MNL_CB_ERROR;
+                return -EBADMSG;
         }
-        return MNL_CB_OK;
 }
 
 int proto_parse_error(const struct msg *m, struct error_reply *ret)
 {
         struct error_reply e = {};
-        int r = parse_msg(m, MSG_ERROR, error_cb, &e);
+        struct decoder d = { .attr = error_attr, .out = &e };
+        int r = decode(m, MSG_ERROR, &d);
 
         if (r < 0)
                 return r;
@@ -773,243 +794,223 @@ int proto_parse_error(const struct msg *m, struct error_reply *ret)
         return 0;
 }
 
-static int cookie_cb(const struct nlattr *a, void *data)
+static int cookie_attr(struct decoder *d, const struct nlattr *a)
 {
-        uint8_t *out = data;
-
         if (mnl_attr_get_type(a) != A_COOKIE)
-                return MNL_CB_ERROR;
-        memcpy(out, mnl_attr_get_payload(a), NSBOX_COOKIE_LEN);
-        out[NSBOX_COOKIE_LEN] = 1;
-        return MNL_CB_OK;
+                return -EBADMSG;
+        memcpy(d->out, mnl_attr_get_payload(a), NSBOX_COOKIE_LEN);
+        return 0;
 }
 
 int proto_parse_cookie(const struct msg *m, uint8_t ret[NSBOX_COOKIE_LEN])
 {
-        uint8_t buf[NSBOX_COOKIE_LEN + 1] = {};
-        int r = parse_msg(m, MSG_CLOSE, cookie_cb, buf);
+        uint8_t cookie[NSBOX_COOKIE_LEN] = {};
+        struct decoder d = { .required = BIT(A_COOKIE), .attr = cookie_attr, .out = cookie };
+        int r = decode(m, MSG_CLOSE, &d);
 
-        if (r < 0)
-                return r;
-        if (!buf[NSBOX_COOKIE_LEN])
-                return -EBADMSG;
-        memcpy(ret, buf, NSBOX_COOKIE_LEN);
-        return 0;
+        if (r == 0)
+                memcpy(ret, cookie, NSBOX_COOKIE_LEN);
+        return r;
 }
 
-static int boxinfo_cb(const struct nlattr *a, void *data)
+static int boxinfo_attr(struct decoder *d, const struct nlattr *a)
 {
-        struct box_info *bi = data;
+        struct box_info *bi = d->out;
 
         switch (mnl_attr_get_type(a)) {
         case A_BOX_ID:
-                snprintf(bi->id, sizeof(bi->id), "%s", mnl_attr_get_str(a));
-                break;
+                return copy_str(bi->id, sizeof(bi->id), a);
         case A_USER:
-                snprintf(bi->user, sizeof(bi->user), "%s", mnl_attr_get_str(a));
-                break;
+                return copy_str(bi->user, sizeof(bi->user), a);
         case A_UID:
                 bi->uid = mnl_attr_get_u32(a);
-                break;
+                return 0;
         case A_PID:
                 bi->pid = mnl_attr_get_u32(a);
-                break;
+                return 0;
         case A_SESSIONS:
                 bi->sessions = mnl_attr_get_u32(a);
-                break;
+                return 0;
         case A_NAMESPACES:
                 bi->namespaces = mnl_attr_get_u32(a);
-                break;
+                return 0;
         case A_SHARE:
                 bi->share = mnl_attr_get_u32(a);
-                break;
+                return 0;
         case A_CREATED:
                 bi->created = mnl_attr_get_u64(a);
-                break;
+                return 0;
         case A_STATE:
                 bi->state = mnl_attr_get_u32(a);
-                if (bi->state >= _BOX_STATE_MAX)
-                        return MNL_CB_ERROR;
-                break;
+                return bi->state < _BOX_STATE_MAX ? 0 : -EBADMSG;
         case A_ADDRESS:
                 for (size_t i = 0; i < 2; i++)
-                        if (!bi->addresses[i][0]) {
-                                snprintf(bi->addresses[i], sizeof(bi->addresses[i]), "%s", mnl_attr_get_str(a));
-                                break;
-                        }
-                break;
+                        if (!bi->addresses[i][0])
+                                return copy_str(bi->addresses[i], sizeof(bi->addresses[i]), a);
+                return -EBADMSG;
         case A_USAGE:
                 memcpy(&bi->usage, mnl_attr_get_payload(a), sizeof(bi->usage));
-                break;
+                return 0;
         case A_LIMITS:
                 memcpy(&bi->limits, mnl_attr_get_payload(a), sizeof(bi->limits));
-                if (!limits_valid(&bi->limits))
-                        return MNL_CB_ERROR;
-                break;
+                return limits_valid(&bi->limits) ? 0 : -EBADMSG;
         default:
-                return MNL_CB_ERROR;
+                return -EBADMSG;
         }
-        return MNL_CB_OK;
 }
 
-struct list_ctx {
+static int get_boxinfo(const struct nlattr *a, struct box_info *bi)
+{
+        struct decoder d = { .repeatable = BIT(A_ADDRESS),
+                             .required = BIT(A_BOX_ID) | BIT(A_USER) | BIT(A_UID) | BIT(A_PID) | BIT(A_SESSIONS) |
+                                         BIT(A_NAMESPACES) | BIT(A_SHARE) | BIT(A_STATE) | BIT(A_CREATED),
+                             .attr = boxinfo_attr, .out = bi };
+
+        *bi = (struct box_info){};
+        usage_init(&bi->usage);
+        limits_init(&bi->limits);
+        return decode_nested(a, &d);
+}
+
+struct list_out {
         int (*cb)(const struct box_info *bi, void *userdata);
         void *userdata;
 };
 
-static int list_cb(const struct nlattr *a, void *data)
+static int list_attr(struct decoder *d, const struct nlattr *a)
 {
-        struct list_ctx *c = data;
-        struct box_info bi = {};
+        struct list_out *l = d->out;
+        struct box_info bi;
+        int r;
 
-        usage_init(&bi.usage);
-        limits_init(&bi.limits);
         if (mnl_attr_get_type(a) != A_BOXINFO)
-                return MNL_CB_ERROR;
-        if (parse_nested(a, boxinfo_cb, &bi) < 0)
-                return MNL_CB_ERROR;
-        return c->cb(&bi, c->userdata) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+                return -EBADMSG;
+        r = get_boxinfo(a, &bi);
+        return r < 0 ? r : l->cb(&bi, l->userdata);
 }
 
 int proto_parse_list(const struct msg *m, int (*cb)(const struct box_info *bi, void *userdata), void *userdata)
 {
-        struct list_ctx c = { cb, userdata };
+        struct list_out l = { cb, userdata };
+        struct decoder d = { .repeatable = BIT(A_BOXINFO), .attr = list_attr, .out = &l };
 
-        return parse_msg(m, MSG_LIST_REPLY, list_cb, &c);
+        return decode(m, MSG_LIST_REPLY, &d);
 }
 
-static int reject_cb(const struct nlattr *a, void *data)
+static int reject_attr(struct decoder *d, const struct nlattr *a)
 {
-        (void)a, (void)data;
-        return MNL_CB_ERROR;
+        (void)d, (void)a;
+        return -EBADMSG;
 }
 
 int proto_parse_empty(const struct msg *m)
 {
-        return parse_msg(m, msg_type(m), reject_cb, NULL);
+        struct decoder d = { .attr = reject_attr };
+
+        return decode(m, msg_type(m), &d);
 }
 
-struct box_request_ctx {
-        char *id;
-        uint32_t *flags;
-        bool have_id;
+struct box_request_out {
+        char id[NSBOX_ID_LEN + 1];
+        uint32_t flags;
 };
 
-static int box_request_cb(const struct nlattr *a, void *data)
+static int box_request_attr(struct decoder *d, const struct nlattr *a)
 {
-        struct box_request_ctx *c = data;
+        struct box_request_out *o = d->out;
 
         switch (mnl_attr_get_type(a)) {
         case A_BOX_ID:
-                if (c->have_id || strlen(mnl_attr_get_str(a)) > NSBOX_ID_LEN)
-                        return MNL_CB_ERROR;
-                strcpy(c->id, mnl_attr_get_str(a));
-                c->have_id = true;
-                return MNL_CB_OK;
+                return copy_str(o->id, sizeof(o->id), a);
         case A_FLAGS:
-                *c->flags = mnl_attr_get_u32(a);
-                return MNL_CB_OK;
+                o->flags = mnl_attr_get_u32(a);
+                return 0;
         default:
-                return MNL_CB_ERROR;
+                return -EBADMSG;
         }
 }
 
 int proto_parse_box_request(const struct msg *m, int type, char ret_id[NSBOX_ID_LEN + 1], uint32_t *ret_flags)
 {
-        char id[NSBOX_ID_LEN + 1] = "";
-        uint32_t flags = 0;
-        struct box_request_ctx c = { .id = id, .flags = &flags };
-        int r = parse_msg(m, type, box_request_cb, &c);
+        struct box_request_out o = {};
+        struct decoder d = { .required = BIT(A_BOX_ID), .attr = box_request_attr, .out = &o };
+        int r = decode(m, type, &d);
 
         if (r < 0)
                 return r;
-        if (!c.have_id)
-                return -EBADMSG;
-        strcpy(ret_id, id);
+        strcpy(ret_id, o.id);
         if (ret_flags)
-                *ret_flags = flags;
+                *ret_flags = o.flags;
         return 0;
 }
 
-static int session_cb(const struct nlattr *a, void *data)
+static int session_entry_attr(struct decoder *d, const struct nlattr *a)
 {
-        struct session_entry *se = data;
+        struct session_entry *se = d->out;
 
         switch (mnl_attr_get_type(a)) {
         case A_SERVICE:
-                snprintf(se->service, sizeof(se->service), "%s", mnl_attr_get_str(a));
-                break;
+                return copy_str(se->service, sizeof(se->service), a);
         case A_TTY:
-                snprintf(se->tty, sizeof(se->tty), "%s", mnl_attr_get_str(a));
-                break;
+                return copy_str(se->tty, sizeof(se->tty), a);
         case A_RHOST:
-                snprintf(se->rhost, sizeof(se->rhost), "%s", mnl_attr_get_str(a));
-                break;
+                return copy_str(se->rhost, sizeof(se->rhost), a);
         case A_PID:
                 se->pid = mnl_attr_get_u32(a);
-                break;
+                return 0;
         case A_CREATED:
                 se->created = mnl_attr_get_u64(a);
-                break;
+                return 0;
         default:
-                return MNL_CB_ERROR;
+                return -EBADMSG;
         }
-        return MNL_CB_OK;
 }
 
-struct show_ctx {
-        struct open_ctx spec;
-        struct show_reply *r;
-        int error;
-};
-
-static int show_cb(const struct nlattr *a, void *data)
+static int add_session(struct show_reply *sr, const struct nlattr *a)
 {
-        struct show_ctx *c = data;
         struct session_entry se = {}, *n;
-        int r;
+        struct decoder d = { .required = BIT(A_SERVICE) | BIT(A_TTY) | BIT(A_RHOST) | BIT(A_PID) | BIT(A_CREATED),
+                             .attr = session_entry_attr, .out = &se };
+        int r = decode_nested(a, &d);
+
+        if (r < 0)
+                return r;
+        n = reallocarray(sr->sessions, sr->n_sessions + 1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        n[sr->n_sessions++] = se;
+        sr->sessions = n;
+        return 0;
+}
+
+static int show_attr(struct decoder *d, const struct nlattr *a)
+{
+        struct show_reply *sr = d->out;
 
         switch (mnl_attr_get_type(a)) {
         case A_BOXINFO:
-                return parse_nested(a, boxinfo_cb, &c->r->info) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+                return get_boxinfo(a, &sr->info);
         case A_SESSION:
-                if (parse_nested(a, session_cb, &se) < 0)
-                        return MNL_CB_ERROR;
-                n = realloc(c->r->sessions, (c->r->n_sessions + 1) * sizeof(*n));
-                if (!n) {
-                        c->error = -ENOMEM;
-                        return MNL_CB_ERROR;
-                }
-                n[c->r->n_sessions++] = se;
-                c->r->sessions = n;
-                return MNL_CB_OK;
+                return add_session(sr, a);
         default:
-                r = spec_attr(&c->spec, a);
-                if (r != 0) {
-                        c->error = r < 0 ? r : -EBADMSG;
-                        return MNL_CB_ERROR;
-                }
-                return MNL_CB_OK;
+                return spec_only_attr(&(struct decoder){ .out = &sr->spec }, a);
         }
 }
 
 int proto_parse_show(const struct msg *m, struct show_reply *ret)
 {
-        struct show_reply r = {};
-        struct show_ctx c = { .r = &r };
-        int e;
+        struct show_reply sr = {};
+        struct decoder d = { .repeatable = SPEC_LISTS | BIT(A_SESSION), .required = BIT(A_BOXINFO) | spec_mask(true),
+                             .attr = show_attr, .out = &sr };
+        int r;
 
-        c.spec.s = &r.spec;
-        r.spec.display = -1;
-        usage_init(&r.info.usage);
-        limits_init(&r.info.limits);
-        limits_init(&r.spec.limits);
-        e = parse_msg(m, MSG_SHOW_REPLY, show_cb, &c);
-        if (e < 0) {
-                show_reply_done(&r);
-                return c.error == -ENOMEM ? -ENOMEM : e;
+        spec_init(&sr.spec);
+        r = decode(m, MSG_SHOW_REPLY, &d);
+        if (r < 0) {
+                show_reply_done(&sr);
+                return r;
         }
-        *ret = r;
+        *ret = sr;
         return 0;
 }
 
@@ -1020,160 +1021,45 @@ void show_reply_done(struct show_reply *r)
         *r = (struct show_reply){};
 }
 
-static int timing_cb(const struct nlattr *a, void *data)
+static int timing_attr(struct decoder *d, const struct nlattr *a)
 {
-        struct step_time *st = data;
+        struct step_time *st = d->out;
 
         switch (mnl_attr_get_type(a)) {
         case A_STEP:
-                snprintf(st->step, sizeof(st->step), "%s", mnl_attr_get_str(a));
-                break;
+                return copy_str(st->step, sizeof(st->step), a);
         case A_OBJECT:
-                snprintf(st->object, sizeof(st->object), "%s", mnl_attr_get_str(a));
-                break;
+                return copy_str(st->object, sizeof(st->object), a);
         case A_USEC:
                 st->usec = mnl_attr_get_u64(a);
-                break;
+                return 0;
         default:
-                return MNL_CB_ERROR;
+                return -EBADMSG;
         }
-        return MNL_CB_OK;
 }
 
-struct timings_ctx {
+struct timings_out {
         int (*cb)(const struct step_time *st, void *userdata);
         void *userdata;
 };
 
-static int timings_cb(const struct nlattr *a, void *data)
+static int timings_attr(struct decoder *d, const struct nlattr *a)
 {
-        struct timings_ctx *c = data;
+        struct timings_out *t = d->out;
         struct step_time st = {};
+        struct decoder nd = { .required = BIT(A_STEP) | BIT(A_OBJECT) | BIT(A_USEC), .attr = timing_attr, .out = &st };
+        int r;
 
-        if (mnl_attr_get_type(a) != A_TIMING || parse_nested(a, timing_cb, &st) < 0)
-                return MNL_CB_ERROR;
-        return c->cb(&st, c->userdata) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+        if (mnl_attr_get_type(a) != A_TIMING)
+                return -EBADMSG;
+        r = decode_nested(a, &nd);
+        return r < 0 ? r : t->cb(&st, t->userdata);
 }
 
 int proto_parse_timings(const struct msg *m, int (*cb)(const struct step_time *st, void *userdata), void *userdata)
 {
-        struct timings_ctx c = { cb, userdata };
+        struct timings_out t = { cb, userdata };
+        struct decoder d = { .repeatable = BIT(A_TIMING), .attr = timings_attr, .out = &t };
 
-        return parse_msg(m, MSG_OK, timings_cb, &c);
-}
-
-void session_info_done(struct session_info *si)
-{
-        free(si->service);
-        free(si->tty);
-        free(si->rhost);
-        *si = (struct session_info){};
-}
-
-int msg_send_fds(int sock, const struct msg *m, const int *fds, size_t n_fds)
-{
-        struct iovec iov = { .iov_base = (void *)m->buf, .iov_len = m->len };
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int) * NSBOX_MAX_FDS)];
-        } control = {};
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-        if (n_fds > NSBOX_MAX_FDS)
-                return -E2BIG;
-        if (n_fds > 0) {
-                struct cmsghdr *c;
-
-                mh.msg_control = control.buf;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-        }
-        for (;;) {
-                ssize_t k = sendmsg(sock, &mh, MSG_NOSIGNAL);
-                if (k >= 0)
-                        return (size_t)k == m->len ? 0 : -EMSGSIZE;
-                if (errno != EINTR)
-                        return negative_errno();
-        }
-}
-
-int msg_send(int sock, const struct msg *m, int fd)
-{
-        return msg_send_fds(sock, m, &fd, fd >= 0 ? 1 : 0);
-}
-
-int msg_recv_fds(int sock, struct msg *m, int *ret_fds, size_t max_fds, size_t *ret_n)
-{
-        struct iovec iov = { .iov_base = m->buf, .iov_len = sizeof(m->buf) };
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int) * (NSBOX_MAX_FDS + 1))];
-        } control = {};
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                             .msg_controllen = sizeof(control.buf) };
-        int fds[NSBOX_MAX_FDS];
-        size_t nfds = 0, extra = 0;
-        ssize_t k;
-
-        do
-                k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-        while (k < 0 && errno == EINTR);
-        if (k < 0)
-                return negative_errno();
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        for (size_t i = 0; i < n; i++) {
-                                int x;
-                                memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                                if (nfds < max_fds && nfds < NSBOX_MAX_FDS)
-                                        fds[nfds++] = x;
-                                else {
-                                        close(x);
-                                        extra++;
-                                }
-                        }
-                }
-        }
-        if (k == 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || extra > 0) {
-                for (size_t i = 0; i < nfds; i++)
-                        close(fds[i]);
-                return k == 0 ? -ECONNRESET : -EBADMSG;
-        }
-        m->len = (size_t)k;
-        memcpy(ret_fds, fds, sizeof(int) * nfds);
-        *ret_n = nfds;
-        return 0;
-}
-
-int msg_recv(int sock, struct msg *m, int *ret_fd)
-{
-        size_t n = 0;
-        int fd = -1, r = msg_recv_fds(sock, m, &fd, ret_fd ? 1 : 0, &n);
-
-        if (r == 0 && ret_fd)
-                *ret_fd = n ? fd : -1;
-        return r;
-}
-
-int proto_send_error(int sock, int error, const char *step, const char *object)
-{
-        struct error_reply er = { .error = error > 0 ? error : EIO };
-        struct msg *m = malloc(sizeof(*m));
-        int r;
-
-        if (!m)
-                return -ENOMEM;
-        snprintf(er.step, sizeof(er.step), "%s", step && *step ? step : "setup");
-        snprintf(er.object, sizeof(er.object), "%s", object ? object : "");
-        msg_init(m, MSG_ERROR);
-        r = proto_put_error(m, &er);
-        if (r >= 0)
-                r = msg_send(sock, m, -1);
-        free(m);
-        return r;
+        return decode(m, MSG_OK, &d);
 }

@@ -1,27 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The helper's control protocol.  One SOCK_SEQPACKET message per request and
- * per reply; each message is a netlink-style header followed by attributes,
- * built and validated with libmnl.  Every message carries the protocol
- * version; the receiver checks every length and type. */
+ * per reply (transport.h); each message is a netlink-style header followed
+ * by attributes, built and validated with libmnl (proto.c).  Every message
+ * carries the protocol version, first; the receiver checks every length and
+ * type, and that no attribute but a list's comes twice. */
 #pragma once
 
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "spec.h"
+#include "transport.h"
 
 #define NSBOX_RUNDIR "/run/nsbox"
 #define NSBOX_SOCKET NSBOX_RUNDIR "/helper.sock"
 #define NSBOX_USER_SOCKET NSBOX_RUNDIR "/user.sock"   /* for `nsbox root`, any user */
 #define NSBOX_LOCK NSBOX_RUNDIR "/helper.lock"
 #define NSBOX_PROTO_VERSION 1
-#define NSBOX_MSG_MAX 65536
 #define NSBOX_COOKIE_LEN 16
 #define NSBOX_ID_LEN 8
 
 enum msg_type {
-        MSG_OPEN = 0x10,        /* box_spec + session info -> MSG_BOX with the init's pidfd;
-                                 * also the spec the helper hands a new box's init */
+        MSG_OPEN = 0x10,        /* box_spec + session info -> MSG_BOX with the init's pidfd */
         MSG_CLOSE,              /* cookie -> MSG_OK */
         MSG_LIST,               /* -> MSG_LIST_REPLY */
         MSG_ROOT,               /* on the user socket: -> MSG_USERNS with the box's user namespace */
@@ -29,6 +29,7 @@ enum msg_type {
         MSG_ENTER,              /* A_BOX_ID -> MSG_OK with the init's pidfd */
         MSG_STOP,               /* A_BOX_ID, A_FLAGS (F_FORCE) -> MSG_OK */
         MSG_MANAGER,            /* on the user socket, from a user manager's wrapper -> MSG_MANAGER_REPLY */
+        MSG_SPEC,               /* helper -> a new box's init: the box_spec, with A_CGROUP_VIEW */
         MSG_OK = 0x20,
         MSG_ERROR,              /* errno, step, object */
         MSG_BOX,                /* id, cookie, namespaces, share (+ pidfd) */
@@ -192,12 +193,6 @@ struct box_info {
         struct box_limits limits;       /* as the box's spec has them */
 };
 
-/* A message under construction or received. */
-struct msg {
-        char buf[NSBOX_MSG_MAX];
-        size_t len;
-};
-
 void msg_init(struct msg *m, enum msg_type type);
 int msg_type(const struct msg *m);
 
@@ -211,12 +206,14 @@ int proto_put_flags(struct msg *m, uint32_t flags);
 int proto_put_session(struct msg *m, const struct session_entry *se);
 int proto_put_timing(struct msg *m, const struct step_time *st);
 int proto_put_manager(struct msg *m, const struct manager_reply *r);
-/* The spec's attributes, as in MSG_OPEN, without session information. */
+/* The spec's attributes, as in MSG_OPEN, without session information:
+ * MSG_SPEC, and a part of MSG_SHOW_REPLY. */
 int proto_put_spec(struct msg *m, const struct box_spec *s);
 
 /* Each parser validates the whole message: version, every attribute's type
  * and length, required attributes present.  -EBADMSG on any violation. */
 int proto_parse_open(const struct msg *m, struct box_spec *ret_spec, struct session_info *ret_si);
+int proto_parse_spec(const struct msg *m, struct box_spec *ret);
 int proto_parse_box(const struct msg *m, struct box_reply *ret);
 int proto_parse_error(const struct msg *m, struct error_reply *ret);
 int proto_parse_cookie(const struct msg *m, uint8_t ret[NSBOX_COOKIE_LEN]);
@@ -239,16 +236,6 @@ int proto_parse_manager(const struct msg *m, struct manager_reply *ret);
 int proto_parse_timings(const struct msg *m, int (*cb)(const struct step_time *st, void *userdata), void *userdata);
 
 void session_info_done(struct session_info *si);
-
-/* Send or receive one message, optionally with one fd (SCM_RIGHTS).
- * Receiving rejects truncated messages and more than one fd. */
-int msg_send(int sock, const struct msg *m, int fd);
-int msg_recv(int sock, struct msg *m, int *ret_fd);
-/* The same with up to NSBOX_MAX_FDS fds; receiving rejects more than
- * max_fds, closing them all. */
-#define NSBOX_MAX_FDS 8
-int msg_send_fds(int sock, const struct msg *m, const int *fds, size_t n_fds);
-int msg_recv_fds(int sock, struct msg *m, int *ret_fds, size_t max_fds, size_t *ret_n);
 
 /* Build and send one MSG_ERROR (error is a positive errno). */
 int proto_send_error(int sock, int error, const char *step, const char *object);

@@ -63,7 +63,8 @@ const char *__asan_default_options(void)
 }
 #endif
 
-static _Noreturn void die(const char *step, const char *object, int error)
+static void die(const char *step, const char *object, int error) _noreturn_;
+static void die(const char *step, const char *object, int error)
 {
         (void)proto_send_error(SYNC_FD, error, step, object);
         _exit(1);
@@ -159,7 +160,8 @@ static int signal_all(int sig, bool from_proc)
  * namespace has an "everything": elsewhere kill(-1) would reach every
  * process of the user on the host, so a box without one just ends here, and
  * its mount namespace with the last process in it. */
-static _Noreturn void stop_box(void)
+static void stop_box(void) _noreturn_;
+static void stop_box(void)
 {
         unsigned long long deadline = now_usec() + STOP_GRACE_USEC;
         bool from_proc;
@@ -203,7 +205,6 @@ static void build_box(struct box_spec *s)
 {
         struct step_error err = {};
         struct msg *m = malloc(sizeof(*m));
-        struct session_info si = {};
         unsigned long long t;
         int r;
 
@@ -211,9 +212,8 @@ static void build_box(struct box_spec *s)
                 die("spec", "init", ENOMEM);
         r = msg_recv(SYNC_FD, m, NULL);
         if (r == 0)
-                r = proto_parse_open(m, s, &si);
+                r = proto_parse_spec(m, s);
         free(m);
-        session_info_done(&si);
         if (r < 0)
                 _exit(1);       /* the helper is gone, or spoke nonsense */
         umask(0022);

@@ -35,9 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (size > sizeof(m.buf))
                 return 0;
         memcpy(m.buf, data, size);
-        m.len = size;
-        if (size < 16)
+        /* What the transport lets through: one whole message. */
+        if (msg_check_frame(&m, size) < 0)
                 return 0;
+        if (proto_parse_spec(&m, &s) == 0)
+                box_spec_done(&s);
         if (proto_parse_open(&m, &s, &si) == 0) {
                 const char *why = NULL;
                 (void)box_spec_validate(&s, &why);

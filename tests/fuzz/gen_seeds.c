@@ -13,7 +13,7 @@ static void save(const char *dir, const char *name, const struct msg *m)
         snprintf(path, sizeof(path), "%s/%s", dir, name);
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd >= 0) {
-                (void)write_all(fd, m->buf, m->len);
+                (void)write_all(fd, m->buf, msg_len(m));
                 close(fd);
         }
 }
@@ -48,6 +48,12 @@ int main(int argc, char **argv)
         msg_init(&m, MSG_OPEN);
         proto_put_open(&m, &s, &si);
         save(dir, "open", &m);
+        xstrdup(&s.cgroup_view, "/user.slice/user-2001.slice/session-3.scope");
+        msg_init(&m, MSG_SPEC);
+        proto_put_spec(&m, &s);
+        save(dir, "spec", &m);
+        free(s.cgroup_view);
+        s.cgroup_view = NULL;
         msg_init(&m, MSG_SHOW_REPLY);
         proto_put_boxinfo(&m, &bi);
         proto_put_spec(&m, &s);

@@ -26,7 +26,6 @@ static void sample_spec(struct box_spec *s)
         assert_int_equal(spec_path_push(&s->tmp_keep, &s->n_tmp_keep, "/tmp/.font-unix", true), 0);
         assert_int_equal(xstrdup(&s->tmpfs_size, "10%"), 0);
         assert_int_equal(xstrdup(&s->tmpfs_inodes, "100k"), 0);
-        assert_int_equal(xstrdup(&s->cgroup_view, "/user.slice/user-2001.slice/session-4.scope"), 0);
         limits_init(&s->limits);
         s->limits.v[L_TASKS_MAX] = 100;
         s->limits.v[L_CPU_MAX] = 2000000;
@@ -65,7 +64,6 @@ static void test_open_roundtrip(void **state)
         assert_string_equal(r.tmp_keep[0].path, "/tmp/.font-unix");
         assert_string_equal(r.tmpfs_size, "10%");
         assert_string_equal(r.tmpfs_inodes, "100k");
-        assert_string_equal(r.cgroup_view, "/user.slice/user-2001.slice/session-4.scope");
         assert_int_equal(r.limits.v[L_TASKS_MAX], 100);
         assert_int_equal(r.limits.v[L_CPU_MAX], 2000000);
         assert_true(r.limits.v[L_MEMORY_MAX] == LIMIT_UNSET && r.limits.v[L_IO_WEIGHT] == LIMIT_UNSET);
@@ -76,7 +74,6 @@ static void test_open_roundtrip(void **state)
                 /* The sample lacks a network pool, which is checked after. */
                 (void)box_spec_validate(&r, &why);
                 assert_true(!why || strcmp(why, "cgroup view") != 0);
-                free(r.cgroup_view);
                 assert_int_equal(xstrdup(&r.cgroup_view, "/user.slice/../system.slice"), 0);
                 assert_int_equal(box_spec_validate(&r, &why), -EINVAL);
                 assert_string_equal(why, "cgroup view");
@@ -154,16 +151,26 @@ static void test_rejects_malformed(void **state)
         msg_init(m, MSG_OPEN);
         assert_int_equal(proto_put_open(m, &s, &si), 0);
 
-        /* Every truncation fails to parse. */
-        for (size_t len = 0; len < m->len; len++) {
-                memcpy(c, m, sizeof(*m));
-                c->len = len;
-                assert_true(proto_parse_open(c, &r, &rsi) < 0);
+        /* Every truncation, as received from a socket, is refused there. */
+        {
+                int sv[2];
+
+                assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+                for (size_t len = 1; len < msg_len(m); len++) {
+                        assert_int_equal(write(sv[0], m->buf, len), (ssize_t)len);
+                        assert_int_equal(msg_recv(sv[1], c, NULL), -EBADMSG);
+                        assert_int_equal(msg_check_frame(m, len), -EBADMSG);
+                }
+                /* And the whole message is taken. */
+                assert_int_equal(write(sv[0], m->buf, msg_len(m)), (ssize_t)msg_len(m));
+                assert_int_equal(msg_recv(sv[1], c, NULL), 0);
+                close(sv[0]);
+                close(sv[1]);
         }
-        /* A header that claims more than was received. */
+        /* A header that claims less than its last attribute holds. */
         memcpy(c, m, sizeof(*m));
-        c->len -= 4;
-        assert_true(proto_parse_open(c, &r, &rsi) < 0);
+        ((struct nlmsghdr *)c->buf)->nlmsg_len -= 4;
+        assert_int_equal(proto_parse_open(c, &r, &rsi), -EBADMSG);
         /* The wrong message type. */
         memcpy(c, m, sizeof(*m));
         ((struct nlmsghdr *)c->buf)->nlmsg_type = MSG_CLOSE;
@@ -177,7 +184,7 @@ static void test_rejects_malformed(void **state)
          * string attribute of the message, nested ones too, is refused
          * with either mutation. */
         size_t strs[64], n = string_attrs(m, strs, 64);
-        assert_true(n >= 16);
+        assert_int_equal(n, 16);
         for (size_t i = 0; i < n; i++) {
                 const struct nlattr *a = (const struct nlattr *)(m->buf + strs[i]);
                 size_t len = mnl_attr_get_payload_len(a), at = strs[i] + MNL_ATTR_HDRLEN;
@@ -192,7 +199,7 @@ static void test_rejects_malformed(void **state)
                 assert_int_equal(proto_parse_open(c, &r, &rsi), -EBADMSG);
         }
         /* Flipping any byte never crashes the decoder. */
-        for (size_t i = 0; i < m->len; i++) {
+        for (size_t i = 0; i < msg_len(m); i++) {
                 memcpy(c, m, sizeof(*m));
                 c->buf[i] ^= 0xff;
                 if (proto_parse_open(c, &r, &rsi) == 0) {
@@ -205,16 +212,154 @@ static void test_rejects_malformed(void **state)
         free(c);
 }
 
+/* Append a copy of the message's first top-level attribute of type t. */
+static void dup_attr(struct msg *m, uint16_t t)
+{
+        struct nlmsghdr *h = (struct nlmsghdr *)m->buf;
+        struct nlattr *a;
+
+        mnl_attr_for_each(a, h, 0) {
+                if (mnl_attr_get_type(a) == t) {
+                        size_t len = MNL_ALIGN(a->nla_len);
+
+                        memmove((char *)h + h->nlmsg_len, a, len);
+                        h->nlmsg_len += len;
+                        return;
+                }
+        }
+        fail_msg("no attribute %u to copy", t);
+}
+
+static int count_box(const struct box_info *bi, void *userdata)
+{
+        (void)bi;
+        ++*(int *)userdata;
+        return 0;
+}
+
 static void test_required_and_duplicate(void **state)
 {
-        struct box_spec r;
-        struct session_info rsi;
-        struct msg *m = malloc(sizeof(*m));
+        struct box_spec s, r;
+        struct session_info si = { .service = (char *)"sshd" }, rsi;
+        struct msg *m = malloc(sizeof(*m)), *c = malloc(sizeof(*c));
+        static const uint16_t once[] = { A_VERSION, A_USER, A_UID, A_HOME, A_FLAGS, A_CAP_KEEP, A_LIMITS, A_SERVICE };
         (void)state;
 
         /* An OPEN without the user's attributes. */
         msg_init(m, MSG_OPEN);
         assert_int_equal(proto_parse_open(m, &r, &rsi), -EBADMSG);
+
+        /* A scalar twice is refused; a list's item twice is two items. */
+        sample_spec(&s);
+        msg_init(m, MSG_OPEN);
+        assert_int_equal(proto_put_open(m, &s, &si), 0);
+        for (size_t i = 0; i < sizeof(once) / sizeof(once[0]); i++) {
+                memcpy(c, m, sizeof(*m));
+                dup_attr(c, once[i]);
+                assert_int_equal(proto_parse_open(c, &r, &rsi), -EBADMSG);
+        }
+        memcpy(c, m, sizeof(*m));
+        dup_attr(c, A_READ_ONLY);
+        dup_attr(c, A_BIND);
+        assert_int_equal(proto_parse_open(c, &r, &rsi), 0);
+        assert_int_equal(r.n_read_only, 3);
+        assert_int_equal(r.n_binds, 3);
+        box_spec_done(&r);
+        session_info_done(&rsi);
+        box_spec_done(&s);
+
+        /* Every other decoder, each with an attribute twice. */
+        {
+                struct box_reply b = { .id = "0123abcd" }, rb;
+                struct error_reply e = { .error = ENOENT, .step = "bind", .object = "/srv" }, re;
+                struct manager_reply mr = { .id = "0123abcd", .namespaces = NS_MOUNT }, rmr;
+                struct box_info bi = { .id = "0123abcd", .user = "alice", .uid = 2001 };
+                uint8_t cookie[NSBOX_COOKIE_LEN] = { 1 };
+                char id[NSBOX_ID_LEN + 1];
+                int boxes = 0;
+
+                msg_init(m, MSG_BOX);
+                assert_int_equal(proto_put_box(m, &b), 0);
+                dup_attr(m, A_COOKIE);
+                assert_int_equal(proto_parse_box(m, &rb), -EBADMSG);
+                msg_init(m, MSG_ERROR);
+                assert_int_equal(proto_put_error(m, &e), 0);
+                dup_attr(m, A_STEP);
+                assert_int_equal(proto_parse_error(m, &re), -EBADMSG);
+                msg_init(m, MSG_MANAGER_REPLY);
+                assert_int_equal(proto_put_manager(m, &mr), 0);
+                dup_attr(m, A_CAP_KEEP);
+                assert_int_equal(proto_parse_manager(m, &rmr), -EBADMSG);
+                msg_init(m, MSG_CLOSE);
+                assert_int_equal(proto_put_cookie(m, cookie), 0);
+                dup_attr(m, A_COOKIE);
+                assert_int_equal(proto_parse_cookie(m, cookie), -EBADMSG);
+                msg_init(m, MSG_STOP);
+                assert_int_equal(proto_put_box_id(m, "0123abcd"), 0);
+                dup_attr(m, A_BOX_ID);
+                assert_int_equal(proto_parse_box_request(m, MSG_STOP, id, NULL), -EBADMSG);
+                /* A list holds many boxes, each with its fields once. */
+                limits_init(&bi.limits);
+                usage_init(&bi.usage);
+                msg_init(m, MSG_LIST_REPLY);
+                assert_int_equal(proto_put_boxinfo(m, &bi), 0);
+                dup_attr(m, A_BOXINFO);
+                assert_int_equal(proto_parse_list(m, count_box, &boxes), 0);
+                assert_int_equal(boxes, 2);
+                {
+                        struct nlmsghdr *h = (struct nlmsghdr *)m->buf;
+                        struct nlattr *nest;
+
+                        msg_init(m, MSG_LIST_REPLY);
+                        nest = mnl_attr_nest_start(h, A_BOXINFO);
+                        mnl_attr_put_strz(h, A_BOX_ID, "0123abcd");
+                        mnl_attr_put_strz(h, A_USER, "alice");
+                        mnl_attr_put_u32(h, A_UID, 2001);
+                        mnl_attr_put_u32(h, A_UID, 0);
+                        mnl_attr_put_u32(h, A_PID, 1);
+                        mnl_attr_put_u32(h, A_SESSIONS, 1);
+                        mnl_attr_put_u32(h, A_NAMESPACES, NS_MOUNT);
+                        mnl_attr_put_u32(h, A_SHARE, 0);
+                        mnl_attr_put_u32(h, A_STATE, 0);
+                        mnl_attr_put_u64(h, A_CREATED, 1);
+                        mnl_attr_nest_end(h, nest);
+                        assert_int_equal(proto_parse_list(m, count_box, &boxes), -EBADMSG);
+                }
+        }
+        free(m);
+        free(c);
+}
+
+/* The helper hands a new box's init its spec in a message of its own: the
+ * cgroup view goes there, and never in a login's OPEN. */
+static void test_spec_handoff(void **state)
+{
+        struct box_spec s, r;
+        struct session_info si = { .service = (char *)"sshd" }, rsi;
+        struct msg *m = malloc(sizeof(*m));
+        (void)state;
+
+        sample_spec(&s);
+        assert_int_equal(xstrdup(&s.cgroup_view, "/user.slice/user-2001.slice/session-4.scope"), 0);
+        msg_init(m, MSG_SPEC);
+        assert_int_equal(proto_put_spec(m, &s), 0);
+        assert_int_equal(proto_parse_spec(m, &r), 0);
+        assert_string_equal(r.cgroup_view, "/user.slice/user-2001.slice/session-4.scope");
+        assert_true(box_spec_same_policy(&s, &r));
+        box_spec_done(&r);
+        /* Not as an OPEN, nor an OPEN as the spec. */
+        assert_int_equal(proto_parse_open(m, &r, &rsi), -EBADMSG);
+        msg_init(m, MSG_OPEN);
+        assert_int_equal(proto_put_open(m, &s, &si), 0);
+        assert_int_equal(proto_parse_open(m, &r, &rsi), -EBADMSG);
+        assert_int_equal(proto_parse_spec(m, &r), -EBADMSG);
+        /* The spec with a login's attributes is no spec. */
+        free(s.cgroup_view);
+        s.cgroup_view = NULL;
+        msg_init(m, MSG_SPEC);
+        assert_int_equal(proto_put_open(m, &s, &si), 0);
+        assert_int_equal(proto_parse_spec(m, &r), -EBADMSG);
+        box_spec_done(&s);
         free(m);
 }
 
@@ -544,6 +689,7 @@ int main(void)
                 cmocka_unit_test(test_no_display),
                 cmocka_unit_test(test_rejects_malformed),
                 cmocka_unit_test(test_required_and_duplicate),
+                cmocka_unit_test(test_spec_handoff),
                 cmocka_unit_test(test_box_error_list),
                 cmocka_unit_test(test_list_states),
                 cmocka_unit_test(test_list_usage),
