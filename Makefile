@@ -133,6 +133,16 @@ check:
 
 test-programs: $(UNIT_BIN) $(TOOLS)
 
+# make lint: the same build with clang (-Werror as with gcc) in build/clang,
+# and cppcheck over every source, with the suppressions and their reasons
+# in tests/cppcheck.supp.
+lint:
+	@tests/deps.sh lint
+	$(MAKE) --no-print-directory CC=clang B=build/clang all test-programs
+	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability --std=c11 \
+	    -D_GNU_SOURCE -Ilib -Ihelper -Ipam_nsbox --inline-suppr --suppressions-list=tests/cppcheck.supp \
+	    pam_nsbox helper lib cli
+
 # The VM tier alone: booted Debian 12 and 13 with systemd, the .deb
 # installed as the README says (tests/vm/; as root, about 7 minutes a
 # release when its image has to be built, 5 when it is cached in build/vm).
@@ -254,6 +264,6 @@ uninstall:
 	fi
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/security/nsbox.d 2>/dev/null
 
-.PHONY: all check check-vm test-programs demo clean fuzz fuzz-seeds bench install uninstall FORCE
+.PHONY: all check check-vm lint test-programs demo clean fuzz fuzz-seeds bench install uninstall FORCE
 clean:
 	rm -rf $(B)

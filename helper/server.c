@@ -54,7 +54,7 @@ void server_stop(void)
         stopping = true;
 }
 
-static void not_reading(struct client *c)
+static void not_reading(const struct client *c)
 {
         for (size_t i = 0; i < MAX_CLIENTS; i++)
                 if (reading[i] == c)

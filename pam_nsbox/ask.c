@@ -28,7 +28,8 @@ static bool systemd_booted(void)
 
 /* The helper's grandchild side: only system calls, since this is a copy of
  * the application, possibly a multithreaded one. */
-static _Noreturn void exec_helper(int exe, int ready)
+static void exec_helper(int exe, int ready) _noreturn_;
+static void exec_helper(int exe, int ready)
 {
         static char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
         static char *const argv[] = { (char *)"nsbox-helper", (char *)"--daemon", NULL };

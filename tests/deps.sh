@@ -5,6 +5,7 @@
 #   tests/deps.sh GROUP...            install the missing ones (as root, with apt)
 #
 # Groups: build (make), check (make check), demo (make demo), fuzz (make fuzz),
+# lint (make lint: clang and cppcheck),
 # desktop (the LightDM scenario of make check), vm (the VM tier: make check-vm,
 # and the end of make check).  make check does not install
 # the desktop group by itself: on a machine with systemd, installing LightDM
@@ -17,6 +18,7 @@ declare -A pkgs=(
                  iproute2 nftables python3 groff-base mandoc man-db debhelper dpkg-dev"
         [demo]="openssh-server openssh-client util-linux procps iproute2 nftables"
         [fuzz]="clang libclang-rt-14-dev"
+        [lint]="clang cppcheck"
         [desktop]="lightdm xvfb x11-utils dbus dbus-x11"
         [vm]="qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client python3 util-linux git"
 )

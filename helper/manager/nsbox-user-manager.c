@@ -124,7 +124,8 @@ static int drop_capabilities(const struct manager_reply *mr)
 }
 
 /* Wait for the manager, passing it every signal we get, and end as it did. */
-static _Noreturn void supervise(pid_t child, const sigset_t *mask)
+static void supervise(pid_t child, const sigset_t *mask) _noreturn_;
+static void supervise(pid_t child, const sigset_t *mask)
 {
         for (;;) {
                 siginfo_t si;
@@ -152,6 +153,8 @@ static _Noreturn void supervise(pid_t child, const sigset_t *mask)
                         sigprocmask(SIG_UNBLOCK, &one, NULL);
                 }
                 raise(sig);
+                /* Should the signal not end us after all. */
+                /* cppcheck-suppress unreachableCode */
                 _exit(128 + sig);
         }
 }
