@@ -104,7 +104,7 @@ $(B)/nsbox-user-manager: $(MGR_SRC:%.c=$(B)/%.o) $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $(MGR_SRC:%.c=$(B)/%.o) $(B)/libnsbox.a -lmnl -lcap
 
 $(B)/nsbox: $(CLI_OBJ) $(B)/libnsbox.a
-	$(CC) $(LDFLAGS) -pie -o $@ $(CLI_OBJ) $(B)/libnsbox.a -liniparser -lmnl -lcap
+	$(CC) $(LDFLAGS) -pie -o $@ $(CLI_OBJ) $(B)/libnsbox.a -liniparser -lmnl -lcap -ljson-c
 
 # ---- tests --------------------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

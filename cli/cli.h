@@ -36,8 +36,17 @@ void print_clean(FILE *f, const char *s);
  * one-line error and returns EXIT_INVALID when nothing matches. */
 int resolve_boxes(const char *cmd, const char *target, struct box_info **ret, size_t *ret_n);
 
-/* Print s as a JSON string. */
-void json_str(FILE *f, const char *s);
+/* boxes.c: every live box (none when no helper runs), and one request
+ * about one box (m holds the reply; -ENOENT when the helper answers with
+ * an error: the box is gone). */
+struct box_list {
+        struct box_info *v;
+        size_t n;
+};
+int fetch_boxes(struct box_list *ret);
+int box_request(int type, const char *id, uint32_t flags, struct msg *m, int *ret_fd);
+/* A failed request, said once on stderr: EXIT_INVALID. */
+int report(const char *cmd, int r);
 
 int cmd_check(int argc, char **argv);
 int cmd_explain(int argc, char **argv);

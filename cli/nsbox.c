@@ -88,21 +88,6 @@ void print_clean(FILE *f, const char *s)
         }
 }
 
-void json_str(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (; s && *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == '"' || c == '\\')
-                        fprintf(f, "\\%c", c);
-                else if (c < 0x20 || c == 0x7f)
-                        fprintf(f, "\\u%04x", c);
-                else
-                        fputc(c, f);
-        }
-        fputc('"', f);
-}
-
 int main(int argc, char **argv)
 {
         if (argc < 2)

@@ -13,7 +13,7 @@
 set -eu
 declare -A pkgs=(
         [build]="gcc make libc6-dev pkg-config libpam0g-dev libcap-dev libiniparser-dev libmnl-dev libnftables-dev
-                 libsystemd-dev"
+                 libsystemd-dev libjson-c-dev"
         [check]="libcmocka-dev pamtester openssh-server openssh-client expect valgrind login passwd util-linux procps
                  iproute2 nftables python3 groff-base mandoc man-db debhelper dpkg-dev"
         [demo]="openssh-server openssh-client util-linux procps iproute2 nftables"

@@ -17,6 +17,17 @@ wait_for 50 box_up alice
 $NSBOX show alice > $W/out/show 2>&1
 check attack28/show-clean "nsbox show sends no control byte to the terminal" not grep -q $'\e' $W/out/show
 check attack28/show-says "and shows what came, as text" grep -q 'rhost=evil\\x1b\]2;owned\\x07\\x1b\[2J\\x20event=join\\x20user=root' $W/out/show
+# In JSON, escaped by json-c: a parser gets back exactly what came.
+$NSBOX show alice --json > $W/out/show.json 2>&1
+check attack28/json-exact "nsbox show --json, parsed, gives the text as it came, and holds no raw control byte" \
+        python3 -c "
+import json, sys
+raw = open(sys.argv[1], 'rb').read()
+assert not any(c < 0x20 and c != 0x0a for c in raw), raw
+s = json.loads(raw)[0]['sessions'][0]
+assert s['rhost'] == sys.argv[2], (s['rhost'], sys.argv[2])
+assert s['tty'] == sys.argv[3], s['tty']
+" $W/out/show.json "evil${esc} event=join user=root" "pts/${esc}"
 wait $held
 check attack28/log-clean "no log line carries it as it came" not grep -q $'\e\\|rhost=evil[^ ]* event=join user=root' $W/out/syslog
 

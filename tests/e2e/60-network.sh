@@ -101,7 +101,7 @@ check net/host-end-len "and its name fits IFNAMSIZ" test ${#hostif} -le 15
 check net/one-queue-host "it too is made with one queue each way" \
         bash -c "ip -d link show $hostif | grep -q 'numtxqueues 1 numrxqueues 1 '"
 check net/list-addresses "nsbox list --json shows the addresses" \
-        bash -c "echo '$json' | grep -q '\"addresses\": \[\"10.213.0.2\", \"fd00:213::2\"\]'"
+        $PY $NSBOX_REPO/tests/tools/jsoncheck.py 'box("alice")["addresses"] == ["10.213.0.2", "fd00:213::2"]' <<< "$json"
 check net/table-owned "the rules live in the project's own table inet nsbox" bash -c "nft list tables | grep -qx 'table inet nsbox'"
 
 # SIGKILL of the login process: everything of its box goes all the same.

@@ -57,14 +57,16 @@ usage_shown() {
         rm -f /etc/security/nsbox.d/50-limits.conf
         usage_login $cg
         check limits/usage-list "nsbox list --json gives the box's CPU time and null for what it cannot count: $json" \
-                bash -c "grep -Eq '\"usage\": \{\"tasks\": null, \"memory_bytes\": null, \"cpu_usec\": [1-9][0-9]*' <<< \"\$1\" &&
-                         grep -q '\"limits\": {\"tasks_max\": null' <<< \"\$1\"" _ "$json"
+                $PY $NSBOX_REPO/tests/tools/jsoncheck.py '(box("alice")["usage"]["tasks"] is None and
+                        box("alice")["usage"]["memory_bytes"] is None and box("alice")["usage"]["cpu_usec"] > 0 and
+                        box("alice")["limits"]["tasks_max"] is None)' <<< "$json"
         check limits/usage-show "nsbox show gives the CPU time: $(grep -E 'tasks|memory|cpu' <<< "$show" | head -n3 | tr '\n' ' ')" \
                 bash -c "grep -Eq '^  cpu time +[0-9]+\.[0-9]+ s' <<< \"\$1\" && grep -Eq '^  tasks +unknown' <<< \"\$1\"" _ "$show"
         usage_logout
         usage_login $other
         check limits/usage-not-others "a login from a cgroup not alice's own adds nothing of it: $json" \
-                grep -q '"usage": {"tasks": null, "memory_bytes": null, "cpu_usec": null' <<< "$json"
+                $PY $NSBOX_REPO/tests/tools/jsoncheck.py '(box("alice")["usage"]["tasks"] is None and
+                        box("alice")["usage"]["memory_bytes"] is None and box("alice")["usage"]["cpu_usec"] is None)' <<< "$json"
         usage_logout
         for d in "${made[@]}"; do wait_for 50 rmdir $d; done
         trap - EXIT

@@ -58,7 +58,8 @@ check "$(t limits-show-usage)" "nsbox show gives her tasks against the limit: $(
         grep -Eq '^  tasks +[0-9]+ of 80$' <<< "$out"
 out=$(vm "nsbox list --json")
 check "$(t limits-list-json)" "nsbox list --json carries usage and limits" \
-        bash -c "grep '\"id\": \"$box\"' <<< \"\$1\" | grep -Eq '\"usage\": \{\"tasks\": [0-9]+, \"memory_bytes\": [0-9]+.*\"tasks_max\": 80'" _ "$out"
+        python3 "$REPO/tests/tools/jsoncheck.py" "(box('$box')['usage']['tasks'] >= 0 and box('$box')['usage']['memory_bytes'] >= 0 and
+                box('$box')['limits']['tasks_max'] == 80)" <<< "$out"
 vm "pkill -u $(uid_of alice) -f '^sleep 300\$'" > /dev/null 2>&1
 until_vm 30 "! pgrep -u $(uid_of alice) -f '^sleep 300\$'"
 
