@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "netaddr.h"
+#include "pamconf.h"
 #include "policy.h"
 #include "util.h"
 
@@ -297,12 +299,58 @@ static void warn_limits(const struct policy *p)
                 }
 }
 
+/* The host's resolv.conf names a resolver on loopback, which a box with a
+ * network of its own cannot reach. */
+static bool host_resolver_on_loopback(void)
+{
+        _cleanup_fclose_ FILE *f = fopen("/etc/resolv.conf", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+
+        while (f && getline(&line, &cap, f) > 0) {
+                char ns[64];
+                struct addr a;
+
+                if (sscanf(line, " nameserver %63s", ns) == 1 && addr_parse(ns, &a) == 0 && addr_is_loopback(&a))
+                        return true;
+        }
+        return false;
+}
+
+/* Boxes with a network of their own and no dns, where the host's resolver
+ * is one they cannot reach. */
+static void warn_dns(const struct policy *p)
+{
+        bool own_net = false, dns = false;
+
+        for (size_t i = 0; i < p->n_sections; i++)
+                for (size_t j = 0; j < p->sections[i].n_entries; j++) {
+                        const struct entry *e = &p->sections[i].entries[j];
+
+                        if (e->key == K_NETWORK && strcmp(e->value, "none") != 0)
+                                own_net = true;
+                        if (e->key == K_DNS && e->value[0])
+                                dns = true;
+                }
+        if (own_net && !dns && host_resolver_on_loopback())
+                fprintf(stderr, "warning: boxes get a network of their own but no dns, and /etc/resolv.conf names a "
+                                "loopback resolver they cannot reach; set dns = ADDR\n");
+}
+
+/* Missing paths: the plain ones now, those from a template for each user
+ * NSS lists. */
+static void warn_paths(const struct policy *p)
+{
+        struct template_use templates[MAX_TEMPLATES];
+        size_t n = warn_missing_paths(p, templates);
+
+        warn_for_users(p, templates, n);
+}
+
 int cmd_check(int argc, char **argv)
 {
         struct policy p = {};
         bool bad = false;
-        struct template_use templates[MAX_TEMPLATES];
-        size_t n_templates;
         int oi, r;
         const char *config = parse_config_opt(argc, argv, &oi, &bad);
 
@@ -312,20 +360,18 @@ int cmd_check(int argc, char **argv)
         if (r < 0)
                 r = print_errors(&p, r, config);
         else {
-                char **warnings = NULL;
-                size_t n = 0;
-
-                if (policy_warnings(&p, &warnings, &n) == 0)
-                        for (size_t i = 0; i < n; i++)
-                                fprintf(stderr, "%s\n", warnings[i]);
-                strv_free(warnings);
+                warn_dns(&p);
                 warn_unknown_names(&p);
                 warn_unknown_exempt(&p);
                 warn_no_new_privs(&p);
                 warn_limits(&p);
-                n_templates = warn_missing_paths(&p, templates);
-                warn_for_users(&p, templates, n_templates);
+                warn_paths(&p);
                 printf("%s: valid (%zu file%s read)\n", config, p.n_files, p.n_files == 1 ? "" : "s");
+                /* The module's own test for the user manager: while no
+                 * login has it, the policy boxes nobody. */
+                if (!pam_stack_has_module("/etc/pam.d", "systemd-user"))
+                        printf("note: no service in /etc/pam.d has pam_nsbox.so in its session stack, so no login is "
+                               "boxed yet; enable it with pam-auth-update --enable nsbox\n");
                 r = EXIT_OK;
         }
         policy_done(&p);

@@ -99,9 +99,6 @@ bool policy_is_exempt(const struct policy *p, const struct ident *id);
 int policy_group_names(const struct policy *p, char ***ret, size_t *ret_n, bool *ret_primary);
 void policy_resolve(const struct policy *p, const struct ident *id, struct resolved *ret);
 
-/* Problems that do not make the policy invalid but probably wrong. */
-int policy_warnings(const struct policy *p, char ***ret, size_t *ret_n);
-
 /* Turn the resolved values into a box specification.  *ret_why describes a
  * failure (caller frees).  Does not decide exemption or box = no. */
 int policy_build_spec(const struct resolved *r, const struct ident *id, struct box_spec *ret, char **ret_why);

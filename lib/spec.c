@@ -120,24 +120,61 @@ const struct ns_file session_ns_files[N_SESSION_NS] = {
         { NS_IPC, "ipc", CLONE_NEWIPC },  { NS_NET, "net", CLONE_NEWNET },
 };
 
+#define NAMES(e, ...)                                                                                               \
+        static const char *const e##_list[] = { __VA_ARGS__ };                                                     \
+        const struct enum_names e = { e##_list, ARRAY_SIZE(e##_list) }
+NAMES(share_names, [SHARE_SESSION] = "session", [SHARE_USER] = "user");
+NAMES(propagation_names, [PROP_SLAVE] = "slave", [PROP_PRIVATE] = "private");
+NAMES(network_names, [NET_NONE] = "none", [NET_LOOPBACK] = "loopback", [NET_VETH] = "veth");
+NAMES(x11_names, [X11_DISPLAY] = "display", [X11_ALL] = "all", [X11_NONE] = "none");
+
+const char *enum_to_string(const struct enum_names *e, unsigned v)
+{
+        return v < e->n && e->names[v] ? e->names[v] : "?";
+}
+
+int enum_from_string(const struct enum_names *e, const char *s)
+{
+        for (size_t i = 0; i < e->n; i++)
+                if (e->names[i] && strcmp(e->names[i], s) == 0)
+                        return (int)i;
+        return -EINVAL;
+}
+
+int enum_choices(const struct enum_names *e, char **ret)
+{
+        _cleanup_free_ char *s = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&s, &len);
+
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < e->n; i++)
+                fprintf(f, "%s%s", i == 0 ? "" : i + 1 == e->n ? " or " : ", ", e->names[i]);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 const char *share_to_string(enum share s)
 {
-        return s == SHARE_USER ? "user" : "session";
+        return enum_to_string(&share_names, s);
 }
 
 const char *propagation_to_string(enum propagation p)
 {
-        return p == PROP_PRIVATE ? "private" : "slave";
+        return enum_to_string(&propagation_names, p);
 }
 
 const char *network_to_string(enum network n)
 {
-        return n == NET_VETH ? "veth" : n == NET_LOOPBACK ? "loopback" : "none";
+        return enum_to_string(&network_names, n);
 }
 
 const char *x11_to_string(enum x11 x)
 {
-        return x == X11_ALL ? "all" : x == X11_NONE ? "none" : "display";
+        return enum_to_string(&x11_names, x);
 }
 
 bool tmp_keep_path_valid(const char *path)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -117,6 +118,18 @@ struct ns_file {
         int clone_flag;
 };
 extern const struct ns_file session_ns_files[N_SESSION_NS];
+/* Each enum's names, in one table apiece: share, propagation, network and
+ * x11 are spelled there and nowhere else. */
+struct enum_names {
+        const char *const *names;
+        size_t n;
+};
+extern const struct enum_names share_names, propagation_names, network_names, x11_names;
+const char *enum_to_string(const struct enum_names *e, unsigned v);
+/* The value named s, or -EINVAL. */
+int enum_from_string(const struct enum_names *e, const char *s);
+/* "none, loopback or veth", for a message; the caller frees *ret. */
+int enum_choices(const struct enum_names *e, char **ret);
 const char *share_to_string(enum share s);
 const char *propagation_to_string(enum propagation p);
 const char *network_to_string(enum network n);

@@ -4,19 +4,25 @@
 #include <ctype.h>
 #include <time.h>
 
-int xasprintf(char **ret, const char *fmt, ...)
+int xvasprintf(char **ret, const char *fmt, va_list ap)
 {
-        va_list ap;
         char *s;
-        int r;
 
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
+        if (vasprintf(&s, fmt, ap) < 0)
                 return -ENOMEM;
         *ret = s;
         return 0;
+}
+
+int xasprintf(char **ret, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = xvasprintf(ret, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 int xstrdup(char **ret, const char *s)

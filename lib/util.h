@@ -61,6 +61,7 @@ static inline int negative_errno(void)
 
 /* asprintf that returns 0 or -ENOMEM and leaves *ret untouched on failure. */
 int xasprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
+int xvasprintf(char **ret, const char *fmt, va_list ap) _printf_(2, 0);
 
 /* strdup that returns 0 or -ENOMEM. */
 int xstrdup(char **ret, const char *s);

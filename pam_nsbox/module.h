@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The module's own parts: pam_nsbox.c (the PAM hooks and the policy),
- * join.c (the login process into its box and back), ask.c (asking the
- * helper, starting it where no systemd does) and user_manager.c (whether
- * systemd --user's session is boxed). */
+ * join.c (the login process into its box and back) and ask.c (asking the
+ * helper, starting it where no systemd does). */
 #pragma once
 
 #include <security/pam_modules.h>
@@ -35,7 +34,3 @@ int session_privileges(const struct box_spec *s);
 int ask_for_box(const char *helper, const struct msg *req, struct msg *reply, int *ret_fd, struct error_reply *ret_err);
 /* The session is over: tell the helper, without waiting for an answer. */
 void tell_closed(const uint8_t cookie[NSBOX_COOKIE_LEN]);
-
-/* user_manager.c: pam_nsbox.so user_manager in the systemd-user stack.
- * True when this session of systemd --user is to be boxed. */
-bool user_manager_boxed(pam_handle_t *pamh, const char *user, bool debug);

@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "module.h"
+#include "pamconf.h"
 #include "policy.h"
 #include "util.h"
 
@@ -30,7 +31,7 @@ struct args {
         const char *config;
         const char *helper;
         bool debug;
-        bool user_manager;      /* in the systemd-user stack: see user_manager.c */
+        bool user_manager;      /* in the systemd-user stack: see user_manager_boxed() */
 };
 
 static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
@@ -303,6 +304,39 @@ static int open_box(pam_handle_t *pamh, const struct args *a, const struct ident
                 return deny(pamh, id->name, id->uid, "box=%s step=pam_putenv: %s", br.id, pam_strerror(pamh, r));
         }
         return PAM_SUCCESS;
+}
+
+/* ---- the user manager ------------------------------------------------------- */
+
+/* pam_nsbox.so user_manager, in the systemd-user stack: the session of
+ * systemd --user (user@UID.service) is opened in the process that systemd
+ * then executes the manager in.  Its box is asked for as for a login, but
+ * not joined here: systemd's own code between PAM and exec needs the
+ * host's /proc, where this process is.  nsbox-user-manager, which
+ * user@.service runs in place of the manager (conf/systemd/), joins the
+ * box and starts the manager inside its PID namespace. */
+
+/* The user manager is boxed as the user's logins are: only while pam_nsbox
+ * is in the session stack of some login service.  The package puts the
+ * module into the systemd-user stack, because the manager must be boxed
+ * from its start, but enabling boxes for logins is the admin's step
+ * (pam-auth-update --enable nsbox, or a line in a service's file); until
+ * then the user manager is left alone too. */
+static bool user_manager_boxed(pam_handle_t *pamh, const char *user, bool debug)
+{
+        const char *service = item_or_dash(pamh, PAM_SERVICE);
+
+        if (strcmp(service, "systemd-user") != 0) {
+                pam_syslog(pamh, LOG_WARNING, "the argument user_manager is for the systemd-user stack, not %s: ignored",
+                           service);
+                return false;
+        }
+        if (!pam_stack_has_module("/etc/pam.d", "systemd-user")) {
+                if (debug)
+                        pam_syslog(pamh, LOG_DEBUG, "event=not-boxed user=%s reason=not-enabled-for-logins", user);
+                return false;
+        }
+        return true;
 }
 
 /* ---- the session hooks ----------------------------------------------------- */

@@ -56,4 +56,16 @@ bind = /srv/x/\${USER}:\${HOME}/x"
 $NSBOX check > $out 2>&1
 check warn/template-unchecked "a template no listed user gets is said to be unchecked" \
         grep -q 'bind: /srv/x/${USER}:${HOME}/x could not be checked: it is a template, and no user NSS lists' $out
+check warn/pam-enabled "with the module in the test services' session stacks, no note about enabling it" \
+        not grep -q 'note: no service' $out
+
+# A valid policy boxes nobody while no login service has the module: check
+# says so (the module's own test, which keeps the user manager unboxed).
+mkdir -p $W/no-pam
+mount --bind $W/no-pam /etc/pam.d
+$NSBOX check > $out 2>&1
+rc=$?
+umount /etc/pam.d
+check warn/pam-not-enabled "with no service holding the module, check says no login is boxed yet, and passes (status $rc)" \
+        bash -c "[ $rc = 0 ] && grep -q 'note: no service in /etc/pam.d has pam_nsbox.so in its session stack' $out"
 exit 0

@@ -2,6 +2,8 @@
 /* Policy parsing, validation, precedence, matching and expansion. */
 #include "unit.h"
 
+#include <fcntl.h>
+
 #include <ftw.h>
 #include <unistd.h>
 
@@ -140,6 +142,20 @@ static void test_syntax_and_long_lines(void **state)
         assert_int_equal(xasprintf(&text, "[default]\nread_only = /%s\n", line), 0);
         expect_error(text, "cannot be parsed");
         free(text);
+        /* A NUL, or another control byte, is binary data, said as such
+         * (iniparser would cut the line there and read on). */
+        for (int i = 0; i < 2; i++) {
+                static const char bin[2][24] = { "[default]\nbox = y\0es\n", "[default]\nbox = y\x01" "es\n" };
+                struct policy p;
+                int fd = open(conf(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, bin[i], 21), 21);
+                close(fd);
+                assert_int_equal(policy_load(conf(), &p), -EINVAL);
+                assert_true(has_error(&p, i == 0 ? "holds binary data (byte 0x00)" : "holds binary data (byte 0x01)"));
+                policy_done(&p);
+        }
 }
 
 static void test_file_trust(void **state)
