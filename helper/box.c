@@ -801,11 +801,8 @@ static int box_network(struct box *b, struct step_error *err)
 
         snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)b->pid);
         netns = open(path, O_RDONLY | O_CLOEXEC);
-        if (netns < 0) {
-                err->step = "netns";
-                snprintf(err->object, sizeof(err->object), "%s", path);
-                return negative_errno();
-        }
+        if (netns < 0)
+                return step_fail(err, "netns", path, negative_errno());
         return net_setup(&b->spec, b->id, netns, &b->net, err);
 }
 
@@ -818,10 +815,10 @@ static int limits_possible(const struct box_limits *l, struct step_error *err)
 
         if (!limits_any(l))
                 return 0;
-        r = limits_host_support(limits_mask(l), err->object, sizeof(err->object));
-        if (r < 0)
-                err->step = "limits";
-        return r;
+        char missing[sizeof(err->object)];
+
+        r = limits_host_support(limits_mask(l), missing, sizeof(missing));
+        return r < 0 ? step_fail(err, "limits", missing, r) : r;
 }
 
 /* On a host that runs no systemd: the box's own cgroup, in the helper's
@@ -919,16 +916,11 @@ static int box_spawn(struct box *b, const struct box_spec *spec, struct step_err
         r = b->pid < 0 ? negative_errno() : 0;
         close(sv[1]);
         time_step(b, "clone", t);
-        if (r < 0) {
-                err->step = "clone";
-                return r;
-        }
+        if (r < 0)
+                return step_failf(err, "clone", r, "init of box %s", b->id);
         r = send_spec(b->sync.fd, spec);
-        if (r < 0) {
-                err->step = "spec";
-                snprintf(err->object, sizeof(err->object), "init of box %s", b->id);
-                return r;
-        }
+        if (r < 0)
+                return step_failf(err, "spec", r, "init of box %s", b->id);
         fcntl(b->sync.fd, F_SETFL, O_NONBLOCK);
         return 0;
 }
@@ -946,11 +938,8 @@ static int box_cgroup(struct box *b, pid_t login, struct step_error *err)
                 return box_subtree(b, err);
         b->unit.done = on_unit_done;
         r = units_start_scope(&b->unit, &u, b->pid, limits ? login : 0);
-        if (r < 0 && limits) {
-                err->step = "limits";
-                snprintf(err->object, sizeof(err->object), "scope of box %s in systemd", b->id);
-                return r;
-        }
+        if (r < 0 && limits)
+                return step_failf(err, "limits", r, "scope of box %s in systemd", b->id);
         if (r < 0 && r != -ENOTCONN)
                 syslog(LOG_WARNING, "event=unit-failed box=%s: %s; its init stays in the helper's cgroup", b->id,
                        strerror(-r));

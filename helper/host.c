@@ -136,11 +136,7 @@ int host_forwarding_on(bool ipv6, const char *why, struct step_error *err)
                 if (r >= 0)
                         r = change("/proc/sys/net/ipv6/conf/all/forwarding", "1", why);
         }
-        if (r < 0) {
-                err->step = "forwarding";
-                snprintf(err->object, sizeof(err->object), "%s", ipv6 ? "ip_forward, ipv6 forwarding" : "ip_forward");
-        }
-        return r;
+        return r < 0 ? step_fail(err, "forwarding", ipv6 ? "ip_forward, ipv6 forwarding" : "ip_forward", r) : r;
 }
 
 /* Undo, newest first (forwarding off before accept_ra goes back), what is

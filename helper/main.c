@@ -193,7 +193,7 @@ static int open_init_exe(int *ret_fd)
         int r;
 
         if (n <= 0)
-                return -errno;
+                return negative_errno();
         self[n] = '\0';
         slash = strrchr(self, '/');
         if (!slash)
@@ -217,11 +217,70 @@ static void signal_ready(void)
         }
 }
 
+/* Signals arrive on a signalfd in the loop; none has a handler. */
+static int watch_signals(struct watch *sw)
+{
+        static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE };
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+                sigaddset(&mask, sigs[i]);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        *sw = (struct watch){ .fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK), .cb = on_signal };
+        return sw->fd < 0 ? negative_errno() : loop_add(sw, EPOLLIN);
+}
+
+/* Until the helper has nothing left to do: no box and no connection for
+ * IDLE_EXIT_MS, or every box gone after SIGTERM. */
+static void serve(void)
+{
+        for (;;) {
+                int wait_ms = server_expire(), turn_ms, n;
+                bool idle;
+
+                box_take_turns(shutting_down);
+                turn_ms = box_turns_next_ms();
+                if (turn_ms >= 0 && (wait_ms < 0 || turn_ms < wait_ms))
+                        wait_ms = turn_ms;
+                idle = box_count() == 0 && server_connections() == 0;
+                if (shutting_down && box_count() == 0)
+                        return;
+                n = loop_dispatch(idle ? IDLE_EXIT_MS : wait_ms);
+                if (n < 0) {
+                        syslog(LOG_ERR, "epoll_wait: %s", strerror(-n));
+                        return;
+                }
+                if (n == 0 && idle)
+                        return;
+        }
+}
+
+/* nsbox-init, the fds a box's init is started with, the sockets and the
+ * single-instance lock: 0, 1 when another helper runs, or -errno (logged
+ * here).  Whoever started us hears of it either way. */
+static int start(int activated, int *root_fd, int *user_fd, int *lock)
+{
+        int init_exe = -1, r;
+
+        if (activated && *root_fd < 0) {
+                syslog(LOG_ERR, "systemd passed no socket at %s", NSBOX_SOCKET);
+                return -EBADF;
+        }
+        r = open_init_exe(&init_exe);
+        if (r >= 0 && (r = spawn_prepare(init_exe)) < 0)
+                syslog(LOG_ERR, "cannot reserve the fds a box's init is started with: %s", strerror(-r));
+        if (r >= 0 && (r = setup_sockets(activated, root_fd, user_fd, lock)) < 0)
+                syslog(LOG_ERR, "cannot listen on %s: %s", NSBOX_SOCKET, strerror(-r));
+        if (r != 0)
+                signal_ready();
+        return r;
+}
+
 int main(int argc, char **argv)
 {
-        struct watch sw = { .fd = -1, .cb = on_signal };
-        int root_fd = -1, user_fd = -1, init_exe = -1, lock = -1, activated, r;
-        sigset_t mask;
+        struct watch sw;
+        int root_fd = -1, user_fd = -1, lock = -1, activated, r;
 
         if (argc != 2 || strcmp(argv[1], "--daemon") != 0) {
                 fprintf(stderr, "nsbox-helper is started by pam_nsbox.so; it takes --daemon.\n");
@@ -237,37 +296,10 @@ int main(int argc, char **argv)
         sanitize_process();
         close_range(activated ? SD_LISTEN_FDS_START + (unsigned)activated : 4, ~0U, 0);
         openlog("nsbox-helper", LOG_PID, LOG_AUTHPRIV);
-        if (activated && root_fd < 0) {
-                syslog(LOG_ERR, "systemd passed no socket at %s", NSBOX_SOCKET);
-                return 1;
-        }
-
-        if (open_init_exe(&init_exe) < 0) {
-                signal_ready();
-                return 1;
-        }
-        r = spawn_prepare(init_exe);
-        if (r < 0) {
-                syslog(LOG_ERR, "cannot reserve the fds a box's init is started with: %s", strerror(-r));
-                signal_ready();
-                return 1;
-        }
-        r = setup_sockets(activated, &root_fd, &user_fd, &lock);
-        if (r != 0) {
-                if (r < 0)
-                        syslog(LOG_ERR, "cannot listen on %s: %s", NSBOX_SOCKET, strerror(-r));
-                signal_ready();
+        r = start(activated, &root_fd, &user_fd, &lock);
+        if (r != 0)
                 return r < 0 ? 1 : 0;
-        }
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGPIPE);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        sw.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (sw.fd < 0 || loop_init() < 0 || server_start(root_fd, user_fd) < 0 || loop_add(&sw, EPOLLIN) < 0) {
+        if (loop_init() < 0 || server_start(root_fd, user_fd) < 0 || watch_signals(&sw) < 0) {
                 syslog(LOG_ERR, "cannot set up the event loop: %m");
                 return 1;
         }
@@ -280,27 +312,7 @@ int main(int argc, char **argv)
                 return 1;
         }
         signal_ready();
-
-        for (;;) {
-                int wait_ms = server_expire(), turn_ms, n;
-                bool idle;
-
-                box_take_turns(shutting_down);
-                turn_ms = box_turns_next_ms();
-                if (turn_ms >= 0 && (wait_ms < 0 || turn_ms < wait_ms))
-                        wait_ms = turn_ms;
-                idle = box_count() == 0 && server_connections() == 0;
-
-                if (shutting_down && box_count() == 0)
-                        break;
-                n = loop_dispatch(idle ? IDLE_EXIT_MS : wait_ms);
-                if (n < 0) {
-                        syslog(LOG_ERR, "epoll_wait: %s", strerror(-n));
-                        break;
-                }
-                if (n == 0 && idle)
-                        break;
-        }
+        serve();
         host_restore();
         if (!units_enabled())
                 subtree_done();

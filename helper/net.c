@@ -24,14 +24,6 @@
 #include "net.h"
 #include "util.h"
 
-static int fail(struct step_error *err, const char *step, const char *object, int r)
-{
-        err->step = step;
-        snprintf(err->object, sizeof(err->object), "%s", object);
-        err->error = -r;
-        return r;
-}
-
 static int nl_open(struct mnl_socket **ret)
 {
         struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
@@ -259,17 +251,17 @@ int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, 
         /* Ended boxes whose pair the kernel has yet to remove hold theirs. */
         all = calloc(n_used + 4 * n_drains + 1, sizeof(*all));
         if (!all)
-                return fail(err, "lease", "addresses", -ENOMEM);
+                return step_fail(err, "lease", "addresses", -ENOMEM);
         memcpy(all, used, n_used * sizeof(*all));
         k = n_used;
         for (struct drain *d = drains; d; d = d->next)
                 k += net_addresses(&d->net, all + k);
 
         if (cidr_parse(s->pool4, &pool) < 0)
-                return fail(err, "lease", s->pool4, -EINVAL);
+                return step_fail(err, "lease", s->pool4, -EINVAL);
         r = pool_alloc(&pool, s->gateway4 && addr_parse(s->gateway4, &gw) == 0 ? &gw : NULL, all, k, &idx);
         if (r < 0)
-                return fail(err, "lease", s->pool4, r);
+                return step_fail(err, "lease", s->pool4, r);
         pool_addr(&pool, idx, 1, &n.host4);
         pool_addr(&pool, idx, 2, &n.box4);
         /* Routed: a point-to-point /30.  Bridged: the box sits on the
@@ -278,10 +270,10 @@ int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, 
         n.has4 = true;
         if (s->pool6) {
                 if (cidr_parse(s->pool6, &pool) < 0)
-                        return fail(err, "lease", s->pool6, -EINVAL);
+                        return step_fail(err, "lease", s->pool6, -EINVAL);
                 r = pool_alloc(&pool, s->gateway6 && addr_parse(s->gateway6, &gw) == 0 ? &gw : NULL, all, k, &idx);
                 if (r < 0)
-                        return fail(err, "lease", s->pool6, r);
+                        return step_fail(err, "lease", s->pool6, r);
                 pool_addr(&pool, idx, 1, &n.host6);
                 pool_addr(&pool, idx, 2, &n.box6);
                 n.prefix6 = s->bridge ? pool.prefix : 128 - BLOCK_SHIFT;
@@ -313,20 +305,20 @@ static int setup_host_end(struct mnl_socket *nl, const struct box_spec *s, const
 
         r = ifindex_of(nl, n->host_if, &host);
         if (r < 0)
-                return fail(err, "veth", n->host_if, r);
+                return step_fail(err, "veth", n->host_if, r);
         if (s->bridge) {
                 r = ifindex_of(nl, s->bridge, &master);
                 if (r < 0)
-                        return fail(err, "bridge", s->bridge, r);
+                        return step_fail(err, "bridge", s->bridge, r);
         } else {
                 r = add_addr(nl, host, &n->host4, 32 - BLOCK_SHIFT);
                 if (r >= 0 && n->has6)
                         r = add_addr(nl, host, &n->host6, 128 - BLOCK_SHIFT);
                 if (r < 0)
-                        return fail(err, "address", n->host_if, r);
+                        return step_fail(err, "address", n->host_if, r);
         }
         r = link_up(nl, host, master);
-        return r < 0 ? fail(err, "link-up", n->host_if, r) : 0;
+        return r < 0 ? step_fail(err, "link-up", n->host_if, r) : 0;
 }
 
 static int setup_box_end(struct mnl_socket *nl, const struct box_spec *s, const struct box_net *n,
@@ -338,23 +330,23 @@ static int setup_box_end(struct mnl_socket *nl, const struct box_spec *s, const 
 
         r = ifindex_of(nl, "eth0", &eth0);
         if (r < 0)
-                return fail(err, "veth", "eth0", r);
+                return step_fail(err, "veth", "eth0", r);
         r = add_addr(nl, eth0, &n->box4, n->prefix4);
         if (r >= 0 && n->has6)
                 r = add_addr(nl, eth0, &n->box6, n->prefix6);
         if (r < 0)
-                return fail(err, "address", "eth0", r);
+                return step_fail(err, "address", "eth0", r);
         r = link_up(nl, eth0, 0);
         if (r < 0)
-                return fail(err, "link-up", "eth0", r);
+                return step_fail(err, "link-up", "eth0", r);
         if (s->gateway4 && addr_parse(s->gateway4, &gw4) == 0)
                 route4 = true;
         if (s->gateway6 && addr_parse(s->gateway6, &gw6) == 0)
                 route6 = true;
         if (route4 && (r = add_default_route(nl, eth0, &gw4, s->bridge)) < 0)
-                return fail(err, "route", s->gateway4 ? s->gateway4 : "default", r);
+                return step_fail(err, "route", s->gateway4 ? s->gateway4 : "default", r);
         if (n->has6 && route6 && (r = add_default_route(nl, eth0, &gw6, s->bridge)) < 0)
-                return fail(err, "route", s->gateway6 ? s->gateway6 : "default", r);
+                return step_fail(err, "route", s->gateway6 ? s->gateway6 : "default", r);
         return 0;
 }
 
@@ -389,17 +381,17 @@ int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box
         r = nl_open_in(netns_fd, &box, &ping);
         if (r < 0) {
                 closep(&ping);
-                return fail(err, "netlink", "box", r);
+                return step_fail(err, "netlink", "box", r);
         }
         /* Every box with a net namespace gets lo up. */
         r = link_up(box, 1, 0);
         if (r < 0) {
-                fail(err, "link-up", "lo", r);
+                step_fail(err, "link-up", "lo", r);
                 goto out;
         }
         r = same_ping_groups(ping);
         if (r < 0) {
-                fail(err, "sysctl", PING_GROUP_RANGE, r);
+                step_fail(err, "sysctl", PING_GROUP_RANGE, r);
                 goto out;
         }
         if (s->network != NET_VETH)
@@ -407,13 +399,13 @@ int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box
         snprintf(n->host_if, sizeof(n->host_if), "nsb%s", id);
         r = nl_open(&host);
         if (r < 0) {
-                fail(err, "netlink", "host", r);
+                step_fail(err, "netlink", "host", r);
                 goto out;
         }
         t = now_usec();
         r = make_veth(host, n->host_if, netns_fd);
         if (r < 0) {
-                fail(err, "veth", n->host_if, r);
+                step_fail(err, "veth", n->host_if, r);
                 goto out;
         }
         n->link_made = true;

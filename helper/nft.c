@@ -50,31 +50,30 @@ static const char table_def[] =
         "add rule inet nsbox postrouting ip saddr @nat4 masquerade\n"
         "add rule inet nsbox postrouting ip6 saddr @nat6 masquerade\n";
 
-static int run(const char *cmd, struct step_error *err)
+/* Run one nftables transaction.  On failure, *err says what nftables
+ * said (its first line), for the caller to report: nothing is logged here. */
+static int nft_apply(const char *cmd, struct step_error *err)
 {
+        const char *e;
+
         if (!nft) {
                 nft = nft_ctx_new(NFT_CTX_DEFAULT);
                 if (!nft)
-                        return -ENOMEM;
+                        return step_fail(err, "nftables", "context", -ENOMEM);
                 nft_ctx_buffer_output(nft);
                 nft_ctx_buffer_error(nft);
         }
-        if (nft_run_cmd_from_buffer(nft, cmd) != 0) {
-                const char *e = nft_ctx_get_error_buffer(nft);
-
-                if (err) {
-                        err->step = "nftables";
-                        snprintf(err->object, sizeof(err->object), "%.*s", (int)strcspn(e ? e : "", "\n"),
-                                 e && *e ? e : "ruleset");
-                }
-                syslog(LOG_ERR, "nftables: %s", e && *e ? e : "command failed");
-                return -EIO;
-        }
-        return 0;
+        if (nft_run_cmd_from_buffer(nft, cmd) == 0)
+                return 0;
+        e = nft_ctx_get_error_buffer(nft);
+        e = e && *e ? e : "the ruleset was refused";
+        return step_failf(err, "nftables", -EIO, "%.*s", (int)strcspn(e, "\n"), e);
 }
 
 static void drop_table(void)
 {
+        struct step_error err = {};
+
         if (linger.fd >= 0) {
                 loop_del(&linger);
                 closep(&linger.fd);
@@ -85,7 +84,8 @@ static void drop_table(void)
         host_restore();
         if (!nft)
                 return;
-        (void)run("delete table inet nsbox\n", NULL);
+        if (nft_apply("delete table inet nsbox\n", &err) < 0)
+                syslog(LOG_ERR, "event=nft-failed step=drop-table object=\"table inet nsbox\": %s", err.object);
         /* Closing our socket would remove it too; keep things explicit. */
         nft_ctx_free(nft);
         nft = NULL;
@@ -167,14 +167,14 @@ int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *
                 loop_del(&linger);
                 closep(&linger.fd);
         } else if (n_members == 0) {
-                r = run(table_def, err);
+                r = nft_apply(table_def, err);
                 if (r < 0) {
                         drop_table_if_unused(true);
                         return r;
                 }
         }
         n_members++;
-        r = run(cmd, err);
+        r = nft_apply(cmd, err);
         if (r < 0) {
                 n_members--;
                 drop_table_if_unused(false);
@@ -184,15 +184,19 @@ int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *
 
 void nft_box_del(const struct box_net *n)
 {
+        struct step_error err = {};
         char cmd[1024];
+        int r;
 
         /* Exactly what nft_box_add put in, in one transaction: the table may
          * linger and be used again, by boxes that get these addresses. */
         n_members--;
-        if (elements_cmd("delete", n, cmd, sizeof(cmd)) < 0 || run(cmd, NULL) < 0) {
+        r = elements_cmd("delete", n, cmd, sizeof(cmd));
+        r = r < 0 ? step_fail(&err, "nftables", "command", r) : nft_apply(cmd, &err);
+        if (r < 0) {
                 /* The table cannot be trusted to hold only live boxes: drop
-                 * it now if it is unused, and say so either way. */
-                syslog(LOG_ERR, "nftables: could not remove %s from table inet nsbox", n->host_if);
+                 * it now if it is unused, and say so either way, once. */
+                syslog(LOG_ERR, "event=nft-failed step=remove-elements object=%s: %s", n->host_if, err.object);
                 drop_table_if_unused(true);
                 return;
         }

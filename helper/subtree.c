@@ -110,10 +110,8 @@ static int open_subtree(unsigned mask, struct step_error *err)
         const char *which = NULL;
         int r;
 
-        if (root < 0) {
-                snprintf(err->object, sizeof(err->object), "cgroup v2 (" CGROUP_ROOT " is not cgroup2)");
-                return root;
-        }
+        if (root < 0)
+                return step_fail(err, "limits", "cgroup v2 (" CGROUP_ROOT " is not cgroup2)", root);
         r = enable(root, mask, &which);
         if (r >= 0) {
                 root_enabled |= (unsigned)r;
@@ -126,11 +124,9 @@ static int open_subtree(unsigned mask, struct step_error *err)
         }
         if (r >= 0)
                 r = enable(sub, mask, &which);
-        if (r < 0) {
-                snprintf(err->object, sizeof(err->object), "%s%s%s", CGROUP_ROOT "/" SUBTREE, which ? ": the controller " : "",
-                         which ? which : "");
-                return r;
-        }
+        if (r < 0)
+                return step_failf(err, "limits", r, "%s%s%s", CGROUP_ROOT "/" SUBTREE, which ? ": the controller " : "",
+                                  which ?: "");
         return TAKE_FD(sub);
 }
 
@@ -154,14 +150,14 @@ static int write_limits(int dir, const struct box_limits *l, const cpu_set_t *cp
                         snprintf(v, sizeof(v), "%" PRIu64, x);
                 r = write_file(dir, limit_defs[i].file, v);
                 if (r < 0)
-                        snprintf(err->object, sizeof(err->object), "%s", limit_defs[i].file);
+                        return step_fail(err, "limits", limit_defs[i].file, r);
         }
-        if (r >= 0 && cpus) {
+        if (cpus) {
                 r = write_file(dir, "cpuset.cpus", cpus_format(cpus, v, sizeof(v)));
                 if (r < 0)
-                        snprintf(err->object, sizeof(err->object), "cpuset.cpus");
+                        return step_fail(err, "limits", "cpuset.cpus", r);
         }
-        return r;
+        return 0;
 }
 
 int subtree_box_create(const char *box_id, const struct box_limits *l, const cpu_set_t *cpus, pid_t init,
@@ -171,23 +167,19 @@ int subtree_box_create(const char *box_id, const struct box_limits *l, const cpu
         char name[32], pid[16];
         int r;
 
-        err->step = "limits";
         sub = open_subtree(controllers_of(l, cpus != NULL), err);
         if (sub < 0)
                 return sub;
         snprintf(name, sizeof(name), "box-%s", box_id);
-        if (mkdirat(sub, name, 0755) < 0) {
-                r = negative_errno();
-                snprintf(err->object, sizeof(err->object), "%s/%s/%s", CGROUP_ROOT, SUBTREE, name);
-                return r;
-        }
+        if (mkdirat(sub, name, 0755) < 0)
+                return step_failf(err, "limits", negative_errno(), "%s/%s/%s", CGROUP_ROOT, SUBTREE, name);
         dir = cgroup_openat(sub, name, O_PATH | O_DIRECTORY);
-        r = dir;
+        r = dir < 0 ? step_failf(err, "limits", dir, "%s/%s/%s", CGROUP_ROOT, SUBTREE, name) : 0;
         if (r >= 0)
                 r = write_limits(dir, l, cpus, err);
         snprintf(pid, sizeof(pid), "%d", (int)init);
         if (r >= 0 && (r = write_file(dir, "cgroup.procs", pid)) < 0)
-                snprintf(err->object, sizeof(err->object), "%s/%s/%s/cgroup.procs", CGROUP_ROOT, SUBTREE, name);
+                r = step_failf(err, "limits", r, "%s/%s/%s/cgroup.procs", CGROUP_ROOT, SUBTREE, name);
         if (r < 0) {
                 (void)unlinkat(sub, name, AT_REMOVEDIR);
                 return r;

@@ -214,9 +214,7 @@ int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
         if (pid < 0) {
                 r = negative_errno();
                 holder_close(&h);
-                err->step = "userns";
-                snprintf(err->object, sizeof(err->object), "uid %u", (unsigned)s->uid);
-                return r;
+                return step_failf(err, "userns", r, "uid %u", (unsigned)s->uid);
         }
         /* A child with a copy of our fds has its own ends: ours must go
          * for EOF to tell of either side's death.  It makes the namespace
@@ -228,10 +226,8 @@ int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
                 closep(&h.ready[1]);
                 r = wait_ready(&h, &c);
                 if (r < 0 || c != 'u') {
-                        r = r == -ETIMEDOUT ? r : -ECHILD;
-                        err->step = "userns";
-                        snprintf(err->object, sizeof(err->object), "uid %u: its first process %s", (unsigned)s->uid,
-                                 r == -ETIMEDOUT ? "was stopped" : "died");
+                        r = step_failf(err, "userns", r == -ETIMEDOUT ? r : -ECHILD, "uid %u: its first process %s",
+                                       (unsigned)s->uid, r == -ETIMEDOUT ? "was stopped" : "died");
                         goto out;
                 }
         }
@@ -241,34 +237,28 @@ int userns_create(const struct box_spec *s, int *ret_fd, struct step_error *err)
         if (!s->subgid_count) {
                 r = write_proc(pid, "setgroups", "deny");
                 if (r < 0) {
-                        err->step = "setgroups-deny";
+                        r = step_failf(err, "setgroups-deny", r, "uid %u", (unsigned)s->uid);
                         goto out;
                 }
         }
         format_map(map, sizeof(map), s->uid, s->subuid_start, s->subuid_count);
         r = write_proc(pid, "uid_map", map);
         if (r < 0) {
-                err->step = "uid_map";
-                snprintf(err->object, sizeof(err->object), "%s", map);
+                r = step_fail(err, "uid_map", map, r);
                 goto out;
         }
         format_map(map, sizeof(map), s->gid, s->subgid_start, s->subgid_count);
         r = write_proc(pid, "gid_map", map);
         if (r < 0) {
-                err->step = "gid_map";
-                snprintf(err->object, sizeof(err->object), "%s", map);
+                r = step_fail(err, "gid_map", map, r);
                 goto out;
         }
         snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
         *ret_fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (*ret_fd < 0) {
-                r = negative_errno();
-                err->step = "userns";
-        }
+        if (*ret_fd < 0)
+                r = step_fail(err, "userns", path, negative_errno());
 out:
         holder_end(&h, pid);
         holder_close(&h);
-        if (r < 0 && err->object[0] == '\0')
-                snprintf(err->object, sizeof(err->object), "uid %u", (unsigned)s->uid);
         return r;
 }

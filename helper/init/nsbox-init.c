@@ -181,7 +181,8 @@ static void stop_box(void)
         _exit(0);
 }
 
-static int ready(void)
+/* "Ready", with how long each setup step took, to the helper. */
+static int tell_ready(void)
 {
         struct msg *m = malloc(sizeof(*m));
         int r = 0;
@@ -266,7 +267,7 @@ int main(int argc, char **argv)
         sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0)
                 die("signalfd", "init", errno);
-        if (ready() < 0)
+        if (tell_ready() < 0)
                 _exit(1);
 
         for (;;) {

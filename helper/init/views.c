@@ -8,6 +8,7 @@
  * ${HOME}/x lands on top of the re-exposed home.  Sources of binds and the
  * user's home are taken from the original view before anything changes. */
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <syslog.h>
@@ -22,14 +23,6 @@
 
 #define HOMES_ROOT "/home"
 #define CGROUP_ROOT "/sys/fs/cgroup"
-
-static int fail(struct step_error *err, const char *step, const char *object, int r)
-{
-        err->step = step;
-        snprintf(err->object, sizeof(err->object), "%.255s", object);
-        err->error = -r;
-        return r;
-}
 
 static int open_nofollow(int dirfd, const char *path, int flags, int *ret)
 {
@@ -122,6 +115,54 @@ static bool below_home(const char *path, const char *home)
         return strncmp(path, home, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+/* One component of a relative path: its name into comp, *rest moved past
+ * it and its slash, *ret_last set when it is the path's last.  A name too
+ * long for a directory entry is -ENAMETOOLONG, never cut short. */
+static int path_next(const char **rest, char comp[NAME_MAX + 1], bool *ret_last)
+{
+        const char *p = *rest, *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+
+        if (len == 0)
+                return -EINVAL;
+        if (len > NAME_MAX)
+                return -ENAMETOOLONG;
+        memcpy(comp, p, len);
+        comp[len] = '\0';
+        *ret_last = !slash;
+        *rest = slash ? slash + 1 : p + len;
+        return 0;
+}
+
+/* The directories of rel below root, all but its last component, made
+ * where missing and never followed: the last one's parent in *ret_dir, its
+ * name in last. */
+static int make_parents(int root, const char *rel, int *ret_dir, char last[NAME_MAX + 1])
+{
+        _cleanup_close_ int dir = fcntl(root, F_DUPFD_CLOEXEC, 3);
+        bool is_last = false;
+        int r = dir < 0 ? negative_errno() : 0;
+
+        while (r >= 0) {
+                int next;
+
+                r = path_next(&rel, last, &is_last);
+                if (r < 0 || is_last)
+                        break;
+                if (mkdirat(dir, last, 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+                r = open_nofollow(dir, last, O_RDONLY | O_DIRECTORY, &next);
+                if (r >= 0) {
+                        closep(&dir);
+                        dir = next;
+                }
+        }
+        if (r < 0)
+                return r;
+        *ret_dir = TAKE_FD(dir);
+        return 0;
+}
+
 /* A path the admin named outside the user's own home: every directory on
  * the way must be root's and closed to others (a root-owned sticky one
  * like /tmp aside), or whoever may write there could swap what gets
@@ -136,32 +177,28 @@ static int check_ancestors(const struct box_spec *s, const char *step, const cha
                 return 0;
         dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dir < 0)
-                return fail(err, step, path, negative_errno());
+                return step_fail(err, step, path, negative_errno());
         while ((p = strchr(p + 1, '/'))) {
                 struct stat st;
                 int next, r;
                 size_t len = (size_t)(p - path);
 
                 if (len >= sizeof(prefix))
-                        return fail(err, step, path, -ENAMETOOLONG);
+                        return step_fail(err, step, path, -ENAMETOOLONG);
                 memcpy(prefix, path, len);
                 prefix[len] = '\0';
                 r = open_nofollow(AT_FDCWD, prefix, O_PATH | O_DIRECTORY, &next);
                 /* A missing directory on the way: the path itself is what
                  * is missing, and what the admin wrote. */
                 if (r < 0)
-                        return fail(err, step, r == -ENOENT ? path : prefix, r);
+                        return step_fail(err, step, r == -ENOENT ? path : prefix, r);
                 closep(&dir);
                 dir = next;
                 if (fstat(dir, &st) < 0)
-                        return fail(err, step, prefix, negative_errno());
-                if (st.st_uid != 0 || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))) {
-                        err->step = step;
-                        snprintf(err->object, sizeof(err->object), "%.120s (on the way to %.80s) is %s", prefix, path,
-                                 st.st_uid != 0 ? "not owned by root" : "writable by group or others");
-                        err->error = EPERM;
-                        return -EPERM;
-                }
+                        return step_fail(err, step, prefix, negative_errno());
+                if (st.st_uid != 0 || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+                        return step_failf(err, step, -EPERM, "%.120s (on the way to %.80s) is %s", prefix, path,
+                                          st.st_uid != 0 ? "not owned by root" : "writable by group or others");
         }
         return 0;
 }
@@ -352,11 +389,13 @@ static int clone_keep(const struct box_spec *s, const struct spec_path *k, struc
         rel = strncmp(k->path, "/tmp/", 5) == 0 ? k->path + 5 : k->path + 9;
         r = open_nofollow(AT_FDCWD, rel == k->path + 5 ? "/tmp" : "/var/tmp", O_PATH | O_DIRECTORY, &dir);
         for (p = rel; r >= 0;) {
-                const char *slash = strchr(p, '/');
-                char comp[256];
+                char comp[NAME_MAX + 1];
+                bool last;
                 int next;
 
-                snprintf(comp, sizeof(comp), "%.*s", (int)(slash ? (size_t)(slash - p) : strlen(p)), p);
+                r = path_next(&p, comp, &last);
+                if (r < 0)
+                        break;
                 r = open_nofollow(dir, comp, O_PATH, &next);
                 if (r == -ELOOP) {
                         syslog(LOG_WARNING, "event=tmp-keep-skipped user=%s path=%s: %s is a symbolic link", s->user,
@@ -372,23 +411,22 @@ static int clone_keep(const struct box_spec *s, const struct spec_path *k, struc
                         break;
                 }
                 if ((st.st_uid != 0 && st.st_uid != s->uid) ||
-                    (slash && (st.st_mode & 022) && !(st.st_uid == 0 && (st.st_mode & S_ISVTX)))) {
+                    (!last && (st.st_mode & 022) && !(st.st_uid == 0 && (st.st_mode & S_ISVTX)))) {
                         syslog(LOG_WARNING, "event=tmp-keep-skipped user=%s path=%s: %s is %s", s->user, k->path,
                                comp, (st.st_uid != 0 && st.st_uid != s->uid) ? "owned by someone else"
                                                                               : "writable by others");
                         return 0;
                 }
-                if (!slash)
+                if (last)
                         break;
-                p = slash + 1;
         }
         if (r == -ENOENT && k->optional)
                 return 0;
         if (r < 0)
-                return fail(err, "tmp_keep", k->path, r);
+                return step_fail(err, "tmp_keep", k->path, r);
         r = clone_tree(dir, "", true, &ret->src);
         if (r < 0)
-                return fail(err, "tmp_keep", k->path, r);
+                return step_fail(err, "tmp_keep", k->path, r);
         ret->path = k->path;
         ret->dir = S_ISDIR(st.st_mode);
         return 1;
@@ -396,93 +434,105 @@ static int clone_keep(const struct box_spec *s, const struct spec_path *k, struc
 
 static const char *op_name(enum op_kind k);
 
-static int prepare_sources(struct plan *p, const struct box_spec *s, struct step_error *err)
+/* A bind's source, cloned before anything is mounted over the host's
+ * view (read-only when the bind is).  One that is missing and optional, or
+ * planted by someone else, is left out: its target stays as it is. */
+static int prepare_bind(const struct box_spec *s, struct op *o, struct step_error *err)
 {
+        const struct spec_bind *b = o->bind;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r = check_ancestors(s, "bind", b->src, err);
+
+        if (r == -ENOENT && b->optional) {
+                o->optional = true;
+                return 0;
+        }
+        if (r < 0)
+                return r;       /* check_ancestors said what */
+        r = open_owned(s, "bind", b->src, &fd, &st);
+        if ((r == -ENOENT && b->optional) || r == 0) {
+                o->optional = true;
+                return 0;
+        }
+        if (r < 0)
+                return step_fail(err, "bind", b->src, r);
+        o->src_dir = S_ISDIR(st.st_mode);
+        r = clone_tree(fd, "", true, &o->src);
+        if (r >= 0 && b->ro)
+                r = set_attr(o->src, MOUNT_ATTR_RDONLY, 0, true);
+        return r < 0 ? step_fail(err, "bind", b->src, r) : 0;
+}
+
+/* The X11 sockets a private /tmp shows, taken from the host's /tmp. */
+static int prepare_x11(const struct box_spec *s, struct op *o, struct step_error *err)
+{
+        _cleanup_close_ int tmpfd = -1;
+        int r = open_nofollow(AT_FDCWD, "/tmp", O_PATH | O_DIRECTORY, &tmpfd);
+
+        if (r == 0 && s->x11 == X11_ALL)
+                r = clone_socket_dir(tmpfd, ".X11-unix", &o->x11);
+        else if (r == 0 && s->x11 == X11_DISPLAY && s->display >= 0)
+                r = clone_display_socket(tmpfd, s, &o->x11);
+        return r < 0 && r != -ENOENT ? step_fail(err, "private_tmp", "/tmp", r) : 0;
+}
+
+/* The user's own home, to show again below the hidden homes. */
+static int prepare_home(struct plan *p, const struct box_spec *s, struct step_error *err)
+{
+        _cleanup_close_ int fd = -1;
         int r;
 
+        if (strncmp(s->home, HOMES_ROOT "/", strlen(HOMES_ROOT) + 1) != 0)
+                return 0;
+        r = open_nofollow(AT_FDCWD, s->home, O_PATH | O_DIRECTORY, &fd);
+        if (r == -ENOENT)
+                return 0;       /* no home to re-expose; the login copes as without a box */
+        if (r >= 0)
+                r = clone_tree(fd, "", true, &p->home);
+        return r < 0 ? step_fail(err, "hide_homes", s->home, r) : 0;
+}
+
+static int prepare_keeps(struct plan *p, const struct box_spec *s, struct step_error *err)
+{
         for (size_t i = 0; i < s->n_tmp_keep && s->private_tmp; i++) {
+                int r;
+
                 if (p->n_keeps >= ARRAY_SIZE(p->keeps))
-                        return fail(err, "tmp_keep", s->tmp_keep[i].path, -E2BIG);
+                        return step_fail(err, "tmp_keep", s->tmp_keep[i].path, -E2BIG);
                 p->keeps[p->n_keeps].src = -1;
                 r = clone_keep(s, &s->tmp_keep[i], &p->keeps[p->n_keeps], err);
                 if (r < 0)
                         return r;
                 p->n_keeps += r;
         }
+        return 0;
+}
 
-        for (size_t i = 0; i < p->n; i++) {
+static int prepare_sources(struct plan *p, const struct box_spec *s, struct step_error *err)
+{
+        int r = prepare_keeps(p, s, err);
+
+        for (size_t i = 0; r >= 0 && i < p->n; i++) {
                 struct op *o = &p->ops[i];
 
                 if (o->kind == OP_BIND || o->kind == OP_RO || o->kind == OP_INACCESSIBLE) {
                         r = check_ancestors(s, op_name(o->kind), o->path, err);
                         /* An optional path may be missing, with its parents
                          * (for a bind, optional is said of its source). */
-                        if (r == -ENOENT && o->optional && o->kind != OP_BIND)
+                        if (r == -ENOENT && o->optional && o->kind != OP_BIND) {
+                                r = 0;
                                 continue;
-                        if (r < 0)
-                                return r;
+                        }
                 }
-
-                if (o->kind == OP_BIND) {
-                        const struct spec_bind *b = o->bind;
-                        _cleanup_close_ int fd = -1;
-                        struct stat st;
-
-                        r = check_ancestors(s, "bind", b->src, err);
-                        if (r == -ENOENT && b->optional) {
-                                o->optional = true;
-                                continue;
-                        }
-                        if (r < 0)
-                                return r;
-                        r = open_owned(s, "bind", b->src, &fd, &st);
-                        if (r == -ENOENT && b->optional) {
-                                o->optional = true;
-                                continue;
-                        }
-                        if (r == 0) {
-                                /* Planted by someone else: left out, the
-                                 * target stays as it is. */
-                                o->optional = true;
-                                continue;
-                        }
-                        if (r < 0)
-                                return fail(err, "bind", b->src, r);
-                        o->src_dir = S_ISDIR(st.st_mode);
-                        r = clone_tree(fd, "", true, &o->src);
-                        if (r < 0)
-                                return fail(err, "bind", b->src, r);
-                        if (b->ro) {
-                                r = set_attr(o->src, MOUNT_ATTR_RDONLY, 0, true);
-                                if (r < 0)
-                                        return fail(err, "bind", b->src, r);
-                        }
-                } else if (o->kind == OP_TMP && strcmp(o->path, "/tmp") == 0) {
-                        _cleanup_close_ int tmpfd = -1;
-
-                        r = open_nofollow(AT_FDCWD, "/tmp", O_PATH | O_DIRECTORY, &tmpfd);
-                        if (r == 0 && s->x11 == X11_ALL)
-                                r = clone_socket_dir(tmpfd, ".X11-unix", &o->x11);
-                        else if (r == 0 && s->x11 == X11_DISPLAY && s->display >= 0)
-                                r = clone_display_socket(tmpfd, s, &o->x11);
-                        if (r < 0 && r != -ENOENT)
-                                return fail(err, "private_tmp", "/tmp", r);
-                } else if (o->kind == OP_HOMES) {
-                        _cleanup_close_ int fd = -1;
-
-                        if (strncmp(s->home, HOMES_ROOT "/", strlen(HOMES_ROOT) + 1) != 0)
-                                continue;
-                        r = open_nofollow(AT_FDCWD, s->home, O_PATH | O_DIRECTORY, &fd);
-                        if (r == -ENOENT)
-                                continue;       /* no home to re-expose; the login copes as without a box */
-                        if (r < 0)
-                                return fail(err, "hide_homes", s->home, r);
-                        r = clone_tree(fd, "", true, &p->home);
-                        if (r < 0)
-                                return fail(err, "hide_homes", s->home, r);
-                }
+                if (r >= 0 && o->kind == OP_BIND)
+                        r = prepare_bind(s, o, err);
+                else if (r >= 0 && o->kind == OP_TMP && strcmp(o->path, "/tmp") == 0)
+                        r = prepare_x11(s, o, err);
+                else if (r >= 0 && o->kind == OP_HOMES)
+                        r = prepare_home(p, s, err);
         }
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 /* ---- applying ------------------------------------------------------------ */
@@ -549,25 +599,11 @@ static int attach_node(int dirfd, const char *name, bool dir, int src)
  * directory fd), making the directories on the way. */
 static int attach_keep(int root, const char *rel, const struct keep *k)
 {
-        _cleanup_close_ int dir = fcntl(root, F_DUPFD_CLOEXEC, 3);
-        const char *slash;
-        int r = dir < 0 ? negative_errno() : 0;
+        _cleanup_close_ int dir = -1;
+        char last[NAME_MAX + 1];
+        int r = make_parents(root, rel, &dir, last);
 
-        while (r >= 0 && (slash = strchr(rel, '/'))) {
-                char comp[256];
-                int next;
-
-                snprintf(comp, sizeof(comp), "%.*s", (int)(slash - rel), rel);
-                if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST)
-                        return negative_errno();
-                r = open_nofollow(dir, comp, O_RDONLY | O_DIRECTORY, &next);
-                if (r >= 0) {
-                        closep(&dir);
-                        dir = next;
-                        rel = slash + 1;
-                }
-        }
-        return r < 0 ? r : attach_node(dir, rel, k->dir, k->src);
+        return r < 0 ? r : attach_node(dir, last, k->dir, k->src);
 }
 
 static int apply_tmp(struct plan *p, const struct box_spec *s, struct op *o, struct step_error *err)
@@ -580,7 +616,7 @@ static int apply_tmp(struct plan *p, const struct box_spec *s, struct op *o, str
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return fail(err, "private_tmp", o->path, r);
+                return step_fail(err, "private_tmp", o->path, r);
         r = open_nofollow(AT_FDCWD, o->path, O_RDONLY | O_DIRECTORY, &dir);
         if (r >= 0 && strcmp(o->path, "/tmp") == 0) {
                 /* X11 and ICE socket directories of the box's own; the X
@@ -604,7 +640,7 @@ static int apply_tmp(struct plan *p, const struct box_spec *s, struct op *o, str
                         r = sticky_dir(dir, ".ICE-unix");
         }
         if (r < 0)
-                return fail(err, "private_tmp", o->path, r);
+                return step_fail(err, "private_tmp", o->path, r);
         for (size_t i = 0; i < p->n_keeps; i++) {
                 const struct keep *k = &p->keeps[i];
 
@@ -612,7 +648,7 @@ static int apply_tmp(struct plan *p, const struct box_spec *s, struct op *o, str
                         continue;
                 r = attach_keep(dir, k->path + len + 1, k);
                 if (r < 0)
-                        return fail(err, "tmp_keep", k->path, r);
+                        return step_fail(err, "tmp_keep", k->path, r);
         }
         return 0;
 }
@@ -627,43 +663,24 @@ static int apply_homes(struct plan *p, const struct box_spec *s, struct step_err
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return fail(err, "hide_homes", HOMES_ROOT, r);
+                return step_fail(err, "hide_homes", HOMES_ROOT, r);
         if (p->home >= 0) {
                 const char *rel = s->home + strlen(HOMES_ROOT) + 1;
 
-                r = open_nofollow(AT_FDCWD, HOMES_ROOT, O_RDONLY | O_DIRECTORY, &dir);
-                while (r >= 0) {
-                        const char *slash = strchr(rel, '/');
-                        size_t len = slash ? (size_t)(slash - rel) : strlen(rel);
-                        char comp[256];
-                        int nd;
+                _cleanup_close_ int parent = -1;
+                char last[NAME_MAX + 1];
 
-                        if (len >= sizeof(comp)) {
-                                r = -ENAMETOOLONG;
-                                break;
-                        }
-                        memcpy(comp, rel, len);
-                        comp[len] = '\0';
-                        if (!slash) {
-                                r = attach_at(dir, comp, p->home);
-                                break;
-                        }
-                        if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST)
-                                r = negative_errno();
-                        if (r >= 0)
-                                r = open_nofollow(dir, comp, O_RDONLY | O_DIRECTORY, &nd);
-                        if (r >= 0) {
-                                closep(&dir);
-                                dir = nd;
-                                rel = slash + 1;
-                        }
-                }
+                r = open_nofollow(AT_FDCWD, HOMES_ROOT, O_RDONLY | O_DIRECTORY, &dir);
+                if (r >= 0)
+                        r = make_parents(dir, rel, &parent, last);
+                if (r >= 0)
+                        r = attach_at(parent, last, p->home);
                 if (r < 0)
-                        return fail(err, "hide_homes", s->home, r);
+                        return step_fail(err, "hide_homes", s->home, r);
         }
         /* Nobody may add entries beside the home, not even root in the box. */
         r = set_attr(tmpfs, MOUNT_ATTR_RDONLY, 0, false);
-        return r < 0 ? fail(err, "hide_homes", HOMES_ROOT, r) : 0;
+        return r < 0 ? step_fail(err, "hide_homes", HOMES_ROOT, r) : 0;
 }
 
 /* A bind's target that does not exist is made, an empty directory or file
@@ -721,13 +738,13 @@ static int apply_bind(const struct box_spec *s, struct op *o, struct step_error 
         if (r == -ENOENT)
                 r = make_target(s, o->path, o->src_dir, &target);
         if (r < 0)
-                return fail(err, "bind", o->path, r);
+                return step_fail(err, "bind", o->path, r);
         if (fstat(target, &st) < 0)
-                return fail(err, "bind", o->path, negative_errno());
+                return step_fail(err, "bind", o->path, negative_errno());
         if (S_ISDIR(st.st_mode) != o->src_dir)
-                return fail(err, "bind", o->path, o->src_dir ? -ENOTDIR : -EISDIR);
+                return step_fail(err, "bind", o->path, o->src_dir ? -ENOTDIR : -EISDIR);
         r = attach(o->src, target);
-        return r < 0 ? fail(err, "bind", o->path, r) : 0;
+        return r < 0 ? step_fail(err, "bind", o->path, r) : 0;
 }
 
 static int apply_ro(struct op *o, struct step_error *err)
@@ -744,7 +761,7 @@ static int apply_ro(struct op *o, struct step_error *err)
                 r = set_attr(m, MOUNT_ATTR_RDONLY, 0, true);
         if (r >= 0)
                 r = attach(m, fd);
-        return r < 0 ? fail(err, "read_only", o->path, r) : 0;
+        return r < 0 ? step_fail(err, "read_only", o->path, r) : 0;
 }
 
 /* A small private tmpfs for the files the box gets instead of the host's:
@@ -819,9 +836,9 @@ static int apply_inaccessible(struct plan *p, struct op *o, struct step_error *e
         if (r == -ENOENT && o->optional)
                 return 0;
         if (r < 0)
-                return fail(err, "inaccessible", o->path, r);
+                return step_fail(err, "inaccessible", o->path, r);
         if (fstat(fd, &st) < 0)
-                return fail(err, "inaccessible", o->path, negative_errno());
+                return step_fail(err, "inaccessible", o->path, negative_errno());
         if (S_ISDIR(st.st_mode)) {
                 r = new_fs("tmpfs", SMALL_TMPFS("0000"), attrs, &m);
                 if (r >= 0)
@@ -839,7 +856,7 @@ static int apply_inaccessible(struct plan *p, struct op *o, struct step_error *e
                 if (r >= 0)
                         r = cover_with_store_file(p, "empty", fd);
         }
-        return r < 0 ? fail(err, "inaccessible", o->path, r) : 0;
+        return r < 0 ? step_fail(err, "inaccessible", o->path, r) : 0;
 }
 
 /* dns = ADDR...: the box's own resolv.conf over the host's.  /etc is the
@@ -855,9 +872,9 @@ static int apply_resolv(struct plan *p, const struct box_spec *s, struct step_er
 
         target = open("/etc/resolv.conf", O_PATH | O_CLOEXEC);
         if (target < 0)
-                return fail(err, "dns", "/etc/resolv.conf", negative_errno());
+                return step_fail(err, "dns", "/etc/resolv.conf", negative_errno());
         if (fstat(target, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)
-                return fail(err, "dns", "/etc/resolv.conf", -EPERM);
+                return step_fail(err, "dns", "/etc/resolv.conf", -EPERM);
         for (size_t i = 0; i < s->n_dns; i++)
                 len += strlen(s->dns[i]) + 16;
         text = malloc(len + 64);
@@ -876,7 +893,7 @@ static int apply_resolv(struct plan *p, const struct box_spec *s, struct step_er
         }
         if (r >= 0)
                 r = cover_with_store_file(p, "resolv.conf", target);
-        return r < 0 ? fail(err, "dns", "/etc/resolv.conf", r) : 0;
+        return r < 0 ? step_fail(err, "dns", "/etc/resolv.conf", r) : 0;
 }
 
 static void plan_done(struct plan *p)
@@ -957,95 +974,98 @@ static int build_plan(struct plan *p, const struct box_spec *s)
         return r;
 }
 
+/* A fresh kernel filesystem of the box's own: /proc, /dev/mqueue,
+ * /dev/shm.  Where the host has no such mount point, there is none. */
+static int apply_fresh(const struct box_spec *s, const struct op *o, struct step_error *err)
+{
+        int r;
+
+        switch (o->kind) {
+        case OP_PROC:
+                /* procfs shows the PID namespace of its mounter: we are PID 1
+                 * of the box, so this /proc is the box's. */
+                r = mount_fresh("/proc", "proc", NO_OPTS, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, NULL);
+                return r < 0 ? step_fail(err, "proc", "/proc", r) : 0;
+        case OP_MQUEUE:
+                r = mount_fresh("/dev/mqueue", "mqueue", NO_OPTS, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, NULL);
+                return r < 0 && r != -ENOENT ? step_fail(err, "mqueue", "/dev/mqueue", r) : 0;
+        default:
+                r = mount_fresh("/dev/shm", "tmpfs", user_tmpfs(s, &(struct fs_opts){}), PRIVATE_ATTRS, NULL);
+                return r < 0 && r != -ENOENT ? step_fail(err, "shm", "/dev/shm", r) : 0;
+        }
+}
+
+static int apply_op(struct plan *p, const struct box_spec *s, struct op *o, struct step_error *err)
+{
+        switch (o->kind) {
+        case OP_PROC:
+        case OP_MQUEUE:
+        case OP_SHM:
+                return apply_fresh(s, o, err);
+        case OP_RESOLV:
+                return apply_resolv(p, s, err);
+        case OP_TMP:
+                return apply_tmp(p, s, o, err);
+        case OP_HOMES:
+                return apply_homes(p, s, err);
+        case OP_BIND:
+                return apply_bind(s, o, err);
+        case OP_RO:
+                return apply_ro(o, err);
+        case OP_INACCESSIBLE:
+                return apply_inaccessible(p, o, err);
+        case OP_CGROUP:
+                return apply_cgroup(s);
+        }
+        return step_fail(err, "views", o->path, -EINVAL);
+}
+
+/* Every view of the plan, in order: parents before what is mounted below
+ * them, each timed when the module's debug argument is on. */
+static int apply_plan(struct plan *p, const struct box_spec *s, struct step_error *err)
+{
+        unsigned long long t = now_usec();
+        int r = prepare_sources(p, s, err);
+
+        if (r < 0)
+                return r;
+        if (s->debug)
+                timing_add("sources", "binds,home", now_usec() - t);
+        qsort(p->ops, p->n, sizeof(p->ops[0]), op_cmp);
+        for (size_t i = 0; r >= 0 && i < p->n; i++) {
+                t = now_usec();
+                r = apply_op(p, s, &p->ops[i], err);
+                if (s->debug)
+                        timing_add(op_name(p->ops[i].kind), p->ops[i].path, now_usec() - t);
+        }
+        if (r >= 0 && (r = detach_store(p)) < 0)
+                step_fail(err, "views", "store", r);
+        return r;
+}
+
 int views_apply(const struct box_spec *s, struct step_error *err)
 {
         struct mount_attr prop = {
                 .propagation = s->propagation == PROP_PRIVATE ? MS_PRIVATE : MS_SLAVE,
         };
+        unsigned long long t = now_usec();
         struct plan *p;
         int r;
 
-        unsigned long long t = now_usec();
-
         /* First of all: nothing made below may travel back to the host. */
         if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &prop, sizeof(prop)) < 0)
-                return fail(err, "propagation", "/", negative_errno());
+                return step_fail(err, "propagation", "/", negative_errno());
         if (s->debug)
                 timing_add("propagation", "/", now_usec() - t);
-
         p = calloc(1, sizeof(*p));
         if (!p)
-                return -ENOMEM;
+                return step_fail(err, "plan", "mounts", -ENOMEM);
         p->home = p->store = -1;
         r = build_plan(p, s);
-        if (r < 0) {
-                fail(err, "plan", "mounts", r);
-                goto out;
-        }
-        t = now_usec();
-        r = prepare_sources(p, s, err);
         if (r < 0)
-                goto out;
-        if (s->debug)
-                timing_add("sources", "binds,home", now_usec() - t);
-        qsort(p->ops, p->n, sizeof(p->ops[0]), op_cmp);
-        for (size_t i = 0; r >= 0 && i < p->n; i++) {
-                struct op *o = &p->ops[i];
-
-                t = now_usec();
-                switch (o->kind) {
-                case OP_PROC:
-                        /* procfs shows the PID namespace of its mounter: we are
-                         * PID 1 of the box, so this /proc is the box's. */
-                        r = mount_fresh("/proc", "proc", NO_OPTS, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, NULL);
-                        if (r < 0)
-                                fail(err, "proc", "/proc", r);
-                        break;
-                case OP_MQUEUE:
-                        r = mount_fresh("/dev/mqueue", "mqueue", NO_OPTS, PRIVATE_ATTRS | MOUNT_ATTR_NOEXEC, NULL);
-                        if (r == -ENOENT)
-                                r = 0;
-                        if (r < 0)
-                                fail(err, "mqueue", "/dev/mqueue", r);
-                        break;
-                case OP_SHM:
-                        r = mount_fresh("/dev/shm", "tmpfs", user_tmpfs(s, &(struct fs_opts){}), PRIVATE_ATTRS, NULL);
-                        if (r == -ENOENT)
-                                r = 0;
-                        if (r < 0)
-                                fail(err, "shm", "/dev/shm", r);
-                        break;
-                case OP_RESOLV:
-                        r = apply_resolv(p, s, err);
-                        break;
-                case OP_TMP:
-                        r = apply_tmp(p, s, o, err);
-                        break;
-                case OP_HOMES:
-                        r = apply_homes(p, s, err);
-                        break;
-                case OP_BIND:
-                        r = apply_bind(s, o, err);
-                        break;
-                case OP_RO:
-                        r = apply_ro(o, err);
-                        break;
-                case OP_INACCESSIBLE:
-                        r = apply_inaccessible(p, o, err);
-                        break;
-                case OP_CGROUP:
-                        r = apply_cgroup(s);
-                        break;
-                }
-                if (s->debug)
-                        timing_add(op_name(o->kind), o->path, now_usec() - t);
-        }
-        if (r >= 0) {
-                r = detach_store(p);
-                if (r < 0)
-                        fail(err, "views", "store", r);
-        }
-out:
+                step_fail(err, "plan", "mounts", r);
+        else
+                r = apply_plan(p, s, err);
         plan_done(p);
         free(p);
         return r;
