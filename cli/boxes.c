@@ -25,7 +25,7 @@
 static int collect(const struct box_info *bi, void *userdata)
 {
         struct box_list *l = userdata;
-        struct box_info *n = realloc(l->v, (l->n + 1) * sizeof(*n));
+        struct box_info *n = reallocarray(l->v, l->n + 1, sizeof(*n));
 
         if (!n)
                 return -ENOMEM;
@@ -76,10 +76,14 @@ int resolve_boxes(const char *cmd, const char *target, struct box_info **ret, si
 
         if (r < 0)
                 return report(cmd, r);
-        for (size_t i = 0; i < l.n; i++)
+        for (size_t i = 0; r == 0 && i < l.n; i++)
                 if (strcmp(l.v[i].id, target) == 0 || strcmp(l.v[i].user, target) == 0)
-                        collect(&l.v[i], &m);
+                        r = collect(&l.v[i], &m);
         free(l.v);
+        if (r < 0) {
+                free(m.v);
+                return report(cmd, r);
+        }
         if (m.n == 0) {
                 fprintf(stderr, "nsbox %s: no box is called or belongs to '%s'\n", cmd, target);
                 return EXIT_INVALID;
@@ -232,16 +236,79 @@ static int relay_run(struct relay *r, pid_t pid)
         return status;
 }
 
+/* Into the namespaces of the one box target names.  The helper hands over
+ * the init's pidfd: it names that very box, whatever happened to PIDs
+ * meanwhile. */
+static int enter_box(const char *target)
+{
+        _cleanup_free_ struct box_info *boxes = NULL;
+        _cleanup_free_ struct msg *m = malloc(sizeof(*m));
+        _cleanup_close_ int pidfd = -1;
+        size_t n = 0;
+        int r = m ? resolve_boxes("enter", target, &boxes, &n) : EXIT_INVALID;
+
+        if (r != EXIT_OK)
+                return r;
+        if (n > 1) {
+                fprintf(stderr, "nsbox enter: %s has %zu boxes; name one:", target, n);
+                for (size_t i = 0; i < n; i++)
+                        fprintf(stderr, " %s", boxes[i].id);
+                fprintf(stderr, "\n");
+                return EXIT_INVALID;
+        }
+        r = box_request(MSG_ENTER, boxes[0].id, 0, m, &pidfd);
+        if (r == 0 && (msg_type(m) != MSG_OK || pidfd < 0))
+                r = -ENOENT;
+        if (r == 0 && setns(pidfd, namespaces_clone_flags(boxes[0].namespaces)) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                fprintf(stderr, "nsbox enter: box %s: %s\n", boxes[0].id, strerror(-r));
+                return EXIT_INVALID;
+        }
+        setenv("NSBOX_ID", boxes[0].id, 1);
+        return EXIT_OK;
+}
+
+/* The child: pw's command (or shell) in the box, on its own terminal when
+ * pw is not root. */
+static void run_as(const struct passwd *pw, struct relay *rl, char **cmd) _noreturn_;
+static void run_as(const struct passwd *pw, struct relay *rl, char **cmd)
+{
+        char *shell_argv[2] = { pw->pw_shell && *pw->pw_shell ? pw->pw_shell : (char *)"/bin/sh", NULL };
+
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+        if (pw->pw_uid != 0 && relay_child(rl) < 0) {
+                fprintf(stderr, "nsbox enter: cannot give %s a terminal of its own: %m\n", pw->pw_name);
+                _exit(EXIT_INVALID);
+        }
+        if (rl->master >= 0)
+                close(rl->master);
+        if (rl->slave >= 0)
+                close(rl->slave);
+        if (chdir("/") < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+            setuid(pw->pw_uid) < 0) {
+                fprintf(stderr, "nsbox enter: cannot become %s: %m\n", pw->pw_name);
+                _exit(EXIT_INVALID);
+        }
+        setenv("HOME", pw->pw_dir, 1);
+        setenv("USER", pw->pw_name, 1);
+        setenv("LOGNAME", pw->pw_name, 1);
+        setenv("SHELL", shell_argv[0], 1);
+        if (!cmd)
+                cmd = shell_argv;
+        execvp(cmd[0], cmd);
+        fprintf(stderr, "nsbox enter: %s: %m\n", cmd[0]);
+        _exit(127);
+}
+
 int cmd_enter(int argc, char **argv)
 {
-        struct box_info *boxes = NULL;
         const char *target = NULL, *as = NULL;
         struct relay rl = { .master = -1, .slave = -1 };
         struct passwd *pw;
         char **cmd = NULL;
-        size_t n = 0;
-        int pidfd = -1, status, r;
-        struct msg *m;
+        int status, r;
         pid_t pid;
 
         for (int i = 1; i < argc; i++) {
@@ -267,73 +334,19 @@ int cmd_enter(int argc, char **argv)
                 fprintf(stderr, "nsbox enter: no such user '%s'\n", as ? as : "root");
                 return EXIT_INVALID;
         }
-        r = resolve_boxes("enter", target, &boxes, &n);
+        r = enter_box(target);
         if (r != EXIT_OK)
                 return r;
-        if (n > 1) {
-                fprintf(stderr, "nsbox enter: %s has %zu boxes; name one:", target, n);
-                for (size_t i = 0; i < n; i++)
-                        fprintf(stderr, " %s", boxes[i].id);
-                fprintf(stderr, "\n");
-                free(boxes);
-                return EXIT_INVALID;
-        }
-        m = malloc(sizeof(*m));
-        if (!m)
-                return EXIT_INVALID;
-        r = box_request(MSG_ENTER, boxes[0].id, 0, m, &pidfd);
-        if (r == 0 && (msg_type(m) != MSG_OK || pidfd < 0))
-                r = -ENOENT;
-        free(m);
-        /* The helper hands over the init's pidfd: it names that very box,
-         * whatever happened to PIDs meanwhile. */
-        if (r < 0 || setns(pidfd, namespaces_clone_flags(boxes[0].namespaces)) < 0) {
-                fprintf(stderr, "nsbox enter: box %s: %s\n", boxes[0].id, strerror(r < 0 ? -r : errno));
-                free(boxes);
-                return EXIT_INVALID;
-        }
-        close(pidfd);
-        setenv("NSBOX_ID", boxes[0].id, 1);
-        free(boxes);
         /* The pty is opened in the box, whose /dev/pts is the host's. */
-        if (pw->pw_uid != 0) {
-                r = relay_open(&rl);
-                if (r < 0) {
-                        fprintf(stderr, "nsbox enter: cannot open a terminal for %s: %s\n", pw->pw_name, strerror(-r));
-                        return EXIT_INVALID;
-                }
+        if (pw->pw_uid != 0 && (r = relay_open(&rl)) < 0) {
+                fprintf(stderr, "nsbox enter: cannot open a terminal for %s: %s\n", pw->pw_name, strerror(-r));
+                return EXIT_INVALID;
         }
         signal(SIGINT, SIG_IGN);
         signal(SIGQUIT, SIG_IGN);
         pid = fork();
-        if (pid == 0) {
-                char *shell_argv[2] = { pw->pw_shell && *pw->pw_shell ? pw->pw_shell : (char *)"/bin/sh", NULL };
-
-                signal(SIGINT, SIG_DFL);
-                signal(SIGQUIT, SIG_DFL);
-                if (pw->pw_uid != 0 && relay_child(&rl) < 0) {
-                        fprintf(stderr, "nsbox enter: cannot give %s a terminal of its own: %m\n", pw->pw_name);
-                        _exit(EXIT_INVALID);
-                }
-                if (rl.master >= 0)
-                        close(rl.master);
-                if (rl.slave >= 0)
-                        close(rl.slave);
-                if (chdir("/") < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-                    setuid(pw->pw_uid) < 0) {
-                        fprintf(stderr, "nsbox enter: cannot become %s: %m\n", pw->pw_name);
-                        _exit(EXIT_INVALID);
-                }
-                setenv("HOME", pw->pw_dir, 1);
-                setenv("USER", pw->pw_name, 1);
-                setenv("LOGNAME", pw->pw_name, 1);
-                setenv("SHELL", shell_argv[0], 1);
-                if (!cmd)
-                        cmd = shell_argv;
-                execvp(cmd[0], cmd);
-                fprintf(stderr, "nsbox enter: %s: %m\n", cmd[0]);
-                _exit(127);
-        }
+        if (pid == 0)
+                run_as(pw, &rl, cmd);
         if (pid > 0 && rl.master >= 0)
                 status = relay_run(&rl, pid);
         else if (pid < 0 || waitpid(pid, &status, 0) < 0) {
@@ -380,14 +393,11 @@ int cmd_stop(int argc, char **argv)
         if (r != EXIT_OK)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                struct msg *m = malloc(sizeof(*m));
+                _cleanup_free_ struct msg *m = malloc(sizeof(*m));
 
-                if (!m)
-                        return EXIT_INVALID;
-                r = box_request(MSG_STOP, boxes[i].id, force ? F_FORCE : 0, m, NULL);
+                r = m ? box_request(MSG_STOP, boxes[i].id, force ? F_FORCE : 0, m, NULL) : -ENOMEM;
                 if (r == 0 && msg_type(m) != MSG_OK)
                         r = -ENOENT;
-                free(m);
                 if (r < 0) {
                         fprintf(stderr, "nsbox stop: box %s: %s\n", boxes[i].id, strerror(-r));
                         ret = EXIT_INVALID;

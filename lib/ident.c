@@ -74,29 +74,72 @@ static int lookup_passwd(const char *name, struct passwd *pw, char **buf)
         }
 }
 
-static int getgr(gid_t gid, char **ret_name)
+/* A group by name, or by gid when name is NULL; *buf holds its strings
+ * (the caller frees it), grown while NSS says it is too small. */
+static int lookup_group(const char *name, gid_t gid, struct group *gr, char **buf)
 {
-        struct group gr, *res = NULL;
-        _cleanup_free_ char *buf = NULL;
+        struct group *res = NULL;
         size_t sz = 1024;
 
         for (;;) {
-                char *b = realloc(buf, sz);
+                char *b = realloc(*buf, sz);
                 int r;
 
                 if (!b)
                         return -ENOMEM;
-                buf = b;
-                r = getgrgid_r(gid, &gr, buf, sz, &res);
+                *buf = b;
+                r = name ? getgrnam_r(name, gr, b, sz, &res) : getgrgid_r(gid, gr, b, sz, &res);
                 if (r == ERANGE && sz < (1u << 22)) {
                         sz *= 2;
                         continue;
                 }
                 if (r != 0)
                         return -r;
-                if (!res)
-                        return -ENOENT;
-                return xstrdup(ret_name, gr.gr_name);
+                return res ? 0 : -ENOENT;
+        }
+}
+
+static int getgr(gid_t gid, char **ret_name)
+{
+        _cleanup_free_ char *buf = NULL;
+        struct group gr;
+        int r = lookup_group(NULL, gid, &gr, &buf);
+
+        return r < 0 ? r : xstrdup(ret_name, gr.gr_name);
+}
+
+static int gid_of(const char *name, gid_t *ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        struct group gr;
+        int r = lookup_group(name, 0, &gr, &buf);
+
+        if (r == 0)
+                *ret = gr.gr_gid;
+        return r;
+}
+
+/* Every group the user is in, the primary one first. */
+static int group_list(const struct ident *id, gid_t **ret, int *ret_n)
+{
+        _cleanup_free_ gid_t *gids = NULL;
+        int ngroups = 64;
+
+        for (;;) {
+                gid_t *g = reallocarray(gids, (size_t)ngroups, sizeof(gid_t));
+                int n = ngroups;
+
+                if (!g)
+                        return -ENOMEM;
+                gids = g;
+                if (getgrouplist(id->name, id->gid, gids, &n) >= 0) {
+                        *ret = TAKE_PTR(gids);
+                        *ret_n = n;
+                        return 0;
+                }
+                if (n <= ngroups || n > 65536)
+                        return -E2BIG;
+                ngroups = n;
         }
 }
 
@@ -117,42 +160,25 @@ static int normalise_home(const char *h, char **ret)
 
 static int load_groups(struct ident *id)
 {
-        int ngroups = 64;
         _cleanup_free_ gid_t *gids = NULL;
+        int ngroups = 0, r = group_list(id, &gids, &ngroups);
 
-        for (;;) {
-                gid_t *g = realloc(gids, sizeof(gid_t) * (size_t)ngroups);
-                int n = ngroups;
-
-                if (!g)
-                        return -ENOMEM;
-                gids = g;
-                if (getgrouplist(id->name, id->gid, gids, &n) >= 0) {
-                        ngroups = n;
-                        break;
-                }
-                if (n <= ngroups || n > 65536)
-                        return -E2BIG;
-                ngroups = n;
-        }
-        for (int i = 0; i < ngroups; i++) {
+        for (int i = 0; r == 0 && i < ngroups; i++) {
                 _cleanup_free_ char *gname = NULL;
-                int r;
 
                 if (gids[i] == id->gid && i > 0)
                         continue;
                 r = getgr(gids[i], &gname);
-                if (r == -ENOENT)
-                        continue;       /* a gid without a name cannot be named by the policy */
-                if (r < 0)
-                        return r;
-                if (!ident_name_valid(gname))
-                        continue;       /* nor can a name no section could spell */
-                r = strv_push(&id->groups, &id->n_groups, gname);
-                if (r < 0)
-                        return r;
+                /* A gid without a name cannot be named by the policy, nor
+                 * can a name no section could spell. */
+                if (r == -ENOENT || (r == 0 && !ident_name_valid(gname))) {
+                        r = 0;
+                        continue;
+                }
+                if (r == 0)
+                        r = strv_push(&id->groups, &id->n_groups, gname);
         }
-        return 0;
+        return r;
 }
 
 int ident_lookup_user(const char *name, struct ident *ret, const char **ret_why)
@@ -219,37 +245,10 @@ static int load_primary(struct ident *id, const char **ret_why)
         return 0;
 }
 
-static int gid_of(const char *name, gid_t *ret)
-{
-        struct group gr, *res = NULL;
-        _cleanup_free_ char *buf = NULL;
-        size_t sz = 1024;
-
-        for (;;) {
-                char *b = realloc(buf, sz);
-                int r;
-
-                if (!b)
-                        return -ENOMEM;
-                buf = b;
-                r = getgrnam_r(name, &gr, buf, sz, &res);
-                if (r == ERANGE && sz < (1u << 22)) {
-                        sz *= 2;
-                        continue;
-                }
-                if (r != 0)
-                        return -r;
-                if (!res)
-                        return -ENOENT;
-                *ret = gr.gr_gid;
-                return 0;
-        }
-}
-
 int ident_load_groups(struct ident *id, char *const *names, size_t n, bool primary, const char **ret_why)
 {
         _cleanup_free_ gid_t *gids = NULL;
-        int ngroups = 64, r;
+        int ngroups = 0, r;
 
         *ret_why = NULL;
         if (primary) {
@@ -259,21 +258,9 @@ int ident_load_groups(struct ident *id, char *const *names, size_t n, bool prima
         }
         if (n == 0)
                 return 0;
-        for (;;) {
-                gid_t *g = realloc(gids, sizeof(gid_t) * (size_t)ngroups);
-                int got = ngroups;
-
-                if (!g)
-                        return -ENOMEM;
-                gids = g;
-                if (getgrouplist(id->name, id->gid, gids, &got) >= 0) {
-                        ngroups = got;
-                        break;
-                }
-                if (got <= ngroups || got > 65536)
-                        return -E2BIG;
-                ngroups = got;
-        }
+        r = group_list(id, &gids, &ngroups);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n; i++) {
                 gid_t gid = 0;
                 bool member = false;

@@ -19,7 +19,7 @@ tap_run() {
                         echo "PASS $name/${line#ok * - }" ;;
                 "not ok "*)
                         seen=$((seen + 1))
-                        echo "FAIL $name/${line#not ok * - }: see output above" ;;
+                        echo "FAIL $name/${line#not ok * - }: see the lines after it" ;;
                 *) echo "   $line" ;;
                 esac
         done < "$out"
