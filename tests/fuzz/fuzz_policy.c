@@ -23,8 +23,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 struct resolved r;
                 struct box_spec s = {};
                 char *why = NULL;
-                char **warnings = NULL;
-                size_t n = 0;
 
                 policy_resolve(&p, &id, &r);
                 (void)policy_is_exempt(&p, &id);
@@ -34,8 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         box_spec_done(&s);
                 }
                 free(why);
-                if (policy_warnings(&p, &warnings, &n) == 0)
-                        strv_free(warnings);
         }
         policy_done(&p);
         close(fd);
