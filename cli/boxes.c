@@ -379,15 +379,7 @@ int cmd_stop(int argc, char **argv)
         size_t n = 0;
         int r, ret = EXIT_OK;
 
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--force") == 0)
-                        force = true;
-                else if (!target && argv[i][0] != '-')
-                        target = argv[i];
-                else
-                        return usage_of("stop", stderr, EXIT_USAGE);
-        }
-        if (!target)
+        if (!parse_target(argc, argv, "--force", &force, &target))
                 return usage_of("stop", stderr, EXIT_USAGE);
         r = resolve_boxes("stop", target, &boxes, &n);
         if (r != EXIT_OK)

@@ -21,6 +21,8 @@ struct command {
 /* Print the command's usage to f and return code. */
 int command_usage(const struct command *c, FILE *f, int code);
 int usage_of(const char *name, FILE *f, int code);
+/* argv is one BOX or USER, and flag perhaps: false for anything else. */
+bool parse_target(int argc, char **argv, const char *flag, bool *ret_flag, const char **ret_target);
 /* True when argv asks for --help or -h (anywhere before "--"). */
 bool wants_help(int argc, char **argv);
 

@@ -101,8 +101,13 @@ static json_object *json_box(const struct box_info *bi)
              json_add(o, "share", json_str(share_to_string(bi->share))) && json_add(o, "namespaces", json_str(ns)) &&
              json_add(o, "created", json_object_new_uint64(bi->created));
         for (size_t i = 0; ok && i < 2; i++)
-                if (bi->addresses[i][0])
-                        ok = json_object_array_add(addresses, json_str(bi->addresses[i])) == 0;
+                if (bi->addresses[i][0]) {
+                        json_object *e = json_str(bi->addresses[i]);
+
+                        ok = e && json_object_array_add(addresses, e) == 0;
+                        if (!ok)
+                                json_object_put(e);
+                }
         if (!ok || !json_add(o, "addresses", TAKE_PTR(addresses)) || !json_add_usage(o, &bi->usage, &bi->limits)) {
                 json_object_put(addresses);
                 return NULL;
@@ -417,69 +422,65 @@ static bool json_add_policy(json_object *o, const struct kvs *k)
         return ok && json_add(o, "policy", p);
 }
 
-static bool json_add_sessions(json_object *o, const struct show_reply *r)
+/* key: an array of n elements, the i-th made by element(ctx, i). */
+static bool json_add_array(json_object *o, const char *key, size_t n, json_object *(*element)(const void *ctx, size_t i),
+                           const void *ctx)
 {
         json_object *a = json_object_new_array();
         bool ok = a != NULL;
 
-        for (size_t i = 0; ok && i < r->n_sessions; i++) {
-                const struct session_entry *se = &r->sessions[i];
-                json_object *s = json_object_new_object();
+        for (size_t i = 0; ok && i < n; i++) {
+                json_object *e = element(ctx, i);
 
-                ok = s && json_add(s, "service", json_str(se->service)) && json_add(s, "tty", json_str(se->tty)) &&
-                     json_add(s, "rhost", json_str(se->rhost)) && json_add(s, "pid", json_object_new_uint64(se->pid)) &&
-                     json_add(s, "created", json_object_new_uint64(se->created));
-                if (!ok || json_object_array_add(a, s) < 0) {
-                        json_object_put(s);
-                        ok = false;
-                }
-        }
-        if (!ok)
-                json_object_put(a);
-        /* In place of the count that a list gives. */
-        return ok && json_add(o, "sessions", a);
-}
-
-static bool json_add_mounts(json_object *o, const struct box_view *v)
-{
-        json_object *a = json_object_new_array();
-        bool ok = a != NULL;
-
-        for (size_t i = 0; ok && i < v->n_mounts; i++)
-                ok = json_object_array_add(a, json_str(v->mounts[i].point)) == 0;
-        if (!ok)
-                json_object_put(a);
-        return ok && json_add(o, "mounts", a);
-}
-
-static bool json_add_processes(json_object *o, const struct box_view *v)
-{
-        json_object *a = json_object_new_array();
-        bool ok = a != NULL;
-
-        for (size_t i = 0; ok && i < v->n_procs; i++) {
-                const struct proc_entry *p = &v->procs[i];
-                json_object *e = json_object_new_object();
-
-                ok = e && json_add(e, "pid", json_object_new_int(p->host_pid)) &&
-                     json_add(e, "box_pid", json_object_new_int(p->box_pid)) &&
-                     json_add(e, "uid", json_object_new_uint64(p->uid)) && json_add(e, "comm", json_str(p->comm));
-                if (!ok || json_object_array_add(a, e) < 0) {
+                ok = e && json_object_array_add(a, e) == 0;
+                if (!ok)
                         json_object_put(e);
-                        ok = false;
-                }
         }
-        if (!ok)
+        if (!ok) {
                 json_object_put(a);
-        return ok && json_add(o, "processes", a);
+                return false;
+        }
+        return json_add(o, key, a);
+}
+
+static json_object *session_json(const void *ctx, size_t i)
+{
+        const struct session_entry *se = &((const struct show_reply *)ctx)->sessions[i];
+        _cleanup_json_ json_object *s = json_object_new_object();
+
+        if (!s || !json_add(s, "service", json_str(se->service)) || !json_add(s, "tty", json_str(se->tty)) ||
+            !json_add(s, "rhost", json_str(se->rhost)) || !json_add(s, "pid", json_object_new_uint64(se->pid)) ||
+            !json_add(s, "created", json_object_new_uint64(se->created)))
+                return NULL;
+        return TAKE_PTR(s);
+}
+
+static json_object *mount_json(const void *ctx, size_t i)
+{
+        return json_str(((const struct box_view *)ctx)->mounts[i].point);
+}
+
+static json_object *process_json(const void *ctx, size_t i)
+{
+        const struct proc_entry *p = &((const struct box_view *)ctx)->procs[i];
+        _cleanup_json_ json_object *e = json_object_new_object();
+
+        if (!e || !json_add(e, "pid", json_object_new_int(p->host_pid)) ||
+            !json_add(e, "box_pid", json_object_new_int(p->box_pid)) ||
+            !json_add(e, "uid", json_object_new_uint64(p->uid)) || !json_add(e, "comm", json_str(p->comm)))
+                return NULL;
+        return TAKE_PTR(e);
 }
 
 static json_object *show_json(const struct box_view *v)
 {
         _cleanup_json_ json_object *o = json_box(&v->r->info);
 
-        if (!o || !json_add_policy(o, &v->kvs) || !json_add_sessions(o, v->r) || !json_add_mounts(o, v) ||
-            !json_add_processes(o, v))
+        /* "sessions": the list, in place of the count that a list gives. */
+        if (!o || !json_add_policy(o, &v->kvs) ||
+            !json_add_array(o, "sessions", v->r->n_sessions, session_json, v->r) ||
+            !json_add_array(o, "mounts", v->n_mounts, mount_json, v) ||
+            !json_add_array(o, "processes", v->n_procs, process_json, v))
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -616,15 +617,7 @@ int cmd_show(int argc, char **argv)
         size_t n = 0;
         int r;
 
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0)
-                        json = true;
-                else if (!target && argv[i][0] != '-')
-                        target = argv[i];
-                else
-                        return usage_of("show", stderr, EXIT_USAGE);
-        }
-        if (!target)
+        if (!parse_target(argc, argv, "--json", &json, &target))
                 return usage_of("show", stderr, EXIT_USAGE);
         r = resolve_boxes("show", target, &boxes, &n);
         if (r != EXIT_OK)

@@ -68,6 +68,19 @@ bool wants_help(int argc, char **argv)
         return false;
 }
 
+bool parse_target(int argc, char **argv, const char *flag, bool *ret_flag, const char **ret_target)
+{
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], flag) == 0)
+                        *ret_flag = true;
+                else if (!*ret_target && argv[i][0] != '-')
+                        *ret_target = argv[i];
+                else
+                        return false;
+        }
+        return *ret_target != NULL;
+}
+
 int helper_request(const struct msg *req, struct msg *reply, int *ret_fd)
 {
         return helper_call(NSBOX_SOCKET, CLI_REPLY_TIMEOUT_SEC, req, reply, ret_fd);

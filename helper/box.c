@@ -1236,8 +1236,6 @@ void box_open(struct open_request *o, struct box_spec *spec, struct session_info
         pid_t moved = 0;
         char why[128];
 
-        free(spec->cgroup_view);
-        spec->cgroup_view = NULL;
         if (user_at_bound(spec->uid, &l, !b, why, sizeof(why)))
                 open_fail(o, EAGAIN, "limit", why);
         else if (!b && l.starting >= MAX_STARTING_PER_USER) {

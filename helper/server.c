@@ -2,7 +2,6 @@
 #include "server.h"
 
 #include <fcntl.h>
-#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
@@ -10,14 +9,13 @@
 #include <syslog.h>
 
 #include "box.h"
+#include "helper.h"
 #include "loop.h"
 #include "util.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
 #endif
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 #define MAX_CLIENTS 1024
 #define MAX_USER_CLIENTS 64     /* connections on the user socket, all users */
@@ -93,10 +91,7 @@ static void client_fail(struct client *c, const struct error_reply *e, struct ms
 
 int answer_fail(struct answer *a, int error, const char *step, const char *object)
 {
-        a->err.error = error > 0 ? error : EIO;
-        snprintf(a->err.step, sizeof(a->err.step), "%s", step);
-        snprintf(a->err.object, sizeof(a->err.object), "%s", object ? object : "");
-        return -a->err.error;
+        return error_reply_set(&a->err, error, step, object);
 }
 
 int answer_empty(struct answer *a, int type, int fd)

@@ -382,16 +382,23 @@ int proto_put_timing(struct msg *m, const struct step_time *st)
         return nest_close(m, nest, r);
 }
 
+int error_reply_set(struct error_reply *e, int error, const char *step, const char *object)
+{
+        e->error = error > 0 ? error : EIO;
+        snprintf(e->step, sizeof(e->step), "%s", step && *step ? step : "setup");
+        snprintf(e->object, sizeof(e->object), "%s", object ?: "");
+        return -e->error;
+}
+
 int proto_send_error(int sock, int error, const char *step, const char *object)
 {
-        struct error_reply er = { .error = error > 0 ? error : EIO };
         _cleanup_free_ struct msg *m = malloc(sizeof(*m));
+        struct error_reply er;
         int r;
 
         if (!m)
                 return -ENOMEM;
-        snprintf(er.step, sizeof(er.step), "%s", step && *step ? step : "setup");
-        snprintf(er.object, sizeof(er.object), "%s", object ?: "");
+        error_reply_set(&er, error, step, object);
         msg_init(m, MSG_ERROR);
         r = proto_put_error(m, &er);
         return r < 0 ? r : msg_send(sock, m, -1);

@@ -237,6 +237,9 @@ int proto_parse_timings(const struct msg *m, int (*cb)(const struct step_time *s
 
 void session_info_done(struct session_info *si);
 
+/* Fill *e: a positive errno (EIO when error is none), the step ("setup"
+ * when none), the object; returns -e->error. */
+int error_reply_set(struct error_reply *e, int error, const char *step, const char *object);
 /* Build and send one MSG_ERROR (error is a positive errno). */
 int proto_send_error(int sock, int error, const char *step, const char *object);
 

@@ -117,13 +117,6 @@ static int call_starting(const char *helper, const struct msg *req, struct msg *
         }
 }
 
-static void set_error(struct error_reply *e, const char *step, const char *object, int r)
-{
-        snprintf(e->step, sizeof(e->step), "%s", step);
-        snprintf(e->object, sizeof(e->object), "%s", object);
-        e->error = -r;
-}
-
 int ask_for_box(const char *helper, const struct msg *req, struct msg *reply, int *ret_fd, struct error_reply *ret_err)
 {
         _cleanup_free_ char *why = NULL;
@@ -131,14 +124,11 @@ int ask_for_box(const char *helper, const struct msg *req, struct msg *reply, in
         int r = call_starting(helper, req, reply, &fd, &why);
 
         if (r < 0) {
-                set_error(ret_err, why ? "start-helper" : "helper", why ? why : NSBOX_SOCKET, r);
-                return r;
+                return error_reply_set(ret_err, -r, why ? "start-helper" : "helper", why ? why : NSBOX_SOCKET);
         }
         if (msg_type(reply) == MSG_ERROR) {
                 r = proto_parse_error(reply, ret_err);
-                if (r < 0)
-                        set_error(ret_err, "helper-reply", "error", r);
-                return r < 0 ? r : -ret_err->error;
+                return r < 0 ? error_reply_set(ret_err, -r, "helper-reply", "error") : -ret_err->error;
         }
         *ret_fd = TAKE_FD(fd);
         return 0;

@@ -203,11 +203,8 @@ static int request_box(pam_handle_t *pamh, const struct args *a, const struct bo
         r = proto_parse_box(reply, ret);
         if (r == 0 && fd < 0)
                 r = -EBADMSG;
-        if (r < 0) {
-                snprintf(ret_err->step, sizeof(ret_err->step), "helper-reply");
-                ret_err->error = -r;
-                return r;
-        }
+        if (r < 0)
+                return error_reply_set(ret_err, -r, "helper-reply", "box");
         *ret_pidfd = TAKE_FD(fd);
         return 0;
 }
