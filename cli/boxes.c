@@ -34,21 +34,37 @@ static int collect(const struct box_info *bi, void *userdata)
         return 0;
 }
 
-/* Every live box; none when no helper runs. */
+/* Every live box; none when no helper runs.  The helper answers a part at
+ * a time, in the order of the boxes' ids: each request goes on after the
+ * last id of the part before. */
 int fetch_boxes(struct box_list *ret)
 {
         struct msg *m = malloc(sizeof(*m));
         struct box_list l = {};
-        int r;
+        char after[NSBOX_ID_LEN + 1] = "";
+        bool more = true;
+        int r = m ? 0 : -ENOMEM;
 
-        if (!m)
-                return -ENOMEM;
-        msg_init(m, MSG_LIST);
-        r = helper_request(m, m, NULL);
-        if (r == -ENOENT || r == -ECONNREFUSED)
-                r = 0;
-        else if (r == 0)
-                r = proto_parse_list(m, collect, &l);
+        while (r == 0 && more) {
+                size_t had = l.n;
+
+                msg_init(m, MSG_LIST);
+                if (after[0])
+                        r = proto_put_box_id(m, after);
+                if (r == 0)
+                        r = helper_request(m, m, NULL);
+                if ((r == -ENOENT || r == -ECONNREFUSED) && !after[0]) {
+                        r = 0;  /* no helper: no box */
+                        break;
+                }
+                if (r == 0)
+                        r = proto_parse_list(m, collect, &l, &more);
+                /* A part that does not move on would be asked for forever. */
+                if (r == 0 && more && (l.n == had || strcmp(l.v[l.n - 1].id, after) <= 0))
+                        r = -EBADMSG;
+                if (r == 0 && l.n > 0)
+                        snprintf(after, sizeof(after), "%s", l.v[l.n - 1].id);
+        }
         free(m);
         if (r < 0) {
                 free(l.v);

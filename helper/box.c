@@ -1333,19 +1333,41 @@ static void fill_info(const struct box *b, struct box_info *bi)
         bi->limits = b->spec.limits;
 }
 
-int box_list(struct answer *a)
+static int by_id(const void *a, const void *b)
 {
+        return strcmp((*(struct box *const *)a)->id, (*(struct box *const *)b)->id);
+}
+
+/* A part of the list ends with room to spare for its last attribute: a box
+ * takes far less than this. */
+#define LIST_PART_ROOM 4096
+
+int box_list(const char *after, struct answer *a)
+{
+        _cleanup_free_ struct box **v = calloc(n_boxes + 1, sizeof(*v));
+        size_t n = 0;
+        bool more = false;
+
+        if (!v)
+                return answer_fail(a, ENOMEM, "list", "boxes");
+        /* A box is listed in every state: a starting or stopping one holds
+         * processes and resources too, until its init is gone. */
+        for (struct box *b = boxes; b; b = b->next)
+                if (strcmp(b->id, after) > 0)
+                        v[n++] = b;
+        qsort(v, n, sizeof(*v), by_id);
         msg_init(a->m, MSG_LIST_REPLY);
-        for (struct box *b = boxes; b; b = b->next) {
+        for (size_t i = 0; i < n && !more; i++) {
                 struct box_info bi;
 
-                /* A box is listed in every state: a starting or stopping
-                 * one holds processes and resources too, until its init
-                 * is gone. */
-                fill_info(b, &bi);
-                if (proto_put_boxinfo(a->m, &bi) < 0)
-                        break;
+                more = msg_len(a->m) > NSBOX_MSG_MAX - LIST_PART_ROOM;
+                if (!more) {
+                        fill_info(v[i], &bi);
+                        more = proto_put_boxinfo(a->m, &bi) < 0;
+                }
         }
+        if (more && proto_put_flags(a->m, F_MORE) < 0)
+                return answer_fail(a, E2BIG, "list", "part");
         return 0;
 }
 

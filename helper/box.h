@@ -51,7 +51,8 @@ struct open_request {
 void box_set_drain(void (*drain)(void));
 void box_open(struct open_request *o, struct box_spec *spec, struct session_info *si);
 int box_close_session(const uint8_t cookie[NSBOX_COOKIE_LEN], struct answer *a);
-int box_list(struct answer *a);
+/* The boxes after id `after` in the order of their ids, as many as fit. */
+int box_list(const char *after, struct answer *a);
 int box_root(const struct peer *p, struct answer *a);
 int box_manager(const struct peer *p, struct answer *a);
 int box_show(const char *id, struct answer *a);

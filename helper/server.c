@@ -218,6 +218,7 @@ static int request_user(struct client *c, const struct msg *m, struct answer *a)
 static int request(struct client *c, const struct msg *m, struct answer *a)
 {
         uint8_t cookie[NSBOX_COOKIE_LEN];
+        char id[NSBOX_ID_LEN + 1];
         int r;
 
         if (c->user)
@@ -229,8 +230,8 @@ static int request(struct client *c, const struct msg *m, struct answer *a)
                 r = proto_parse_cookie(m, cookie);
                 return r < 0 ? answer_fail(a, -r, "request", "close") : box_close_session(cookie, a);
         case MSG_LIST:
-                r = proto_parse_empty(m);
-                return r < 0 ? answer_fail(a, -r, "request", "list") : box_list(a);
+                r = proto_parse_list_request(m, id);
+                return r < 0 ? answer_fail(a, -r, "request", "list") : box_list(id, a);
         case MSG_SHOW:
         case MSG_ENTER:
         case MSG_STOP:

@@ -366,7 +366,32 @@ int proto_put_session(struct msg *m, const struct session_entry *se)
         r = r ?: put_str(m, A_RHOST, se->rhost);
         r = r ?: put_u32(m, A_PID, se->pid);
         r = r ?: put_u64(m, A_CREATED, se->created);
+        if (se->flags)
+                r = r ?: put_u32(m, A_SESSION_FLAGS, se->flags);
         return nest_close(m, nest, r);
+}
+
+int proto_put_claim(struct msg *m, const uint8_t cookie[NSBOX_COOKIE_LEN], const struct session_entry *se)
+{
+        int r = proto_put_cookie(m, cookie);
+
+        return r ?: proto_put_session(m, se);
+}
+
+int proto_put_record(struct msg *m, const char *id, const uint8_t token[NSBOX_TOKEN_LEN], const void *record,
+                     size_t size)
+{
+        int r = put_str(m, A_BOX_ID, id);
+
+        r = r ?: put_blob(m, A_TOKEN, token, NSBOX_TOKEN_LEN);
+        return r ?: put_blob(m, A_RECORD, record, size);
+}
+
+int proto_put_adopt_end(struct msg *m, uint32_t claims, uint64_t unclaimed_usec)
+{
+        int r = put_u32(m, A_SESSIONS, claims);
+
+        return r ?: put_u64(m, A_USEC, unclaimed_usec);
 }
 
 int proto_put_timing(struct msg *m, const struct step_time *st)
@@ -428,7 +453,8 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_TIMING] = MNL_TYPE_NESTED,   [A_USEC] = MNL_TYPE_U64,          [A_SESSION_FLAGS] = MNL_TYPE_U32,
         [A_TMPFS_SIZE] = MNL_TYPE_NUL_STRING,                             [A_TMPFS_INODES] = MNL_TYPE_NUL_STRING,
         [A_STATE] = MNL_TYPE_U32,       [A_LIMITS] = MNL_TYPE_BINARY,     [A_USAGE] = MNL_TYPE_BINARY,
-        [A_CGROUP_VIEW] = MNL_TYPE_NUL_STRING,
+        [A_CGROUP_VIEW] = MNL_TYPE_NUL_STRING,                            [A_TOKEN] = MNL_TYPE_BINARY,
+        [A_RECORD] = MNL_TYPE_BINARY,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -443,6 +469,11 @@ static int validate_attr(const struct nlattr *a)
                 return mnl_attr_validate2(a, MNL_TYPE_BINARY, sizeof(struct box_limits)) < 0 ? -EBADMSG : 0;
         if (t == A_USAGE)
                 return mnl_attr_validate2(a, MNL_TYPE_BINARY, sizeof(struct box_usage)) < 0 ? -EBADMSG : 0;
+        if (t == A_TOKEN)
+                return mnl_attr_validate2(a, MNL_TYPE_BINARY, NSBOX_TOKEN_LEN) < 0 ? -EBADMSG : 0;
+        if (t == A_RECORD)
+                return mnl_attr_get_payload_len(a) == 0 || mnl_attr_get_payload_len(a) > NSBOX_RECORD_MAX ? -EBADMSG
+                                                                                                          : 0;
         if (mnl_attr_validate(a, attr_kind[t]) < 0)
                 return -EBADMSG;
         if (attr_kind[t] == MNL_TYPE_NUL_STRING) {
@@ -809,15 +840,136 @@ static int cookie_attr(struct decoder *d, const struct nlattr *a)
         return 0;
 }
 
-int proto_parse_cookie(const struct msg *m, uint8_t ret[NSBOX_COOKIE_LEN])
+static int parse_cookie(const struct msg *m, int type, uint8_t ret[NSBOX_COOKIE_LEN])
 {
         uint8_t cookie[NSBOX_COOKIE_LEN] = {};
         struct decoder d = { .required = BIT(A_COOKIE), .attr = cookie_attr, .out = cookie };
-        int r = decode(m, MSG_CLOSE, &d);
+        int r = decode(m, type, &d);
 
         if (r == 0)
                 memcpy(ret, cookie, NSBOX_COOKIE_LEN);
         return r;
+}
+
+int proto_parse_cookie(const struct msg *m, uint8_t ret[NSBOX_COOKIE_LEN])
+{
+        return parse_cookie(m, MSG_CLOSE, ret);
+}
+
+int proto_parse_release(const struct msg *m, uint8_t ret[NSBOX_COOKIE_LEN])
+{
+        return parse_cookie(m, MSG_RELEASE, ret);
+}
+
+static int get_session(const struct nlattr *a, struct session_entry *se);
+
+struct claim_out {
+        uint8_t cookie[NSBOX_COOKIE_LEN];
+        struct session_entry se;
+};
+
+static int claim_attr(struct decoder *d, const struct nlattr *a)
+{
+        struct claim_out *o = d->out;
+
+        switch (mnl_attr_get_type(a)) {
+        case A_COOKIE:
+                return cookie_attr(&(struct decoder){ .out = o->cookie }, a);
+        case A_SESSION:
+                return get_session(a, &o->se);
+        default:
+                return -EBADMSG;
+        }
+}
+
+int proto_parse_claim(const struct msg *m, uint8_t ret_cookie[NSBOX_COOKIE_LEN], struct session_entry *ret)
+{
+        struct claim_out o = {};
+        struct decoder d = { .required = BIT(A_COOKIE) | BIT(A_SESSION), .attr = claim_attr, .out = &o };
+        int r = decode(m, MSG_CLAIM, &d);
+
+        if (r < 0)
+                return r;
+        memcpy(ret_cookie, o.cookie, NSBOX_COOKIE_LEN);
+        *ret = o.se;
+        return 0;
+}
+
+struct record_out {
+        char id[NSBOX_ID_LEN + 1];
+        uint8_t token[NSBOX_TOKEN_LEN];
+        void *buf;
+        size_t size, len;
+};
+
+static int record_attr(struct decoder *d, const struct nlattr *a)
+{
+        struct record_out *o = d->out;
+
+        switch (mnl_attr_get_type(a)) {
+        case A_BOX_ID:
+                return copy_str(o->id, sizeof(o->id), a);
+        case A_TOKEN:
+                memcpy(o->token, mnl_attr_get_payload(a), NSBOX_TOKEN_LEN);
+                return 0;
+        case A_RECORD:
+                o->len = mnl_attr_get_payload_len(a);
+                if (o->len > o->size)
+                        return -EBADMSG;
+                memcpy(o->buf, mnl_attr_get_payload(a), o->len);
+                return 0;
+        default:
+                return -EBADMSG;
+        }
+}
+
+int proto_parse_record(const struct msg *m, char ret_id[NSBOX_ID_LEN + 1], uint8_t ret_token[NSBOX_TOKEN_LEN],
+                       void *buf, size_t size, size_t *ret_size)
+{
+        struct record_out o = { .buf = buf, .size = size };
+        struct decoder d = { .required = BIT(A_BOX_ID) | BIT(A_TOKEN) | BIT(A_RECORD), .attr = record_attr, .out = &o };
+        int r = decode(m, MSG_RECORD, &d);
+
+        if (r < 0)
+                return r;
+        strcpy(ret_id, o.id);
+        memcpy(ret_token, o.token, NSBOX_TOKEN_LEN);
+        *ret_size = o.len;
+        return 0;
+}
+
+struct adopt_end_out {
+        uint32_t claims;
+        uint64_t usec;
+};
+
+static int adopt_end_attr(struct decoder *d, const struct nlattr *a)
+{
+        struct adopt_end_out *o = d->out;
+
+        switch (mnl_attr_get_type(a)) {
+        case A_SESSIONS:
+                o->claims = mnl_attr_get_u32(a);
+                return 0;
+        case A_USEC:
+                o->usec = mnl_attr_get_u64(a);
+                return 0;
+        default:
+                return -EBADMSG;
+        }
+}
+
+int proto_parse_adopt_end(const struct msg *m, uint32_t *ret_claims, uint64_t *ret_unclaimed_usec)
+{
+        struct adopt_end_out o = {};
+        struct decoder d = { .required = BIT(A_SESSIONS) | BIT(A_USEC), .attr = adopt_end_attr, .out = &o };
+        int r = decode(m, MSG_ADOPT_END, &d);
+
+        if (r < 0)
+                return r;
+        *ret_claims = o.claims;
+        *ret_unclaimed_usec = o.usec;
+        return 0;
 }
 
 static int boxinfo_attr(struct decoder *d, const struct nlattr *a)
@@ -882,6 +1034,7 @@ static int get_boxinfo(const struct nlattr *a, struct box_info *bi)
 struct list_out {
         int (*cb)(const struct box_info *bi, void *userdata);
         void *userdata;
+        uint32_t flags;
 };
 
 static int list_attr(struct decoder *d, const struct nlattr *a)
@@ -890,18 +1043,44 @@ static int list_attr(struct decoder *d, const struct nlattr *a)
         struct box_info bi;
         int r;
 
+        if (mnl_attr_get_type(a) == A_FLAGS) {
+                l->flags = mnl_attr_get_u32(a);
+                return l->flags & ~(uint32_t)F_MORE ? -EBADMSG : 0;
+        }
         if (mnl_attr_get_type(a) != A_BOXINFO)
                 return -EBADMSG;
         r = get_boxinfo(a, &bi);
         return r < 0 ? r : l->cb(&bi, l->userdata);
 }
 
-int proto_parse_list(const struct msg *m, int (*cb)(const struct box_info *bi, void *userdata), void *userdata)
+int proto_parse_list(const struct msg *m, int (*cb)(const struct box_info *bi, void *userdata), void *userdata,
+                     bool *ret_more)
 {
-        struct list_out l = { cb, userdata };
+        struct list_out l = { cb, userdata, 0 };
         struct decoder d = { .repeatable = BIT(A_BOXINFO), .attr = list_attr, .out = &l };
+        int r = decode(m, MSG_LIST_REPLY, &d);
 
-        return decode(m, MSG_LIST_REPLY, &d);
+        if (ret_more)
+                *ret_more = r == 0 && (l.flags & F_MORE);
+        return r;
+}
+
+static int list_request_attr(struct decoder *d, const struct nlattr *a)
+{
+        if (mnl_attr_get_type(a) != A_BOX_ID)
+                return -EBADMSG;
+        return copy_str(d->out, NSBOX_ID_LEN + 1, a);
+}
+
+int proto_parse_list_request(const struct msg *m, char ret_after[NSBOX_ID_LEN + 1])
+{
+        char after[NSBOX_ID_LEN + 1] = "";
+        struct decoder d = { .attr = list_request_attr, .out = after };
+        int r = decode(m, MSG_LIST, &d);
+
+        if (r == 0)
+                strcpy(ret_after, after);
+        return r;
 }
 
 static int reject_attr(struct decoder *d, const struct nlattr *a)
@@ -968,17 +1147,27 @@ static int session_entry_attr(struct decoder *d, const struct nlattr *a)
         case A_CREATED:
                 se->created = mnl_attr_get_u64(a);
                 return 0;
+        case A_SESSION_FLAGS:
+                se->flags = mnl_attr_get_u32(a);
+                return se->flags & ~(uint32_t)SF_USER_MANAGER ? -EBADMSG : 0;
         default:
                 return -EBADMSG;
         }
 }
 
+static int get_session(const struct nlattr *a, struct session_entry *se)
+{
+        struct decoder d = { .required = BIT(A_SERVICE) | BIT(A_TTY) | BIT(A_RHOST) | BIT(A_PID) | BIT(A_CREATED),
+                             .attr = session_entry_attr, .out = se };
+
+        *se = (struct session_entry){};
+        return decode_nested(a, &d);
+}
+
 static int add_session(struct show_reply *sr, const struct nlattr *a)
 {
-        struct session_entry se = {}, *n;
-        struct decoder d = { .required = BIT(A_SERVICE) | BIT(A_TTY) | BIT(A_RHOST) | BIT(A_PID) | BIT(A_CREATED),
-                             .attr = session_entry_attr, .out = &se };
-        int r = decode_nested(a, &d);
+        struct session_entry se, *n;
+        int r = get_session(a, &se);
 
         if (r < 0)
                 return r;

@@ -19,6 +19,8 @@
 #define NSBOX_PROTO_VERSION 1
 #define NSBOX_COOKIE_LEN 16
 #define NSBOX_ID_LEN 8
+#define NSBOX_TOKEN_LEN 16
+#define NSBOX_RECORD_MAX 4096
 
 enum msg_type {
         MSG_OPEN = 0x10,        /* box_spec + session info -> MSG_BOX with the init's pidfd */
@@ -30,6 +32,13 @@ enum msg_type {
         MSG_STOP,               /* A_BOX_ID, A_FLAGS (F_FORCE) -> MSG_OK */
         MSG_MANAGER,            /* on the user socket, from a user manager's wrapper -> MSG_MANAGER_REPLY */
         MSG_SPEC,               /* helper -> a new box's init: the box_spec, with A_CGROUP_VIEW */
+        /* Between the helper and a box's init, which holds what a new helper
+         * needs to take the box over (adopt.c): */
+        MSG_CLAIM,              /* A_COOKIE, A_SESSION (+ the login's pidfd): a session of the box */
+        MSG_RELEASE,            /* A_COOKIE: that session has closed */
+        MSG_RECORD,             /* A_BOX_ID, A_TOKEN, A_RECORD: kept by the init, given back as is */
+        MSG_ADOPT,              /* -> the record, the spec, each claim, then MSG_ADOPT_END */
+        MSG_ADOPTED,            /* (+ the new helper's pidfd): the init's helper from now on */
         MSG_OK = 0x20,
         MSG_ERROR,              /* errno, step, object */
         MSG_BOX,                /* id, cookie, namespaces, share (+ pidfd) */
@@ -38,6 +47,7 @@ enum msg_type {
         MSG_SHOW_REPLY,         /* A_BOXINFO, the spec's attributes, A_SESSION... */
         MSG_MANAGER_REPLY,      /* id, namespaces, flags, cap_keep (+ a namespace fd for each
                                  * of the box's namespaces but user, in order: mnt pid uts ipc net) */
+        MSG_ADOPT_END,          /* init -> helper: A_SESSIONS claims sent, A_USEC unclaimed for */
 };
 
 enum attr_type {
@@ -96,6 +106,8 @@ enum attr_type {
         A_LIMITS,               /* binary, struct box_limits; absent: no limits */
         A_USAGE,                /* binary, struct box_usage, in a box's info; absent: unknown */
         A_CGROUP_VIEW,          /* strz: the cgroup a box shows at /sys/fs/cgroup */
+        A_TOKEN,                /* binary, NSBOX_TOKEN_LEN: a box's secret, shared with its state file */
+        A_RECORD,               /* binary, at most NSBOX_RECORD_MAX: the helper's own record of a box */
         _A_MAX,
 };
 
@@ -111,6 +123,7 @@ enum {
         F_ISOLATE = 1u << 8,
         F_DEBUG = 1u << 9,      /* log each setup step's duration */
         F_FORCE = 1u << 10,     /* MSG_STOP: KILL at once */
+        F_MORE = 1u << 11,      /* MSG_LIST_REPLY, MSG_SHOW_REPLY: a part; ask again from where it ends */
 };
 
 /* Session flags (A_SESSION_FLAGS in MSG_OPEN). */
@@ -155,6 +168,7 @@ struct session_entry {
         char rhost[256];
         uint32_t pid;
         uint64_t created;
+        uint32_t flags;         /* SF_*, in a claim */
 };
 
 struct step_time {
@@ -206,6 +220,10 @@ int proto_put_flags(struct msg *m, uint32_t flags);
 int proto_put_session(struct msg *m, const struct session_entry *se);
 int proto_put_timing(struct msg *m, const struct step_time *st);
 int proto_put_manager(struct msg *m, const struct manager_reply *r);
+int proto_put_claim(struct msg *m, const uint8_t cookie[NSBOX_COOKIE_LEN], const struct session_entry *se);
+int proto_put_record(struct msg *m, const char *id, const uint8_t token[NSBOX_TOKEN_LEN], const void *record,
+                     size_t size);
+int proto_put_adopt_end(struct msg *m, uint32_t claims, uint64_t unclaimed_usec);
 /* The spec's attributes, as in MSG_OPEN, without session information:
  * MSG_SPEC, and a part of MSG_SHOW_REPLY. */
 int proto_put_spec(struct msg *m, const struct box_spec *s);
@@ -217,8 +235,19 @@ int proto_parse_spec(const struct msg *m, struct box_spec *ret);
 int proto_parse_box(const struct msg *m, struct box_reply *ret);
 int proto_parse_error(const struct msg *m, struct error_reply *ret);
 int proto_parse_cookie(const struct msg *m, uint8_t ret[NSBOX_COOKIE_LEN]);
-/* Calls cb for every box of a list reply. */
-int proto_parse_list(const struct msg *m, int (*cb)(const struct box_info *bi, void *userdata), void *userdata);
+/* MSG_RELEASE */
+int proto_parse_release(const struct msg *m, uint8_t ret[NSBOX_COOKIE_LEN]);
+int proto_parse_claim(const struct msg *m, uint8_t ret_cookie[NSBOX_COOKIE_LEN], struct session_entry *ret);
+/* The record's bytes go to buf (size bytes at most), their number to *ret_size. */
+int proto_parse_record(const struct msg *m, char ret_id[NSBOX_ID_LEN + 1], uint8_t ret_token[NSBOX_TOKEN_LEN],
+                       void *buf, size_t size, size_t *ret_size);
+int proto_parse_adopt_end(const struct msg *m, uint32_t *ret_claims, uint64_t *ret_unclaimed_usec);
+/* MSG_LIST: the id after which to go on, "" from the start. */
+int proto_parse_list_request(const struct msg *m, char ret_after[NSBOX_ID_LEN + 1]);
+/* Calls cb for every box of a list reply; *ret_more is set when the reply
+ * is one part, and the next starts after its last box. */
+int proto_parse_list(const struct msg *m, int (*cb)(const struct box_info *bi, void *userdata), void *userdata,
+                     bool *ret_more);
 int proto_parse_empty(const struct msg *m);
 /* MSG_SHOW, MSG_ENTER, MSG_STOP: a box id and optional flags. */
 int proto_parse_box_request(const struct msg *m, int type, char ret_id[NSBOX_ID_LEN + 1], uint32_t *ret_flags);

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)proto_parse_manager(&m, &mr);
         (void)proto_parse_error(&m, &er);
         (void)proto_parse_cookie(&m, cookie);
-        (void)proto_parse_list(&m, ignore_box, NULL);
+        (void)proto_parse_list(&m, ignore_box, NULL, NULL);
         (void)proto_parse_timings(&m, ignore_time, NULL);
         (void)proto_parse_box_request(&m, msg_type(&m), id, &flags);
         (void)proto_parse_empty(&m);

@@ -304,7 +304,7 @@ static void test_required_and_duplicate(void **state)
                 msg_init(m, MSG_LIST_REPLY);
                 assert_int_equal(proto_put_boxinfo(m, &bi), 0);
                 dup_attr(m, A_BOXINFO);
-                assert_int_equal(proto_parse_list(m, count_box, &boxes), 0);
+                assert_int_equal(proto_parse_list(m, count_box, &boxes, NULL), 0);
                 assert_int_equal(boxes, 2);
                 {
                         struct nlmsghdr *h = (struct nlmsghdr *)m->buf;
@@ -323,7 +323,7 @@ static void test_required_and_duplicate(void **state)
                         mnl_attr_put_u32(h, A_STATE, 0);
                         mnl_attr_put_u64(h, A_CREATED, 1);
                         mnl_attr_nest_end(h, nest);
-                        assert_int_equal(proto_parse_list(m, count_box, &boxes), -EBADMSG);
+                        assert_int_equal(proto_parse_list(m, count_box, &boxes, NULL), -EBADMSG);
                 }
         }
         free(m);
@@ -415,7 +415,7 @@ static void test_list_states(void **state)
                 limits_init(&bi.limits);
                 assert_int_equal(proto_put_boxinfo(m, &bi), 0);
         }
-        assert_int_equal(proto_parse_list(m, collect_state, seen), 0);
+        assert_int_equal(proto_parse_list(m, collect_state, seen, NULL), 0);
         for (uint32_t st = 0; st < _BOX_STATE_MAX; st++)
                 assert_int_equal(seen[st], 1);
         assert_string_equal(box_state_to_string(BOX_STARTING), "starting");
@@ -426,7 +426,7 @@ static void test_list_states(void **state)
                 limits_init(&bi.limits);
                 assert_int_equal(proto_put_boxinfo(m, &bi), 0);
         }
-        assert_int_equal(proto_parse_list(m, collect_state, seen), -EBADMSG);
+        assert_int_equal(proto_parse_list(m, collect_state, seen, NULL), -EBADMSG);
         free(m);
 }
 
@@ -457,7 +457,7 @@ static void test_list_usage(void **state)
         msg_init(m, MSG_LIST_REPLY);
         for (size_t i = 0; i < 2; i++)
                 assert_int_equal(proto_put_boxinfo(m, &in[i]), 0);
-        assert_int_equal(proto_parse_list(m, collect_info, out), 0);
+        assert_int_equal(proto_parse_list(m, collect_info, out, NULL), 0);
         assert_memory_equal(&out[0].usage, &in[0].usage, sizeof(in[0].usage));
         assert_memory_equal(&out[0].limits, &in[0].limits, sizeof(in[0].limits));
         assert_false(usage_known(&out[1].usage));
@@ -468,7 +468,7 @@ static void test_list_usage(void **state)
         msg_init(m, MSG_LIST_REPLY);
         assert_int_equal(proto_put_boxinfo(m, &in[0]), 0);
         memset(out, 0, sizeof(out));
-        assert_int_equal(proto_parse_list(m, collect_info, out), -EBADMSG);
+        assert_int_equal(proto_parse_list(m, collect_info, out, NULL), -EBADMSG);
         free(m);
 }
 
