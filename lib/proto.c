@@ -1045,7 +1045,7 @@ static int list_attr(struct decoder *d, const struct nlattr *a)
 
         if (mnl_attr_get_type(a) == A_FLAGS) {
                 l->flags = mnl_attr_get_u32(a);
-                return l->flags & ~(uint32_t)F_MORE ? -EBADMSG : 0;
+                return (l->flags & ~(uint32_t)F_MORE) ? -EBADMSG : 0;
         }
         if (mnl_attr_get_type(a) != A_BOXINFO)
                 return -EBADMSG;
@@ -1149,7 +1149,7 @@ static int session_entry_attr(struct decoder *d, const struct nlattr *a)
                 return 0;
         case A_SESSION_FLAGS:
                 se->flags = mnl_attr_get_u32(a);
-                return se->flags & ~(uint32_t)SF_USER_MANAGER ? -EBADMSG : 0;
+                return (se->flags & ~(uint32_t)SF_USER_MANAGER) ? -EBADMSG : 0;
         default:
                 return -EBADMSG;
         }
