@@ -16,6 +16,9 @@ PAMDIR      ?= $(shell pkg-config --variable=libdir pam 2>/dev/null)/security
 # another prefix.
 SYSTEMDUNITDIR ?= $(or $(if $(filter /usr,$(PREFIX)),$(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)),$(PREFIX)/lib/systemd/system)
 HELPER_PATH ?= $(LIBEXECDIR)/nsbox-helper
+# The release, from the top of debian/changelog: the helper logs it as it
+# starts, and `nsbox version` says it.
+VERSION     ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 # A sanitizer build lives beside the plain one, so neither reuses the
 # other's objects.
 ifeq ($(SANITIZE),1)
@@ -28,7 +31,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-missing-field-initializers \
            -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -fvisibility=hidden \
-           -Ilib -Ihelper -DNSBOX_HELPER_PATH='"$(HELPER_PATH)"'
+           -Ilib -Ihelper -DNSBOX_HELPER_PATH='"$(HELPER_PATH)"' -DNSBOX_VERSION='"$(VERSION)"'
 LDFLAGS += -Wl,-z,relro,-z,now -Wl,--as-needed
 
 # SANITIZE=1: the helper, the CLI, the test tools and the unit tests get
@@ -66,7 +69,7 @@ all: $(B)/pam_nsbox.so $(B)/nsbox-helper $(B)/nsbox-init $(B)/nsbox-user-manager
 # HELPER_PATH rebuilds what uses it.
 $(B)/config.stamp: FORCE
 	@mkdir -p $(B)
-	@echo '$(HELPER_PATH)' | cmp -s - $@ || echo '$(HELPER_PATH)' > $@
+	@echo '$(HELPER_PATH) $(VERSION)' | cmp -s - $@ || echo '$(HELPER_PATH) $(VERSION)' > $@
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -74,6 +77,7 @@ $(B)/%.o: %.c $(HDRS)
 
 # The module's own objects (see MOD_CFLAGS).
 $(B)/mod/pam_nsbox/pam_nsbox.o: $(B)/config.stamp
+$(B)/helper/main.o $(B)/cli/nsbox.o: $(B)/config.stamp
 $(B)/mod/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(MOD_CFLAGS) -c -o $@ $<

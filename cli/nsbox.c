@@ -56,7 +56,7 @@ static int usage(FILE *f, int code)
         fprintf(f, "Usage: nsbox COMMAND [OPTIONS]\n\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  nsbox %s\n", commands[i].synopsis);
-        fprintf(f, "\n`nsbox COMMAND --help` says more.  Exit codes: 0 ok, 1 not found or invalid, 2 usage.\n");
+        fprintf(f, "\n`nsbox COMMAND --help` says more; `nsbox --version` the release.  Exit codes: 0 ok, 1 not found or invalid, 2 usage.\n");
         return code;
 }
 
@@ -107,6 +107,10 @@ int main(int argc, char **argv)
                 return usage(stderr, EXIT_USAGE);
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)
                 return usage(stdout, EXIT_OK);
+        if (strcmp(argv[1], "--version") == 0) {
+                printf("nsbox %s\n", NSBOX_VERSION);
+                return EXIT_OK;
+        }
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 if (strcmp(argv[1], commands[i].name) == 0) {
                         if (wants_help(argc - 1, argv + 1))

@@ -24,6 +24,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "adopt.h"
 #include "cpus.h"
 #include "daemon.h"
 #include "spawn.h"
@@ -88,6 +89,8 @@ struct who {
 
 struct box {
         char id[NSBOX_ID_LEN + 1];
+        uint8_t token[NSBOX_TOKEN_LEN]; /* its secret, shared with its init and its state file */
+        bool adopted;           /* from a helper before us: its init is no child of ours */
         struct box_spec spec;
         enum box_state state;
         pid_t pid;
@@ -119,6 +122,45 @@ struct box {
 static struct box *boxes;
 static unsigned n_boxes;
 static void (*drain_requests)(void);
+
+/* For what the helper tells the inits: one message at a time. */
+static struct msg *scratch(void)
+{
+        static struct msg *m;
+
+        if (!m)
+                m = malloc(sizeof(*m));
+        return m;
+}
+
+/* What the next helper needs of the box, to its init. */
+static void record_of(const struct box *b, struct box_record *r);
+static void send_record(const struct box *b)
+{
+        struct box_record *r = calloc(1, sizeof(*r));
+        struct msg *m = scratch();
+
+        if (r && m && b->sync.fd >= 0) {
+                record_of(b, r);
+                msg_init(m, MSG_RECORD);
+                if (proto_put_record(m, b->id, b->token, r, sizeof(*r)) == 0)
+                        (void)msg_send(b->sync.fd, m, -1);
+        }
+        free(r);
+}
+
+/* A session's claim, or its end, to the box's init. */
+static void send_claim(const struct box *b, const uint8_t cookie[NSBOX_COOKIE_LEN], const struct session_entry *se,
+                       int pidfd)
+{
+        struct msg *m = scratch();
+
+        if (!m || b->sync.fd < 0)
+                return;
+        msg_init(m, se ? MSG_CLAIM : MSG_RELEASE);
+        if ((se ? proto_put_claim(m, cookie, se) : proto_put_cookie(m, cookie)) == 0)
+                (void)msg_send(b->sync.fd, m, pidfd);
+}
 
 void box_set_drain(void (*drain)(void))
 {
@@ -298,8 +340,19 @@ static void session_release(struct session *s, const char *reason)
                         break;
                 }
         b->n_sessions--;
+        send_claim(b, s->cookie, NULL, -1);
         session_free(s);
         box_unclaimed(b);
+}
+
+/* A session as the wire has it. */
+static void entry_of(const struct session *s, struct session_entry *se)
+{
+        *se = (struct session_entry){ .pid = (uint32_t)s->opener_pid, .created = (uint64_t)s->created,
+                                      .flags = s->si.user_manager ? SF_USER_MANAGER : 0 };
+        snprintf(se->service, sizeof(se->service), "%s", s->si.service ?: "");
+        snprintf(se->tty, sizeof(se->tty), "%s", s->si.tty ?: "");
+        snprintf(se->rhost, sizeof(se->rhost), "%s", s->si.rhost ?: "");
 }
 
 static struct session *session_of(struct box *b, const uint8_t cookie[NSBOX_COOKIE_LEN])
@@ -354,6 +407,9 @@ static void reply_box(struct box *b, struct open_request *o)
         }
         memcpy(br.id, b->id, sizeof(br.id));
         memcpy(br.cookie, o->cookie, sizeof(br.cookie));
+        /* Its limits may have claimed a unit of the user's since. */
+        if (b->unit.claimed[0])
+                send_record(b);
         o->done(o, &(struct open_answer){ .box = &br, .pidfd = b->pidfd.fd });
 }
 
@@ -391,6 +447,7 @@ static void box_free(struct box *b)
         unwatch(&b->oom);
         subtree_box_remove(&b->cg);
         closep(&b->userns);
+        state_remove(b->id);
         box_spec_done(&b->spec);
         free(b);
 }
@@ -400,9 +457,10 @@ static void on_sync(struct watch *w, uint32_t events);
 /* The init has exited: reap it, record the end, free the box. */
 static void box_reap(struct box *b)
 {
-        siginfo_t si = {};
+        siginfo_t si = { .si_status = -1 };
 
-        if (waitid(P_PIDFD, (id_t)b->pidfd.fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+        /* An adopted init is no child of ours: its end is all we learn. */
+        if (!b->adopted && (waitid(P_PIDFD, (id_t)b->pidfd.fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0))
                 return;
         /* Both may be ready at once: read what the init said before it
          * died, or its reason for failing would be lost. */
@@ -725,6 +783,11 @@ static void on_sync(struct watch *w, uint32_t events)
                         b->mntns_dev = st.st_dev;
                         b->mntns_ino = st.st_ino;
                 }
+                send_record(b);
+                r = state_write(b->id, b->pid, b->token);
+                if (r < 0)
+                        syslog(LOG_WARNING, "event=state-failed box=%s: %s; a helper after this one will not find it",
+                               b->id, strerror(-r));
                 serve_waiters(b);
                 box_unclaimed(b);
         } else if (b->state == BOX_STARTING && msg_type(m) == MSG_ERROR) {
@@ -844,6 +907,10 @@ static struct box *box_alloc(void)
 
         if (b)
                 b->pidfd.fd = b->sync.fd = b->timer.fd = b->oom.fd = b->cg.dir = b->userns = -1;
+        if (b && getrandom(b->token, sizeof(b->token), 0) != sizeof(b->token)) {
+                free(b);
+                return NULL;
+        }
         return b;
 }
 
@@ -912,7 +979,10 @@ static int box_spawn(struct box *b, const struct box_spec *spec, struct step_err
         if (b->timer.fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return negative_errno();
         b->sync = (struct watch){ .fd = sv[0], .cb = on_sync };
-        b->pid = spawn_init(spec->namespaces, sv[1], b->userns, &b->pidfd.fd);
+        /* Room for all a new helper asks of it at once, so that the init
+         * never blocks on a helper that stopped reading. */
+        (void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &(int){ 4 << 20 }, sizeof(int));
+        b->pid = spawn_init(spec->namespaces, sv[1], sv[0], b->userns, &b->pidfd.fd);
         r = b->pid < 0 ? negative_errno() : 0;
         close(sv[1]);
         time_step(b, "clone", t);
@@ -1225,6 +1295,12 @@ static struct session *session_new(struct box *b, struct open_request *o, struct
                 session_free(s);
                 return NULL;
         }
+        /* The init holds the claim too: should we die, the box still ends
+         * with its last login. */
+        struct session_entry se;
+
+        entry_of(s, &se);
+        send_claim(b, s->cookie, &se, s->opener.fd);
         return s;
 }
 
@@ -1490,11 +1566,9 @@ int box_show(const char *id, struct answer *a)
         if (r >= 0)
                 r = proto_put_spec(a->m, &b->spec);
         for (struct session *s = b->sessions; r >= 0 && s; s = s->next) {
-                struct session_entry se = { .pid = (uint32_t)s->opener_pid, .created = (uint64_t)s->created };
+                struct session_entry se;
 
-                snprintf(se.service, sizeof(se.service), "%s", s->si.service ?: "");
-                snprintf(se.tty, sizeof(se.tty), "%s", s->si.tty ?: "");
-                snprintf(se.rhost, sizeof(se.rhost), "%s", s->si.rhost ?: "");
+                entry_of(s, &se);
                 r = proto_put_session(a->m, &se);
         }
         return r < 0 ? answer_fail(a, -r, "show", id) : 0;
@@ -1525,8 +1599,183 @@ int box_stop_request(const struct peer *p, const char *id, bool force, struct an
         return answer_empty(a, MSG_OK, -1);
 }
 
-void box_stop_all(void)
+
+/* ---- boxes a helper before us left ------------------------------------- */
+
+static void record_of(const struct box *b, struct box_record *r)
 {
+        memset(r, 0, sizeof(*r));
+        r->version = BOX_RECORD_VERSION;
+        r->size = sizeof(*r);
+        r->created = (uint64_t)b->created;
+        r->net = b->net;
+        if (b->unit.pending || b->unit.started)
+                snprintf(r->unit, sizeof(r->unit), "%s", b->unit.name);
+        snprintf(r->unit_claimed, sizeof(r->unit_claimed), "%s", b->unit.claimed);
+        r->pinned = b->unit.pinned;
+        r->cpus = b->unit.cpus;
+        if (b->cg.dir >= 0)
+                snprintf(r->cgroup, sizeof(r->cgroup), "%s", b->cg.path);
+        snprintf(r->who_service, sizeof(r->who_service), "%s", b->who.service);
+        snprintf(r->who_tty, sizeof(r->who_tty), "%s", b->who.tty);
+        snprintf(r->who_rhost, sizeof(r->who_rhost), "%s", b->who.rhost);
+        r->who_pid = b->who.pid;
+}
+
+/* A session the init held for us, as the helper before us had it. */
+static int take_session(struct box *b, struct adopt_claim *c)
+{
+        struct session *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        memcpy(s->cookie, c->cookie, sizeof(s->cookie));
+        s->box = b;
+        s->opener_pid = (pid_t)c->se.pid;
+        s->created = (time_t)c->se.created;
+        s->logged = true;
+        s->oom = (struct watch){ .fd = -1, .cb = on_session_oom };
+        s->opener = (struct watch){ .fd = TAKE_FD(c->pidfd), .cb = on_opener_exit };
+        s->si.user_manager = c->se.flags & SF_USER_MANAGER;
+        if (xstrdup(&s->si.service, c->se.service) < 0 || xstrdup(&s->si.tty, c->se.tty) < 0 ||
+            xstrdup(&s->si.rhost, c->se.rhost) < 0 || loop_add(&s->opener, EPOLLIN) < 0) {
+                session_free(s);
+                return -ENOMEM;
+        }
+        if (cgroup_of_pid(s->opener_pid, s->cgroup, sizeof(s->cgroup)) < 0 || !cgroup_is_users(s->cgroup, b->spec.uid))
+                s->cgroup[0] = '\0';
+        watch_oom(&s->oom, s->cgroup, &s->oom_kills);
+        s->next = b->sessions;
+        b->sessions = s;
+        b->n_sessions++;
+        return 0;
+}
+
+/* What the kernel tells of the box's init: its user namespace, for
+ * `nsbox root`, and its mount namespace, to know its callers. */
+static void take_namespaces(struct box *b)
+{
+        char path[64];
+        struct stat st;
+
+        if (b->spec.namespaces & NS_USER) {
+                snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)b->pid);
+                b->userns = open(path, O_RDONLY | O_CLOEXEC);
+        }
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)b->pid);
+        if (stat(path, &st) == 0) {
+                b->mntns_dev = st.st_dev;
+                b->mntns_ino = st.st_ino;
+        }
+}
+
+/* Its scope (systemd) or cgroup (none), its CPUs and its OOM count. */
+static void take_cgroups(struct box *b, const struct box_record *r)
+{
+        char cgroup[256];
+
+        if (r->unit[0])
+                units_adopt(&b->unit, r->unit, r->unit_claimed, &b->spec.limits, r->pinned ? &r->cpus : NULL);
+        else if (r->pinned) {
+                b->unit.pinned = true;
+                b->unit.cpus = r->cpus;
+                cpus_hold(&b->unit.cpus);
+        }
+        b->unit.done = on_unit_done;
+        b->oom.cb = on_box_oom;
+        if (r->cgroup[0] && subtree_box_open(b->id, &b->cg) == 0)
+                watch_oom(&b->oom, b->cg.path, &b->oom_kills);
+        else if (box_scope_cgroup(b, cgroup, sizeof(cgroup)) == 0)
+                watch_oom(&b->oom, cgroup, &b->oom_kills);
+}
+
+/* adopt_all()'s hand-over: the box is ours from here on, running. */
+static int box_take(struct adoptee *a)
+{
+        struct box *b = box_alloc();
+        const struct box_record *r = &a->rec;
+        unsigned long long linger = 0;
+
+        if (find_box(a->id)) {
+                free(b);
+                return -EEXIST;
+        }
+        if (!b)
+                return -ENOMEM;
+        b->timer = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), .cb = on_timer };
+        if (b->timer.fd < 0) {
+                free(b);
+                return -ENOMEM;
+        }
+        memcpy(b->id, a->id, sizeof(b->id));
+        memcpy(b->token, a->token, sizeof(b->token));
+        b->adopted = true;
+        b->state = BOX_RUNNING;
+        b->pid = a->pid;
+        b->created = (time_t)r->created;
+        b->net = r->net;
+        b->spec = a->spec;
+        a->spec = (struct box_spec){};
+        b->pidfd = (struct watch){ .fd = TAKE_FD(a->pidfd), .cb = on_init_exit };
+        b->sync = (struct watch){ .fd = TAKE_FD(a->link), .cb = on_sync };
+        snprintf(b->who.service, sizeof(b->who.service), "%s", r->who_service);
+        snprintf(b->who.tty, sizeof(b->who.tty), "%s", r->who_tty);
+        snprintf(b->who.rhost, sizeof(b->who.rhost), "%s", r->who_rhost);
+        b->who.pid = r->who_pid;
+        b->next = boxes;
+        boxes = b;
+        n_boxes++;
+        take_namespaces(b);
+        take_cgroups(b, r);
+        for (size_t i = 0; i < a->n_claims; i++)
+                if (take_session(b, &a->claims[i]) < 0)
+                        closep(&a->claims[i].pidfd);
+        audit(LOG_INFO, "adopt", b, &b->who, "init=%d sessions=%u", (int)b->pid, b->n_sessions);
+        if (loop_add(&b->pidfd, EPOLLIN) < 0 || loop_add(&b->sync, EPOLLIN) < 0 || loop_add(&b->timer, EPOLLIN) < 0) {
+                box_stop(b, "adopt-failed");
+                return 0;
+        }
+        /* Nobody held it: what is left of its linger. */
+        if (b->n_sessions == 0) {
+                linger = b->spec.linger * 1000000ULL;
+                if (a->unclaimed_usec >= linger)
+                        box_stop(b, "linger");
+                else
+                        arm_timer(b, (unsigned)((linger - a->unclaimed_usec + 999999) / 1000000));
+        }
+        return 0;
+}
+
+unsigned box_adopt_all(void)
+{
+        unsigned n = adopt_all(box_take), k = 0;
+        _cleanup_free_ const struct box_net **nets = calloc(n_boxes + 1, sizeof(*nets));
+
+        for (struct box *b = boxes; nets && b; b = b->next)
+                if (b->net.in_nft)
+                        nets[k++] = &b->net;
+        /* The table as these boxes need it, in one transaction; without it
+         * their isolation cannot be vouched for. */
+        if (!nets || nft_adopt(nets, k) < 0)
+                for (struct box *b = boxes; b; b = b->next)
+                        if (b->net.in_nft) {
+                                b->net.in_nft = false;
+                                box_stop(b, "nft-failed");
+                        }
+        return n;
+}
+
+bool box_known(const char *id)
+{
+        return find_box(id) != NULL;
+}
+
+/* Boxes on their way in or out: a helper that stops waits for them. */
+unsigned box_busy_count(void)
+{
+        unsigned n = 0;
+
         for (struct box *b = boxes; b; b = b->next)
-                box_stop(b, "helper-stop");
+                n += b->state != BOX_RUNNING;
+        return n;
 }

@@ -58,7 +58,13 @@ int box_manager(const struct peer *p, struct answer *a);
 int box_show(const char *id, struct answer *a);
 int box_enter(const struct peer *p, const char *id, struct answer *a);
 int box_stop_request(const struct peer *p, const char *id, bool force, struct answer *a);
-void box_stop_all(void);
+/* At start: the boxes a helper before us left, taken over (adopt.c);
+ * returns how many. */
+unsigned box_adopt_all(void);
+bool box_known(const char *id);
+/* Boxes starting or stopping: a helper that stops waits for them; the
+ * running ones stay for the next helper. */
+unsigned box_busy_count(void);
 /* Logins waiting for their user's boxes to finish starting: served when
  * their turn has come, failed when late or (refuse) when the helper stops.
  * box_turns_next_ms(): the next deadline, -1 when none waits. */

@@ -52,3 +52,7 @@ int units_limit_login(const struct box_unit *u, struct unit_job *box_scope, pid_
 /* The waiter is gone: done() will not run. */
 void units_call_cancel(struct unit_call *c);
 void units_forget(struct unit_job *j);
+/* A box a helper before us started: its scope, the user's unit its limits
+ * claimed ("" for none), its CPUs (NULL for none). */
+void units_adopt(struct unit_job *j, const char *scope, const char *claimed, const struct box_limits *l,
+                 const cpu_set_t *cpus);

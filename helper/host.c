@@ -13,7 +13,8 @@
  * Every change is logged, and undone when the last box that needed it is
  * gone, where nobody changed the value since.  They are also written to
  * /run/nsbox/host-changes before they are made: a helper that was killed
- * leaves that list behind, and the next one undoes them when it starts. */
+ * or stopped leaves that list behind, and the next one undoes them when it
+ * starts, or takes them over with the boxes that need them. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <syslog.h>
@@ -161,9 +162,10 @@ void host_restore(void)
         save_changes();
 }
 
-/* A helper before us was killed with changes made: undo them now, before
- * any box of ours needs them again. */
-void host_recover(void)
+/* A helper before us left changes made: undone now, before any box of
+ * ours needs them again -- or, when it left boxes that we took over, kept
+ * as ours, to be undone when the last of them is gone. */
+void host_recover(bool keep)
 {
         _cleanup_fclose_ FILE *f = fopen(CHANGES_FILE, "re");
         struct change *old;
@@ -178,7 +180,12 @@ void host_recover(void)
                 /* Only the files we write. */
                 if (strncmp(old[n].path, "/proc/sys/net/", 14) == 0 && !strstr(old[n].path, ".."))
                         n++;
-        undo(old, n);
+        if (keep) {
+                memcpy(changes, old, n * sizeof(*old));
+                n_changes = n;
+        } else {
+                undo(old, n);
+                unlink(CHANGES_FILE);
+        }
         free(old);
-        unlink(CHANGES_FILE);
 }

@@ -7,9 +7,14 @@
  * module starts it on demand (`nsbox-helper --daemon`, with a readiness
  * pipe on fd 3).  One instance runs at a time, guarded by a flock.  It listens
  * on a root-only SOCK_SEQPACKET socket, builds boxes, and tracks each session
- * by a pidfd of its login process.  Every box's PID 1 dies with it
- * (PDEATHSIG), so killing the helper ends every box, and the kernel cleans up
- * what a box held.  It exits by itself after a while without boxes. */
+ * by a pidfd of its login process.
+ *
+ * The boxes do not depend on it: each box's PID 1 holds its sessions too,
+ * and ends the box by itself with its last login when no helper runs.  A
+ * helper that starts takes over the boxes one before it left (adopt.c), be
+ * it killed, crashed or stopped for an upgrade; TERM makes it finish what
+ * is starting or stopping and exit, leaving the running boxes to the next
+ * one.  It exits by itself after a while without boxes. */
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -25,6 +30,7 @@
 #include <syslog.h>
 #include <systemd/sd-daemon.h>
 
+#include "adopt.h"
 #include "daemon.h"
 #include "server.h"
 #include "spawn.h"
@@ -61,10 +67,10 @@ static void on_signal(struct watch *w, uint32_t events)
         (void)events;
         while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-                        syslog(LOG_INFO, "stopping every box on signal %u", si.ssi_signo);
+                        syslog(LOG_INFO, "event=helper-stop signal=%u boxes=%u: the running boxes stay for the next helper",
+                               si.ssi_signo, box_count());
                         shutting_down = true;
                         server_stop();
-                        box_stop_all();
                 }
                 /* SIGCHLD: inits are reaped through their pidfds. */
         }
@@ -232,7 +238,7 @@ static int watch_signals(struct watch *sw)
 }
 
 /* Until the helper has nothing left to do: no box and no connection for
- * IDLE_EXIT_MS, or every box gone after SIGTERM. */
+ * IDLE_EXIT_MS, or, after SIGTERM, no box starting or stopping. */
 static void serve(void)
 {
         for (;;) {
@@ -244,7 +250,7 @@ static void serve(void)
                 if (turn_ms >= 0 && (wait_ms < 0 || turn_ms < wait_ms))
                         wait_ms = turn_ms;
                 idle = box_count() == 0 && server_connections() == 0;
-                if (shutting_down && box_count() == 0)
+                if (shutting_down && box_busy_count() == 0)
                         return;
                 n = loop_dispatch(idle ? IDLE_EXIT_MS : wait_ms);
                 if (n < 0) {
@@ -281,6 +287,8 @@ int main(int argc, char **argv)
 {
         struct watch sw;
         int root_fd = -1, user_fd = -1, lock = -1, activated, r;
+        unsigned long long t;
+        unsigned adopted;
 
         if (argc != 2 || strcmp(argv[1], "--daemon") != 0) {
                 fprintf(stderr, "nsbox-helper is started by pam_nsbox.so; it takes --daemon.\n");
@@ -303,19 +311,31 @@ int main(int argc, char **argv)
                 syslog(LOG_ERR, "cannot set up the event loop: %m");
                 return 1;
         }
-        host_recover();
-        if (!units_enabled())
-                subtree_sweep();
         r = units_init();
         if (r < 0) {
                 syslog(LOG_ERR, "cannot watch systemd's bus: %s", strerror(-r));
                 return 1;
         }
+        r = adopt_open();
+        if (r < 0)
+                syslog(LOG_ERR, "event=adopt-failed: cannot use %s/boxes: %s; no box is taken over", NSBOX_RUNDIR,
+                       strerror(-r));
+        t = now_usec();
+        adopted = box_adopt_all();
+        host_recover(adopted > 0);
+        if (!units_enabled())
+                subtree_sweep(box_known);
+        syslog(LOG_INFO, "event=helper-start version=%s adopted=%u usec=%llu", NSBOX_VERSION, adopted,
+               now_usec() - t);
         signal_ready();
         serve();
-        host_restore();
-        if (!units_enabled())
-                subtree_done();
+        nft_exit();
+        if (box_count() == 0) {
+                adopt_close();
+                host_restore();
+                if (!units_enabled())
+                        subtree_done();
+        }
         /* Unlink while still holding the lock, so a successor never removes
          * a live socket and we never remove a successor's.  Sockets systemd
          * made stay: it listens on them for the next helper. */

@@ -40,11 +40,17 @@ bool net_draining(const char *host_if);
 unsigned net_drain_count(void);
 
 /* host.c: forwarding on the host, for routed boxes; undone when none is
- * left (host_restore), or by the next helper after a crash (host_recover). */
+ * left (host_restore), or by the next helper (host_recover), which keeps
+ * them when it takes boxes over. */
 int host_forwarding_on(bool ipv6, const char *why, struct step_error *err);
 void host_restore(void);
-void host_recover(void);
+void host_recover(bool keep);
 
 /* nft.c */
 int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *err);
 void nft_box_del(const struct box_net *n);
+/* At start: the table made anew, in one transaction, with the elements of
+ * the boxes taken over (none: a table a helper before us left goes). */
+int nft_adopt(const struct box_net *const *nets, size_t n);
+/* At exit: the table goes unless boxes that need it stay. */
+void nft_exit(void);

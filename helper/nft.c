@@ -4,9 +4,14 @@
  * One table, "inet nsbox", exists while at least one veth box does, and for
  * TABLE_LINGER_SEC after the last one ended: making and dropping the table
  * costs the kernel a few RCU grace periods each, which back-to-back logins
- * of one user must not pay every time.  It is created with the owner flag, so the kernel removes it when our netlink
- * socket closes — when the helper dies, even by SIGKILL.  Boxes are added
- * and removed as set elements; the host's own tables are never touched.
+ * of one user must not pay every time.  Boxes are added and removed as set
+ * elements; the host's own tables are never touched.
+ *
+ * The boxes outlive the helper, and so must their isolation: the table is
+ * not tied to our netlink socket.  A new helper makes it anew, with the
+ * elements of the boxes it took over, in one transaction (nft_adopt), so
+ * that no packet ever sees it half made; one that took none over removes
+ * what a helper before it left.
  *
  *   ifaces    host ends of every box
  *   isolated  host ends of boxes with isolate = yes
@@ -28,7 +33,7 @@ static unsigned n_members;
 static struct watch linger = { .fd = -1 };
 
 static const char table_def[] =
-        "add table inet nsbox { flags owner; }\n"
+        "add table inet nsbox\n"
         "add set inet nsbox ifaces { type ifname; }\n"
         "add set inet nsbox isolated { type ifname; }\n"
         "add set inet nsbox src4 { type ifname . ipv4_addr; }\n"
@@ -201,4 +206,47 @@ void nft_box_del(const struct box_net *n)
                 return;
         }
         drop_table_if_unused(false);
+}
+
+int nft_adopt(const struct box_net *const *nets, size_t n)
+{
+        _cleanup_free_ char *cmd = NULL;
+        struct step_error err = {};
+        size_t size = 0;
+        FILE *f = open_memstream(&cmd, &size);
+        int r = f ? 0 : -ENOMEM;
+
+        /* "add" first, so that "delete" always has a table to delete. */
+        if (f)
+                fputs("add table inet nsbox\ndelete table inet nsbox\n", f);
+        if (f && n > 0)
+                fputs(table_def, f);
+        for (size_t i = 0; f && i < n && r == 0; i++) {
+                char one[1024];
+
+                r = elements_cmd("add", nets[i], one, sizeof(one));
+                fputs(one, f);
+        }
+        if (f && fclose(f) != 0)
+                r = -ENOMEM;
+        if (r == 0)
+                r = nft_apply(cmd, &err);
+        if (r < 0) {
+                syslog(LOG_ERR, "event=nft-failed step=adopt object=\"table inet nsbox\" boxes=%zu: %s", n,
+                       err.object[0] ? err.object : strerror(-r));
+                n_members = 0;
+                return r;
+        }
+        n_members = (unsigned)n;
+        if (n == 0) {
+                nft_ctx_free(nft);
+                nft = NULL;
+        }
+        return 0;
+}
+
+void nft_exit(void)
+{
+        if (n_members == 0 && nft)
+                drop_table();
 }

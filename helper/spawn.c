@@ -5,6 +5,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/param.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "spec.h"
 #include "util.h"
@@ -21,7 +23,8 @@
  * plain copy, then the close-on-exec pass at exec, would cost time in
  * proportion to the fds we hold for every live box.  What the child needs
  * is placed beforehand in two low slots reserved at start. */
-static int init_exe = -1, spawn_slot[2] = { -1, -1 }, spawn_null = -1, spawn_top = -1;
+enum { SLOT_LINK, SLOT_USERNS, SLOT_SPARE, SLOT_HELPER, _SLOT_MAX };
+static int init_exe = -1, spawn_slot[_SLOT_MAX] = { -1, -1, -1, -1 }, spawn_null = -1, spawn_top = -1;
 
 int spawn_prepare(int exe)
 {
@@ -29,12 +32,17 @@ int spawn_prepare(int exe)
         spawn_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (spawn_null < 0)
                 return negative_errno();
-        for (int i = 0; i < 2; i++) {
-                spawn_slot[i] = fcntl(spawn_null, F_DUPFD_CLOEXEC, 0);
+        spawn_top = MAX(spawn_null, init_exe);
+        for (int i = 0; i < _SLOT_MAX; i++) {
+                /* The helper's own pidfd, for every init to watch, stays. */
+                spawn_slot[i] = i == SLOT_HELPER ? (int)syscall(SYS_pidfd_open, getpid(), 0)
+                                                 : fcntl(spawn_null, F_DUPFD_CLOEXEC, 0);
                 if (spawn_slot[i] < 0)
                         return negative_errno();
+                if (i == SLOT_HELPER)
+                        (void)fcntl(spawn_slot[i], F_SETFD, FD_CLOEXEC);
+                spawn_top = MAX(spawn_top, spawn_slot[i]);
         }
-        spawn_top = MAX(MAX(spawn_slot[0], spawn_slot[1]), MAX(spawn_null, init_exe));
         return 0;
 }
 
@@ -42,26 +50,32 @@ static int spawn_child(void *with_userns)
 {
         const bool userns = *(const bool *)with_userns;
         char *argv[] = { (char *)"nsbox-init", NULL }, *envp[] = { NULL };
-        int sync_fd, userns_fd = -1, exe;
+        int high[_SLOT_MAX], exe;
 
         /* Until this returns, the table is the helper's own: touch nothing. */
         if (close_range((unsigned)spawn_top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 && unshare(CLONE_FILES) < 0)
                 _exit(126);
-        /* Move the three high, then the two into place; everything else is
-         * close-on-exec already. */
+        /* Move them all high, then each into place (slot i to fd 3 + i);
+         * everything else is close-on-exec already. */
         exe = fcntl(init_exe, F_DUPFD_CLOEXEC, 10);
-        sync_fd = fcntl(spawn_slot[0], F_DUPFD_CLOEXEC, 10);
-        if (userns)
-                userns_fd = fcntl(spawn_slot[1], F_DUPFD_CLOEXEC, 10);
-        if (exe < 0 || sync_fd < 0 || dup2(sync_fd, 3) < 0 || (userns && (userns_fd < 0 || dup2(userns_fd, 4) < 0)))
+        if (exe < 0)
                 _exit(126);
-        if (!userns)
-                close(4);
+        for (int i = 0; i < _SLOT_MAX; i++) {
+                high[i] = i == SLOT_USERNS && !userns ? -1 : fcntl(spawn_slot[i], F_DUPFD_CLOEXEC, 10);
+                if (high[i] < 0 && !(i == SLOT_USERNS && !userns))
+                        _exit(126);
+        }
+        for (int i = 0; i < _SLOT_MAX; i++) {
+                if (high[i] < 0)
+                        close(3 + i);
+                else if (dup2(high[i], 3 + i) < 0)
+                        _exit(126);
+        }
         execveat(exe, "", argv, envp, AT_EMPTY_PATH);
         _exit(127);
 }
 
-pid_t spawn_init(unsigned namespaces, int sync_fd, int userns_fd, int *ret_pidfd)
+pid_t spawn_init(unsigned namespaces, int link, int spare, int userns_fd, int *ret_pidfd)
 {
         /* Used by one child at a time: we are stopped until it has exec'd. */
         static char stack[16384] __attribute__((aligned(16)));
@@ -69,8 +83,8 @@ pid_t spawn_init(unsigned namespaces, int sync_fd, int userns_fd, int *ret_pidfd
         pid_t pid;
         int e;
 
-        if (dup3(sync_fd, spawn_slot[0], O_CLOEXEC) < 0 ||
-            (userns_fd >= 0 && dup3(userns_fd, spawn_slot[1], O_CLOEXEC) < 0))
+        if (dup3(link, spawn_slot[SLOT_LINK], O_CLOEXEC) < 0 || dup3(spare, spawn_slot[SLOT_SPARE], O_CLOEXEC) < 0 ||
+            (userns_fd >= 0 && dup3(userns_fd, spawn_slot[SLOT_USERNS], O_CLOEXEC) < 0))
                 pid = -1;
         else
                 pid = clone(spawn_child, stack + sizeof(stack),
@@ -78,10 +92,10 @@ pid_t spawn_init(unsigned namespaces, int sync_fd, int userns_fd, int *ret_pidfd
                                     SIGCHLD,
                             &userns, ret_pidfd);
         e = errno;
-        /* The slots must not keep the init's end of its link open. */
-        (void)dup3(spawn_null, spawn_slot[0], O_CLOEXEC);
-        (void)dup3(spawn_null, spawn_slot[1], O_CLOEXEC);
+        /* The slots must not keep the init's ends of its link open. */
+        (void)dup3(spawn_null, spawn_slot[SLOT_LINK], O_CLOEXEC);
+        (void)dup3(spawn_null, spawn_slot[SLOT_SPARE], O_CLOEXEC);
+        (void)dup3(spawn_null, spawn_slot[SLOT_USERNS], O_CLOEXEC);
         errno = e;
         return pid;
 }
-

@@ -260,9 +260,25 @@ void subtree_box_remove(struct subtree_box *b)
                 drain_free(d);  /* left for the next helper's sweep */
 }
 
+int subtree_box_open(const char *box_id, struct subtree_box *ret)
+{
+        _cleanup_close_ int root = cgroup_root_open(), sub = -1;
+        char name[32];
+
+        snprintf(name, sizeof(name), "box-%s", box_id);
+        if (root < 0 || (sub = cgroup_openat(root, SUBTREE, O_PATH | O_DIRECTORY)) < 0)
+                return -ENOENT;
+        ret->dir = cgroup_openat(sub, name, O_PATH | O_DIRECTORY);
+        if (ret->dir < 0)
+                return ret->dir;
+        snprintf(ret->path, sizeof(ret->path), "/%s/%s", SUBTREE, name);
+        return 0;
+}
+
 /* What a helper that died left: empty cgroups of boxes; populated ones
- * (a login that still runs) stay, and are counted as they were. */
-void subtree_sweep(void)
+ * (a login that still runs) stay, and are counted as they were.  Those of
+ * the boxes taken over stay too. */
+void subtree_sweep(bool (*keep)(const char *box_id))
 {
         _cleanup_close_ int root = cgroup_root_open(), sub = -1;
         DIR *d;
@@ -272,7 +288,8 @@ void subtree_sweep(void)
                 return;
         d = fdopendir(dup(sub));
         while (d && (de = readdir(d)))
-                if (strncmp(de->d_name, "box-", 4) == 0 && unlinkat(sub, de->d_name, AT_REMOVEDIR) < 0)
+                if (strncmp(de->d_name, "box-", 4) == 0 && !keep(de->d_name + 4) &&
+                    unlinkat(sub, de->d_name, AT_REMOVEDIR) < 0)
                         syslog(LOG_WARNING, "event=cgroup-left cgroup=%s/%s/%s: %m", CGROUP_ROOT, SUBTREE, de->d_name);
         if (d)
                 closedir(d);

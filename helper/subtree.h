@@ -4,6 +4,8 @@
 #pragma once
 
 #include <sched.h>
+#include <stdbool.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "helper.h"
@@ -23,8 +25,11 @@ int subtree_box_create(const char *box_id, const struct box_limits *l, const cpu
 int subtree_attach(const struct subtree_box *b, pid_t pid);
 /* The box has ended: its cgroup goes, now or once it is empty. */
 void subtree_box_remove(struct subtree_box *b);
-/* At the helper's start: the empty cgroups a helper that died left. */
-void subtree_sweep(void);
+/* A box a helper before us made: its cgroup, if it has one. */
+int subtree_box_open(const char *box_id, struct subtree_box *ret);
+/* At the helper's start: the empty cgroups a helper that died left, but
+ * those of the boxes keep() says were taken over. */
+void subtree_sweep(bool (*keep)(const char *box_id));
 /* At the helper's exit: nsbox/ when it is empty, and the controllers the
  * helper enabled on the root. */
 void subtree_done(void);

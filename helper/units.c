@@ -583,3 +583,20 @@ void units_forget(struct unit_job *j)
         j->started = false;
         bus_rearm();
 }
+
+/* A box a helper before us started: its scope exists, and so does the
+ * claim its limits made on a unit of the user's, with its CPUs. */
+void units_adopt(struct unit_job *j, const char *scope, const char *claimed, const struct box_limits *l,
+                 const cpu_set_t *cpus)
+{
+        snprintf(j->name, sizeof(j->name), "%s", scope);
+        j->started = true;
+        if (cpus) {
+                j->pinned = true;
+                j->cpus = *cpus;
+                cpus_hold(&j->cpus);
+        }
+        if (claimed[0] && !claim(j, claimed, l))
+                syslog(LOG_WARNING, "event=limits-left box-unit=%s unit=%s: out of memory; its drop-ins stay", scope,
+                       claimed);
+}

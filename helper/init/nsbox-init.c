@@ -11,16 +11,20 @@
  * root (views.c), sets the host name, drops every privilege (joining the
  * box's user namespace first when there is one), says "ready" with the
  * duration of each step, and reaps orphans.  It holds no fd but its
- * signalfd and its link to the helper.
+ * signalfd, its link to the helper (both ends), the helper's pidfd and
+ * those of the box's login processes.
  *
  * Lifetime is the kernel's business: when this process exits, the kernel
  * kills everything else in the PID namespace, and the namespaces go with
  * their last process.  It exits when the helper asks (SIGTERM: processes get
- * TERM, then whatever is left is killed by our exit) and when the helper
- * dies (PDEATHSIG, or EOF on the link).
+ * TERM, then whatever is left is killed by our exit), and, while no helper
+ * runs, when the box's last login process has exited and its linger is
+ * over (hold.c).  A helper's death alone ends nothing: the next one takes
+ * the box over.
  *
- * Usage (by the helper only): nsbox-init, with the link on fd 3 and, for a
- * box with a user namespace, that namespace on fd 4. */
+ * Usage (by the helper only): nsbox-init, with the link on fd 3, for a box
+ * with a user namespace that namespace on fd 4, the helper's end of the
+ * link on fd 5 and the helper's pidfd on fd 6. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -36,10 +40,13 @@
 
 #include "caps.h"
 #include "helper.h"
+#include "hold.h"
 #include "util.h"
 
 #define SYNC_FD 3
 #define USERNS_FD 4
+#define SPARE_FD 5      /* the helper's end: held for the next helper */
+#define HELPER_FD 6
 #define STOP_GRACE_USEC (1000 * 1000ULL)
 #define MAX_TIMINGS 64
 
@@ -110,11 +117,8 @@ static void drop_privileges(uid_t uid, gid_t gid, bool userns)
         if (!none || cap_set_proc(none) < 0)
                 die("clear-capabilities", object, errno);
         cap_free(none);
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
-            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 die("prctl", object, errno);
-        /* Had the helper died before PDEATHSIG was set, the link reads EOF
-         * in the loop. */
 }
 
 static void reap(void)
@@ -214,9 +218,10 @@ static void build_box(struct box_spec *s)
         r = msg_recv(SYNC_FD, m, NULL);
         if (r == 0)
                 r = proto_parse_spec(m, s);
-        free(m);
         if (r < 0)
                 _exit(1);       /* the helper is gone, or spoke nonsense */
+        hold_init(m, s->linger, fcntl(HELPER_FD, F_GETFD) >= 0 ? HELPER_FD : -1);
+        free(m);
         umask(0022);
         r = views_apply(s, &err);
         if (r < 0)
@@ -244,10 +249,9 @@ int main(int argc, char **argv)
                 return 2;
         }
         userns = fcntl(USERNS_FD, F_GETFD) >= 0;
-        (void)fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
-        if (userns)
-                (void)fcntl(USERNS_FD, F_SETFD, FD_CLOEXEC);
-        close_range(userns ? USERNS_FD + 1 : SYNC_FD + 1, ~0U, 0);
+        for (int fd = SYNC_FD; fd <= HELPER_FD; fd++)
+                (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        close_range(HELPER_FD + 1, ~0U, 0);
 
         build_box(&spec);
         t = now_usec();
@@ -271,20 +275,13 @@ int main(int argc, char **argv)
                 _exit(1);
 
         for (;;) {
-                struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN }, { .fd = SYNC_FD, .events = POLLIN } };
                 struct signalfd_siginfo si;
-                char c;
+                int what = hold_wait(SYNC_FD, sfd);
 
-                if (poll(pfd, 2, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        _exit(1);
-                }
-                if (pfd[1].revents) {
-                        /* The helper is gone (or spoke out of turn): end the box. */
-                        if (read(SYNC_FD, &c, 1) <= 0)
-                                _exit(0);
-                }
+                if (what == HOLD_END)
+                        stop_box();
+                if (what != HOLD_SIGNAL)
+                        continue;
                 while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                         if (si.ssi_signo == SIGCHLD)
                                 reap();
