@@ -213,6 +213,8 @@ static void test_rejects_malformed(void **state)
 }
 
 /* Append a copy of the message's first top-level attribute of type t. */
+#define chdr_mut(m) ((struct nlmsghdr *)(m)->buf)
+
 static void dup_attr(struct msg *m, uint16_t t)
 {
         struct nlmsghdr *h = (struct nlmsghdr *)m->buf;
@@ -235,6 +237,116 @@ static int count_box(const struct box_info *bi, void *userdata)
         (void)bi;
         ++*(int *)userdata;
         return 0;
+}
+
+/* What an init holds for the next helper, and gives back: a claim for each
+ * session with its flags, the record byte for byte with the box's id and
+ * token, the end of the answer; and the release that drops a claim. */
+static void test_adoption_messages(void **state)
+{
+        struct msg *m = malloc(sizeof(*m));
+        uint8_t cookie[NSBOX_COOKIE_LEN], got_cookie[NSBOX_COOKIE_LEN], token[NSBOX_TOKEN_LEN];
+        uint8_t got_token[NSBOX_TOKEN_LEN], rec[300], got_rec[NSBOX_RECORD_MAX];
+        struct session_entry se = { .service = "sshd", .tty = "pts/3", .rhost = "192.0.2.7", .pid = 4242,
+                                    .created = 1700000000, .flags = SF_USER_MANAGER };
+        struct session_entry got;
+        char id[NSBOX_ID_LEN + 1];
+        uint32_t claims;
+        uint64_t usec;
+        size_t n;
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(rec); i++)
+                rec[i] = (uint8_t)(i * 7);
+        memset(cookie, 0xc5, sizeof(cookie));
+        memset(token, 0x3a, sizeof(token));
+        msg_init(m, MSG_CLAIM);
+        assert_int_equal(proto_put_claim(m, cookie, &se), 0);
+        assert_int_equal(proto_parse_claim(m, got_cookie, &got), 0);
+        assert_memory_equal(got_cookie, cookie, sizeof(cookie));
+        assert_string_equal(got.service, "sshd");
+        assert_string_equal(got.rhost, "192.0.2.7");
+        assert_int_equal(got.pid, 4242);
+        assert_int_equal(got.flags, SF_USER_MANAGER);
+        dup_attr(m, A_COOKIE);
+        assert_int_equal(proto_parse_claim(m, got_cookie, &got), -EBADMSG);
+        /* A flag nobody defined is refused, not ignored. */
+        se.flags = 1u << 7;
+        msg_init(m, MSG_CLAIM);
+        assert_int_equal(proto_put_claim(m, cookie, &se), 0);
+        assert_int_equal(proto_parse_claim(m, got_cookie, &got), -EBADMSG);
+
+        msg_init(m, MSG_RELEASE);
+        assert_int_equal(proto_put_cookie(m, cookie), 0);
+        assert_int_equal(proto_parse_release(m, got_cookie), 0);
+        assert_memory_equal(got_cookie, cookie, sizeof(cookie));
+        assert_int_equal(proto_parse_claim(m, got_cookie, &got), -EBADMSG);
+
+        msg_init(m, MSG_RECORD);
+        assert_int_equal(proto_put_record(m, "0123abcd", token, rec, sizeof(rec)), 0);
+        assert_int_equal(proto_parse_record(m, id, got_token, got_rec, sizeof(got_rec), &n), 0);
+        assert_string_equal(id, "0123abcd");
+        assert_memory_equal(got_token, token, sizeof(token));
+        assert_int_equal(n, sizeof(rec));
+        assert_memory_equal(got_rec, rec, sizeof(rec));
+        /* A record larger than the room for it, a token of the wrong size. */
+        assert_int_equal(proto_parse_record(m, id, got_token, got_rec, sizeof(rec) - 1, &n), -EBADMSG);
+        msg_init(m, MSG_RECORD);
+        assert_int_equal(proto_put_box_id(m, "0123abcd"), 0);
+        mnl_attr_put(chdr_mut(m), A_TOKEN, NSBOX_TOKEN_LEN - 1, token);
+        mnl_attr_put(chdr_mut(m), A_RECORD, sizeof(rec), rec);
+        assert_int_equal(proto_parse_record(m, id, got_token, got_rec, sizeof(got_rec), &n), -EBADMSG);
+        /* No token at all. */
+        msg_init(m, MSG_RECORD);
+        assert_int_equal(proto_put_box_id(m, "0123abcd"), 0);
+        mnl_attr_put(chdr_mut(m), A_RECORD, sizeof(rec), rec);
+        assert_int_equal(proto_parse_record(m, id, got_token, got_rec, sizeof(got_rec), &n), -EBADMSG);
+
+        msg_init(m, MSG_ADOPT_END);
+        assert_int_equal(proto_put_adopt_end(m, 3, 1500000), 0);
+        assert_int_equal(proto_parse_adopt_end(m, &claims, &usec), 0);
+        assert_int_equal(claims, 3);
+        assert_int_equal(usec, 1500000);
+        msg_init(m, MSG_ADOPT_END);
+        mnl_attr_put_u32(chdr_mut(m), A_SESSIONS, 3);
+        assert_int_equal(proto_parse_adopt_end(m, &claims, &usec), -EBADMSG);
+        free(m);
+}
+
+/* nsbox list in parts: the request may name where to go on; a reply says
+ * whether more follow, and no other flag. */
+static void test_list_parts(void **state)
+{
+        struct msg *m = malloc(sizeof(*m));
+        struct box_info bi = { .id = "0123abcd", .user = "alice", .uid = 2001 };
+        char after[NSBOX_ID_LEN + 1];
+        bool more = false;
+        int n = 0;
+        (void)state;
+
+        msg_init(m, MSG_LIST);
+        assert_int_equal(proto_parse_list_request(m, after), 0);
+        assert_string_equal(after, "");
+        assert_int_equal(proto_put_box_id(m, "0000ffff"), 0);
+        assert_int_equal(proto_parse_list_request(m, after), 0);
+        assert_string_equal(after, "0000ffff");
+        dup_attr(m, A_BOX_ID);
+        assert_int_equal(proto_parse_list_request(m, after), -EBADMSG);
+
+        limits_init(&bi.limits);
+        msg_init(m, MSG_LIST_REPLY);
+        assert_int_equal(proto_put_boxinfo(m, &bi), 0);
+        assert_int_equal(proto_parse_list(m, count_box, &n, &more), 0);
+        assert_false(more);
+        assert_int_equal(proto_put_flags(m, F_MORE), 0);
+        assert_int_equal(proto_parse_list(m, count_box, &n, &more), 0);
+        assert_true(more);
+        assert_int_equal(n, 2);
+        msg_init(m, MSG_LIST_REPLY);
+        assert_int_equal(proto_put_boxinfo(m, &bi), 0);
+        assert_int_equal(proto_put_flags(m, F_MORE | F_FORCE), 0);
+        assert_int_equal(proto_parse_list(m, count_box, &n, &more), -EBADMSG);
+        free(m);
 }
 
 static void test_required_and_duplicate(void **state)
@@ -699,6 +811,8 @@ int main(void)
                 cmocka_unit_test(test_socket_fd_passing),
                 cmocka_unit_test(test_manager),
                 cmocka_unit_test(test_several_fds),
+                cmocka_unit_test(test_adoption_messages),
+                cmocka_unit_test(test_list_parts),
         };
         return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }
