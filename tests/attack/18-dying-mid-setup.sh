@@ -4,6 +4,7 @@
 # run in tests/e2e/80-stress.sh; here, one of each, aimed at setup.)
 source "$NSBOX_REPO/tests/lib/e2e.sh"
 setup_pam; setup_fixtures; setup_probe; write_policy
+gone() { ! pgrep -x nsbox-init >/dev/null && ! pgrep -u alice >/dev/null && run_clean "$@"; }
 for target in login helper init; do
         su alice -c 'sleep 30' &
         login=$!
@@ -16,8 +17,12 @@ for target in login helper init; do
         esac
         kill -KILL $login 2>/dev/null; wait $login 2>/dev/null
         check attack18/$target "after SIGKILL of the $target nothing of the box remains within a second" \
-                wait_for 10 bash -c "! pgrep -x nsbox-init >/dev/null && ! pgrep -u alice >/dev/null && [ -z \"\$(ls /run/nsbox 2>/dev/null | grep -vx 'helper.lock\|helper.sock\|user.sock')\" ]"
+                wait_for 10 gone $([ $target = helper ] && echo dead-helper)
 done
+# The state file of the box that ended with its helper dead goes with the
+# next helper.
+su alice -c true
+check attack18/helper-file "the next helper removes the dead box's state file" wait_for 20 gone
 
 # The last check decides nothing about the exit status; a death before here does.
 exit 0

@@ -141,17 +141,23 @@ su alice -c 'ip -br -4 addr show eth0' > $out
 check net/held-netns-freed "then the lease is free again" grep -q " $held_addr/30" $out
 kill $keeper; wait $keeper 2>/dev/null
 
-# SIGKILL of the helper: every box ends, and the kernel drops the table the
-# helper owned and the veth pairs with their namespaces.
-su alice -c 'sleep 30' &
+# SIGKILL of the helper ends no box: the network stays as it was, host end
+# and table included; when the box ends, with no helper, its pair goes with
+# its namespace, and the next helper clears the table of what it left.
+su alice -c "sleep 2; $TCP connect \$(ip route | awk '/^default/ {print \$3}') 7001 after-helper-death && sleep 30" &
 held=$!
 wait_for 50 box_up alice
+hostif=nsb$(box_field alice id)
 pkill -KILL -x nsbox-helper
-check net/helper-sigkill-links "after SIGKILL of the helper no host end remains" \
+check net/helper-sigkill-kept "after SIGKILL of the helper the box keeps its host end and table" \
+        bash -c "sleep 0.5; ip link show $hostif >/dev/null && nft list set inet nsbox ifaces | grep -q $hostif"
+check net/helper-sigkill-traffic "and reaches the host" wait_for 60 grep -q 'after-helper-death' $W/out/host4.log
+kill $held; wait $held 2>/dev/null
+check net/helper-dead-links "when it ends, with no helper, no host end remains" \
         wait_for 30 bash -c "! ip -br link | grep -q '^nsb'"
-check net/helper-sigkill-ruleset "and the project's table is gone" \
-        wait_for 30 bash -c "[ \"\$(nft list ruleset)\" = \"$ruleset_before\" ]"
-wait $held 2>/dev/null
+su bob -c true
+check net/helper-dead-ruleset "and after the next helper's first box the ruleset is as before" \
+        wait_for 60 bash -c "[ \"\$(nft list ruleset)\" = \"$ruleset_before\" ]"
 
 # --- two users, one port; isolation ---
 net_policy ""

@@ -2,7 +2,8 @@
 # Scenario: concurrency and faults.  100 logins of one user at once share
 # one box; 200 users at once get 200 boxes with distinct ids and
 # addresses; SIGKILL at random moments — to the login, the helper, the box's
-# PID 1, mid-setup included — leaves nothing of the box within a second.
+# PID 1, mid-setup included — leaves nothing of the box within a second of
+# the login's end (a helper's death alone ends no box).
 source "$NSBOX_REPO/tests/lib/e2e.sh"
 
 command -v nft >/dev/null || { skip stress "nft (nftables) is not installed to inspect the ruleset"; exit 0; }
@@ -26,20 +27,39 @@ ruleset_clean() {
 
 nothing_left() {
         # no box, no init, no host end, no table, no process of the users,
-        # no mount, nothing but the helper's own files in /run/nsbox
-        no_boxes && no_init && [ "$(ip -br link | awk '{print $1}' | sort)" = "$links_before" ] &&
-                ruleset_clean && ! pgrep -u alice,bob >/dev/null &&
+        # no mount, nothing but the helper's own files in /run/nsbox.  While
+        # no helper runs (one was killed), nobody can list boxes, and what a
+        # box that ended meanwhile left in the table and in /run/nsbox/boxes
+        # waits for the next helper.
+        local dead=
+        pgrep -x nsbox-helper >/dev/null || dead=dead-helper
+        { [ -n "$dead" ] || no_boxes; } && no_init && [ "$(ip -br link | awk '{print $1}' | sort)" = "$links_before" ] &&
+                { [ -n "$dead" ] || ruleset_clean; } && ! pgrep -u alice,bob >/dev/null &&
                 ! pgrep -f '^sleep 3[0-9]$' >/dev/null &&
                 [ "$(sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | sort)" = "$mounts_before" ] &&
-                [ -z "$(ls /run/nsbox 2>/dev/null | grep -vx 'helper.lock\|helper.sock\|user.sock')" ]
+                run_clean $dead
 }
 
-# consistent LOGIN_PID: nothing left, or exactly the login's box, alive.
+# What of nothing_left does not hold, for a failure's line.
+left_over() {
+        pgrep -x nsbox-helper >/dev/null || echo -n "(no helper) "
+        no_init || echo -n "init: $(pgrep -a -x nsbox-init | tr '\n' ' ') "
+        pgrep -x nsbox-helper >/dev/null && ! ruleset_clean && echo -n "ruleset "
+        pgrep -f '^sleep 3[0-9]$' >/dev/null && echo -n "sleep: $(pgrep -a -f '^sleep 3[0-9]$' | tr '\n' ' ') "
+        [ "$(sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | sort)" = "$mounts_before" ] || echo -n "mounts "
+        echo -n "run: $(ls -A /run/nsbox /run/nsbox/boxes 2>/dev/null | tr '\n' ' ')"
+}
+
+# consistent LOGIN_PID: nothing left, or exactly the login's box, alive
+# (with no helper to list it, its init and its host end).
 consistent() {
         nothing_left && return 0
         kill -0 $1 2>/dev/null || return 1
-        [ "$(box_count)" = 1 ] || return 1
-        kill -0 "$(box_field alice pid)" 2>/dev/null || return 1
+        if pgrep -x nsbox-helper >/dev/null; then
+                [ "$(box_count)" = 1 ] && kill -0 "$(box_field alice pid)" 2>/dev/null || return 1
+        else
+                [ "$(pgrep -c -x nsbox-init)" = 1 ] || return 1
+        fi
         [ "$(ip -br link | grep -c '^nsb')" = 1 ]
 }
 
@@ -92,13 +112,13 @@ for i in $(seq 210); do
         # within a second of the login's end, nothing.
         if ! wait_for 10 consistent $login; then
                 fails=$((fails + 1))
-                echo "   after kill $i (target $((i % 3))): $(ip -br link | grep nsb) $(pgrep -a -u alice) $($NSBOX list --json | tr -d '\n')"
+                echo "   after kill $i (target $((i % 3))): $(ip -br link | grep nsb) $(pgrep -a -u alice) $($NSBOX list --json | tr -d '\n') $(left_over)"
         fi
         kill -KILL $login 2>/dev/null
         wait $login 2>/dev/null
         if ! wait_for 10 nothing_left; then
                 fails=$((fails + 1))
-                echo "   after the login of round $i ended: $(ip -br link | grep nsb) $(pgrep -a -u alice) $($NSBOX list --json | tr -d '\n')"
+                echo "   after the login of round $i ended: $(ip -br link | grep nsb) $(pgrep -a -u alice) $($NSBOX list --json | tr -d '\n') $(left_over)"
                 wait_for 50 nothing_left
         fi
 done 2>/dev/null

@@ -260,4 +260,11 @@ not() { ! "$@" 2>/dev/null; }
 box_up() { $NSBOX list --json | grep "\"user\": \"$1\"" | grep -q '"state": "running"'; }
 no_boxes() { [ "$($NSBOX list --json | tr -d ' \n')" = "[]" ]; }
 no_init() { ! pgrep -x nsbox-init >/dev/null; }
+# /run/nsbox holds the helper's own files alone, and no box's state file
+# (but with "dead-helper": those of boxes that ended while no helper ran,
+# which only the next helper can remove).
+run_clean() {
+        [ -z "$(ls /run/nsbox 2>/dev/null | grep -vx 'helper.lock\|helper.sock\|user.sock\|boxes')" ] &&
+                { [ "${1:-}" = dead-helper ] || [ -z "$(ls -A /run/nsbox/boxes 2>/dev/null)" ]; }
+}
 box_count() { $NSBOX list --json | grep -c '"id"'; }
