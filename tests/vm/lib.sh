@@ -100,21 +100,36 @@ vm_wait() {
 # The .deb, built in the image's own tree from this checkout's files
 # (tracked and new, as the work tree has them), natively, in a mount
 # namespace of its own.
+# build_deb ROOT OUT [NEXT]: the .deb of the tree, built in the image's
+# root; with NEXT, a second one in OUT/next, versioned NEXT (a newer
+# release, for the upgrade scenario).
 build_deb() {
-        local root=$1 out=$2
+        local root=$1 out=$2 next=${3:-}
         mkdir -p "$out"
         unshare --mount --propagation private -- /bin/bash -ec '
-                root=$1 src=$2 out=$3
+                root=$1 src=$2 out=$3 next=$4
                 mount --rbind /dev "$root/dev"
                 mount -t proc proc "$root/proc"
                 mount -t tmpfs tmp "$root/tmp"
                 mkdir -p "$root/tmp/b/src"
                 git -C "$src" ls-files -z -co --exclude-standard | (cd "$src" && tar --null -T - -cf - 2>/dev/null) |
                         tar -C "$root/tmp/b/src" -xf -
-                chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp/b LC_ALL=C.UTF-8 \
-                        sh -c "cd /tmp/b/src && dpkg-buildpackage -us -uc -b" > "$out/build.log" 2>&1
+                build() {
+                        chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp/b LC_ALL=C.UTF-8 \
+                                sh -c "cd /tmp/b/src && dpkg-buildpackage -us -uc -b" >> "$out/build.log" 2>&1
+                }
+                build
                 cp "$root"/tmp/b/libpam-nsbox_*.deb "$out/"
-        ' sh "$root" "$REPO" "$out"
+                [ -n "$next" ] || exit 0
+                rm -f "$root"/tmp/b/libpam-nsbox_*.deb
+                { printf "nsbox (%s) unstable; urgency=medium\n\n  * A newer build, for the upgrade test.\n\n" "$next"
+                  printf " -- pam_nsbox tests <nsbox@localhost>  %s\n\n" "$(date -R)"
+                  cat "$root/tmp/b/src/debian/changelog"; } > "$root/tmp/b/changelog"
+                mv "$root/tmp/b/changelog" "$root/tmp/b/src/debian/changelog"
+                build
+                mkdir -p "$out/next"
+                cp "$root"/tmp/b/libpam-nsbox_*.deb "$out/next/"
+        ' sh "$root" "$REPO" "$out" "$next"
 }
 
 # Root's commands share one connection; a login is always one of its own.

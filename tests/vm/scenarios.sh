@@ -324,6 +324,9 @@ echo
 # ---- resource limits -------------------------------------------------------
 source "$VM_HERE/limits.sh"
 
+# ---- boxes outlive the helper: crash, stop, upgrade ---------------------
+source "$VM_HERE/adoption.sh"
+
 # ---- logout plus linger leaves nothing -----------------------------------
 vm "systemctl stop user@\$(id -u alice) user@\$(id -u bob)" > /dev/null 2>&1
 check "$(t all-boxes-end)" "after the last logout and the linger (30 s) every box is gone" \
