@@ -586,15 +586,58 @@ static void show_text(const struct box_view *v)
 
 /* ---- show ---------------------------------------------------------------- */
 
+/* The box's show, in as many parts as its sessions take: the box and its
+ * spec as the first part says, the sessions of every part. */
+static int fetch_show(const char *id, struct msg *m, struct show_reply *ret)
+{
+        uint32_t before = UINT32_MAX;
+        int r;
+
+        for (;;) {
+                struct show_reply part = {};
+                struct session_entry *v;
+
+                msg_init(m, MSG_SHOW);
+                r = proto_put_box_id(m, id);
+                if (r == 0 && before != UINT32_MAX)
+                        r = proto_put_show_cursor(m, before);
+                if (r == 0)
+                        r = helper_request(m, m, NULL);
+                if (r == 0 && msg_type(m) == MSG_ERROR)
+                        r = -ENOENT;
+                if (r == 0)
+                        r = proto_parse_show(m, before == UINT32_MAX ? ret : &part);
+                if (r < 0 || before == UINT32_MAX) {
+                        if (r == 0 && ret->next)
+                                before = ret->next;
+                        else
+                                return r;
+                        continue;
+                }
+                /* Each part goes on from an older session than the last. */
+                v = part.next < before ? reallocarray(ret->sessions, ret->n_sessions + part.n_sessions, sizeof(*v))
+                                       : NULL;
+                if (!v) {
+                        show_reply_done(&part);
+                        return part.next < before ? -ENOMEM : -EBADMSG;
+                }
+                memcpy(v + ret->n_sessions, part.sessions, part.n_sessions * sizeof(*v));
+                ret->sessions = v;
+                ret->n_sessions += part.n_sessions;
+                before = part.next;
+                show_reply_done(&part);
+                if (before == 0)
+                        return 0;
+        }
+}
+
 static int show_one(const char *id, bool json, bool first)
 {
         _cleanup_free_ struct msg *m = malloc(sizeof(*m));
         _cleanup_free_ struct box_view *v = calloc(1, sizeof(*v));
         struct show_reply sr = {};
-        int r = m && v ? box_request(MSG_SHOW, id, 0, m, NULL) : -ENOMEM;
+        int r = m && v ? fetch_show(id, m, &sr) : -ENOMEM;
 
-        if (r == 0)
-                r = proto_parse_show(m, &sr);
         if (r == 0)
                 r = view_of(&sr, v);
         if (r == 0 && json) {

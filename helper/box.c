@@ -74,6 +74,7 @@ struct session {
         struct session_info si;
         time_t created;
         bool logged;            /* its join was recorded */
+        uint32_t seq;           /* its box's count of sessions when it came: newest first in the list */
         struct session *next;
 };
 
@@ -100,6 +101,7 @@ struct box {
         struct watch timer;
         struct session *sessions;
         unsigned n_sessions;
+        uint32_t session_seq;   /* the last session's seq */
         struct open_request *waiters;
         struct error_reply failure;
         int userns;             /* the box's user namespace, or -1 */
@@ -1326,6 +1328,7 @@ void box_open(struct open_request *o, struct box_spec *spec, struct session_info
                 }
                 if (b->state == BOX_STARTING && b->n_sessions == 0)
                         who_from(&b->who, s);
+                s->seq = ++b->session_seq;
                 s->next = b->sessions;
                 b->sessions = s;
                 b->n_sessions++;
@@ -1552,9 +1555,16 @@ static struct box *find_box(const char *id)
         return NULL;
 }
 
-int box_show(const char *id, struct answer *a)
+/* A part of a show ends with room for one more session at its largest. */
+#define SHOW_PART_ROOM 1024
+
+/* The box, and its sessions newer-first from before on, as many as fit;
+ * when some are left, the seq to ask again with. */
+int box_show(const char *id, uint32_t before, struct answer *a)
 {
         struct box *b = find_box(id);
+        struct session *s = b ? b->sessions : NULL;
+        uint32_t last = 0;
         struct box_info bi;
         int r;
 
@@ -1565,12 +1575,17 @@ int box_show(const char *id, struct answer *a)
         r = proto_put_boxinfo(a->m, &bi);
         if (r >= 0)
                 r = proto_put_spec(a->m, &b->spec);
-        for (struct session *s = b->sessions; r >= 0 && s; s = s->next) {
+        while (s && s->seq >= before)
+                s = s->next;
+        for (; r >= 0 && s && (last == 0 || msg_len(a->m) <= NSBOX_MSG_MAX - SHOW_PART_ROOM); s = s->next) {
                 struct session_entry se;
 
                 entry_of(s, &se);
                 r = proto_put_session(a->m, &se);
+                last = s->seq;
         }
+        if (r >= 0 && s)
+                r = proto_put_show_cursor(a->m, last);
         return r < 0 ? answer_fail(a, -r, "show", id) : 0;
 }
 
@@ -1645,6 +1660,7 @@ static int take_session(struct box *b, struct adopt_claim *c)
         if (cgroup_of_pid(s->opener_pid, s->cgroup, sizeof(s->cgroup)) < 0 || !cgroup_is_users(s->cgroup, b->spec.uid))
                 s->cgroup[0] = '\0';
         watch_oom(&s->oom, s->cgroup, &s->oom_kills);
+        s->seq = ++b->session_seq;
         s->next = b->sessions;
         b->sessions = s;
         b->n_sessions++;

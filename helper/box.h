@@ -55,7 +55,8 @@ int box_close_session(const uint8_t cookie[NSBOX_COOKIE_LEN], struct answer *a);
 int box_list(const char *after, struct answer *a);
 int box_root(const struct peer *p, struct answer *a);
 int box_manager(const struct peer *p, struct answer *a);
-int box_show(const char *id, struct answer *a);
+/* One part of a show: the sessions older than before (UINT32_MAX: all). */
+int box_show(const char *id, uint32_t before, struct answer *a);
 int box_enter(const struct peer *p, const char *id, struct answer *a);
 int box_stop_request(const struct peer *p, const char *id, bool force, struct answer *a);
 /* At start: the boxes a helper before us left, taken over (adopt.c);

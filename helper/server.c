@@ -191,13 +191,16 @@ static int request_open(struct client *c, const struct msg *m, struct answer *a)
 static int request_box(struct client *c, const struct msg *m, struct answer *a)
 {
         char id[NSBOX_ID_LEN + 1];
-        uint32_t flags = 0;
-        int r = proto_parse_box_request(m, msg_type(m), id, &flags);
+        uint32_t flags = 0, before;
+        int r;
 
+        if (msg_type(m) == MSG_SHOW) {
+                r = proto_parse_show_request(m, id, &before);
+                return r < 0 ? answer_fail(a, -r, "request", "box") : box_show(id, before, a);
+        }
+        r = proto_parse_box_request(m, msg_type(m), id, &flags);
         if (r < 0)
                 return answer_fail(a, -r, "request", "box");
-        if (msg_type(m) == MSG_SHOW)
-                return box_show(id, a);
         if (msg_type(m) == MSG_ENTER)
                 return box_enter(&c->peer, id, a);
         return box_stop_request(&c->peer, id, flags & F_FORCE, a);

@@ -1099,6 +1099,8 @@ int proto_parse_empty(const struct msg *m)
 struct box_request_out {
         char id[NSBOX_ID_LEN + 1];
         uint32_t flags;
+        uint32_t before;
+        bool has_before;
 };
 
 static int box_request_attr(struct decoder *d, const struct nlattr *a)
@@ -1110,6 +1112,10 @@ static int box_request_attr(struct decoder *d, const struct nlattr *a)
                 return copy_str(o->id, sizeof(o->id), a);
         case A_FLAGS:
                 o->flags = mnl_attr_get_u32(a);
+                return 0;
+        case A_SESSIONS:
+                o->before = mnl_attr_get_u32(a);
+                o->has_before = true;
                 return 0;
         default:
                 return -EBADMSG;
@@ -1124,10 +1130,32 @@ int proto_parse_box_request(const struct msg *m, int type, char ret_id[NSBOX_ID_
 
         if (r < 0)
                 return r;
+        if (o.has_before)       /* a show's alone */
+                return -EBADMSG;
         strcpy(ret_id, o.id);
         if (ret_flags)
                 *ret_flags = o.flags;
         return 0;
+}
+
+int proto_parse_show_request(const struct msg *m, char ret_id[NSBOX_ID_LEN + 1], uint32_t *ret_before)
+{
+        struct box_request_out o = { .before = UINT32_MAX };
+        struct decoder d = { .required = BIT(A_BOX_ID), .attr = box_request_attr, .out = &o };
+        int r = decode(m, MSG_SHOW, &d);
+
+        if (r < 0)
+                return r;
+        if (o.flags || o.before == 0)
+                return -EBADMSG;
+        strcpy(ret_id, o.id);
+        *ret_before = o.before;
+        return 0;
+}
+
+int proto_put_show_cursor(struct msg *m, uint32_t next)
+{
+        return put_u32(m, A_SESSIONS, next);
 }
 
 static int session_entry_attr(struct decoder *d, const struct nlattr *a)
@@ -1188,6 +1216,9 @@ static int show_attr(struct decoder *d, const struct nlattr *a)
                 return get_boxinfo(a, &sr->info);
         case A_SESSION:
                 return add_session(sr, a);
+        case A_SESSIONS:
+                sr->next = mnl_attr_get_u32(a);
+                return sr->next ? 0 : -EBADMSG;
         default:
                 return spec_only_attr(&(struct decoder){ .out = &sr->spec }, a);
         }

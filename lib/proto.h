@@ -257,7 +257,12 @@ struct show_reply {
         struct box_spec spec;
         struct session_entry *sessions;
         size_t n_sessions;
+        uint32_t next;          /* a part: ask again with this, 0 when it is the last */
 };
+/* MSG_SHOW: the box, and where its sessions go on (A_SESSIONS, what the
+ * part before said; UINT32_MAX from the start). */
+int proto_parse_show_request(const struct msg *m, char ret_id[NSBOX_ID_LEN + 1], uint32_t *ret_before);
+int proto_put_show_cursor(struct msg *m, uint32_t next);
 int proto_parse_show(const struct msg *m, struct show_reply *ret);
 void show_reply_done(struct show_reply *r);
 int proto_parse_manager(const struct msg *m, struct manager_reply *ret);

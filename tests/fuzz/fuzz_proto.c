@@ -56,5 +56,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)proto_parse_timings(&m, ignore_time, NULL);
         (void)proto_parse_box_request(&m, msg_type(&m), id, &flags);
         (void)proto_parse_empty(&m);
+        /* What a helper, an init and the CLI say to each other of adoption
+         * and of parts. */
+        {
+                static uint8_t rec[NSBOX_RECORD_MAX];
+                uint8_t token[NSBOX_TOKEN_LEN];
+                struct session_entry se;
+                uint64_t usec;
+                size_t n;
+
+                (void)proto_parse_claim(&m, cookie, &se);
+                (void)proto_parse_release(&m, cookie);
+                (void)proto_parse_record(&m, id, token, rec, sizeof(rec), &n);
+                (void)proto_parse_adopt_end(&m, &flags, &usec);
+                (void)proto_parse_list_request(&m, id);
+                (void)proto_parse_show_request(&m, id, &flags);
+        }
         return 0;
 }

@@ -313,6 +313,36 @@ static void test_adoption_messages(void **state)
         free(m);
 }
 
+/* nsbox show in parts: a request may say which session to go on before,
+ * only a show may, and a reply's cursor is never 0. */
+static void test_show_parts(void **state)
+{
+        struct msg *m = malloc(sizeof(*m));
+        char id[NSBOX_ID_LEN + 1];
+        uint32_t before, flags;
+        (void)state;
+
+        msg_init(m, MSG_SHOW);
+        assert_int_equal(proto_put_box_id(m, "0123abcd"), 0);
+        assert_int_equal(proto_parse_show_request(m, id, &before), 0);
+        assert_int_equal(before, UINT32_MAX);
+        assert_int_equal(proto_put_show_cursor(m, 17), 0);
+        assert_int_equal(proto_parse_show_request(m, id, &before), 0);
+        assert_string_equal(id, "0123abcd");
+        assert_int_equal(before, 17);
+        dup_attr(m, A_SESSIONS);
+        assert_int_equal(proto_parse_show_request(m, id, &before), -EBADMSG);
+        msg_init(m, MSG_STOP);
+        assert_int_equal(proto_put_box_id(m, "0123abcd"), 0);
+        assert_int_equal(proto_put_show_cursor(m, 17), 0);
+        assert_int_equal(proto_parse_box_request(m, MSG_STOP, id, &flags), -EBADMSG);
+        msg_init(m, MSG_SHOW);
+        assert_int_equal(proto_put_box_id(m, "0123abcd"), 0);
+        assert_int_equal(proto_put_show_cursor(m, 0), 0);
+        assert_int_equal(proto_parse_show_request(m, id, &before), -EBADMSG);
+        free(m);
+}
+
 /* nsbox list in parts: the request may name where to go on; a reply says
  * whether more follow, and no other flag. */
 static void test_list_parts(void **state)
@@ -813,6 +843,7 @@ int main(void)
                 cmocka_unit_test(test_several_fds),
                 cmocka_unit_test(test_adoption_messages),
                 cmocka_unit_test(test_list_parts),
+                cmocka_unit_test(test_show_parts),
         };
         return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }
