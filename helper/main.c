@@ -304,6 +304,7 @@ int main(int argc, char **argv)
         sanitize_process();
         close_range(activated ? SD_LISTEN_FDS_START + (unsigned)activated : 4, ~0U, 0);
         openlog("nsbox-helper", LOG_PID, LOG_AUTHPRIV);
+        nft_reserve();
         r = start(activated, &root_fd, &user_fd, &lock);
         if (r != 0)
                 return r < 0 ? 1 : 0;

@@ -51,6 +51,8 @@ int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *
 void nft_box_del(const struct box_net *n);
 /* At start: the table made anew, in one transaction, with the elements of
  * the boxes taken over (none: a table a helper before us left goes). */
+/* At start, before any other fd: the low fd libnftables' socket will take. */
+void nft_reserve(void);
 int nft_adopt(const struct box_net *const *nets, size_t n);
 /* At exit: the table goes unless boxes that need it stay. */
 void nft_exit(void);

@@ -17,6 +17,7 @@
  *   isolated  host ends of boxes with isolate = yes
  *   src4/6    (host end . address) each isolated box may send from
  *   nat4/6    box addresses to masquerade (nat = yes) */
+#include <fcntl.h>
 #include <nftables/libnftables.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
@@ -31,6 +32,25 @@
 static struct nft_ctx *nft;
 static unsigned n_members;
 static struct watch linger = { .fd = -1 };
+/* libnftables waits on its netlink socket with select(), and glibc aborts
+ * the process for an fd of FD_SETSIZE (1024) or more: a helper with a few
+ * hundred boxes holds that many.  So a low fd is kept for the socket, by a
+ * placeholder while there is no context, given up the moment one is made
+ * (the socket takes the lowest free fd), taken again when it is freed. */
+static int low_fd = -1;
+
+void nft_reserve(void)
+{
+        if (low_fd < 0)
+                low_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void ctx_free(void)
+{
+        nft_ctx_free(nft);
+        nft = NULL;
+        nft_reserve();
+}
 
 static const char table_def[] =
         "add table inet nsbox\n"
@@ -62,6 +82,7 @@ static int nft_apply(const char *cmd, struct step_error *err)
         const char *e;
 
         if (!nft) {
+                closep(&low_fd);
                 nft = nft_ctx_new(NFT_CTX_DEFAULT);
                 if (!nft)
                         return step_fail(err, "nftables", "context", -ENOMEM);
@@ -91,9 +112,7 @@ static void drop_table(void)
                 return;
         if (nft_apply("delete table inet nsbox\n", &err) < 0)
                 syslog(LOG_ERR, "event=nft-failed step=drop-table object=\"table inet nsbox\": %s", err.object);
-        /* Closing our socket would remove it too; keep things explicit. */
-        nft_ctx_free(nft);
-        nft = NULL;
+        ctx_free();
 }
 
 static void on_linger(struct watch *w, uint32_t events)
@@ -238,10 +257,8 @@ int nft_adopt(const struct box_net *const *nets, size_t n)
                 return r;
         }
         n_members = (unsigned)n;
-        if (n == 0) {
-                nft_ctx_free(nft);
-                nft = NULL;
-        }
+        if (n == 0)
+                ctx_free();
         return 0;
 }
 

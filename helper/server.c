@@ -244,12 +244,35 @@ static int request(struct client *c, const struct msg *m, struct answer *a)
         }
 }
 
+/* A request refused as such (another protocol version, malformed, of a
+ * type this helper does not know): once in the log, naming who sent it.
+ * Anyone may send garbage to the user socket, so at most a few lines a
+ * minute. */
+#define REFUSED_LINES_PER_MIN 10
+
+static void log_refused(const struct client *c, int type, const struct error_reply *e)
+{
+        static unsigned long long window;
+        static unsigned lines;
+        unsigned long long now = now_usec();
+
+        if (now - window > 60 * 1000000ULL) {
+                window = now;
+                lines = 0;
+        }
+        if (lines++ >= REFUSED_LINES_PER_MIN)
+                return;
+        syslog(LOG_WARNING, "event=request-refused pid=%d uid=%u socket=%s type=0x%x object=\"%s\" error=\"%s\"%s",
+               (int)c->peer.pid, (unsigned)c->peer.uid, c->user ? "user" : "login", (unsigned)type, e->object,
+               strerror(e->error), e->error == EPROTONOSUPPORT ? " (a peer of another protocol version)" : "");
+}
+
 static void on_client(struct watch *w, uint32_t events)
 {
         struct client *c = container_of(w, struct client, w);
         struct answer a = {};
         _cleanup_free_ struct msg *m = NULL;
-        int r;
+        int r, type;
 
         if (!(events & EPOLLIN) || !(m = malloc(sizeof(*m)))) {
                 client_free(c);
@@ -263,7 +286,10 @@ static void on_client(struct watch *w, uint32_t events)
         not_reading(c);
         /* The answer is built in the request's own buffer. */
         a.m = m;
+        type = r < 0 ? 0 : msg_type(m);
         r = r < 0 ? answer_fail(&a, -r, "request", "receive") : request(c, m, &a);
+        if (r < 0 && strcmp(a.err.step, "request") == 0)
+                log_refused(c, type, &a.err);
         if (r <= 0)
                 client_answer(c, &a, r);
 }

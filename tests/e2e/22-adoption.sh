@@ -274,4 +274,23 @@ touch $W/out/quit.all
 wait "${pids[@]}" 2>/dev/null
 check hostile/logout "logout leaves nothing" wait_for 100 nothing_left
 
+# --- versions meeting ---
+# A peer of another protocol version (here a list request of version 2, as
+# a newer CLI or module might send) gets an error reply at once, never a
+# hang, and the helper says so once.
+su user001 -c true
+out=$($PY -c "
+import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(5)
+s.connect('/run/nsbox/helper.sock')
+attr = struct.pack('=HHI', 8, 1, 2)             # A_VERSION = 2
+s.send(struct.pack('=IHHII', 16 + len(attr), 0x12, 1, 0, 0) + attr)
+r = s.recv(65536)
+print('error' if len(r) >= 16 and struct.unpack_from('=IH', r)[1] == 0x21 else 'other')" 2>&1)
+check version/refused "a request of protocol version 2 gets an error reply: $out" test "$out" = error
+check version/logged "and one log line naming the version" \
+        grep -q 'nsbox-helper.*event=request-refused pid=[0-9]* uid=0 socket=login type=0x12 .*another protocol version' $LOG
+check version/helper-lives "the helper goes on" su user001 -c true
+
 exit 0

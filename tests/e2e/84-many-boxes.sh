@@ -1,9 +1,10 @@
 #!/bin/bash
 # Scenario: a large shell server.  5,000 live boxes (200 users, 25 each,
 # kept by their linger): nsbox list, its JSON and nsbox show answer for
-# every one of them (the list comes in parts, far beyond one 64 KiB reply);
-# a helper killed under them all is replaced by one that takes all 5,000
-# over; and once they end nothing is left.
+# every one of them (the list comes in parts, far beyond one 64 KiB reply),
+# and a box of 300 sessions is shown whole; a box with a network is still
+# made among them; a helper killed under them all is replaced by one that
+# takes every box over; and once they end nothing is left.
 source "$NSBOX_REPO/tests/lib/e2e.sh"
 
 N_USERS=200
@@ -80,6 +81,16 @@ check many/show-user "and for a user's 25 boxes" \
         bash -c "[ \$($NSBOX show user200 --json | $PY -c 'import json, sys; d = json.load(sys.stdin); print(len(d) if isinstance(d, list) else 1)') = $PER_USER ]"
 rss=$(awk '/^VmRSS:/ {print $2}' /proc/$(pgrep -x nsbox-helper)/status)
 echo "   the helper's RSS with $TOTAL boxes: $rss KiB ($((rss / TOTAL)) KiB a box)"
+
+# A box with a network, made with the helper holding the fds of 5,000
+# boxes (libnftables must still get a socket it can wait on).
+write_policy "$(cat /etc/security/nsbox.conf)
+
+[user:user199]
+network = veth"
+su user199 -c "$(command -v ip) -br -4 addr show eth0" > $W/out/veth.out 2>&1
+check many/veth "a box with a network is still made among them: $(cat $W/out/veth.out)" grep -q ' 10\.213\.' $W/out/veth.out
+TOTAL=$((TOTAL + 1))
 
 # A helper killed under all of them: the next one takes every box over.
 pkill -KILL -x nsbox-helper
