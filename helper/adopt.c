@@ -66,19 +66,26 @@ int adopt_open(void)
         return 0;
 }
 
+/* /proc/PID/NAME, NUL-terminated, in buf. */
+static int read_proc(pid_t pid, const char *name, char *buf, size_t size)
+{
+        _cleanup_close_ int fd = -1;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        return read_short(fd, buf, size);
+}
+
 /* Field 22 of /proc/PID/stat: when the process started, in clock ticks
  * since boot.  With the pid, it names one process for the machine's uptime. */
 static int proc_starttime(pid_t pid, unsigned long long *ret)
 {
-        char path[64], buf[1024], *p;
-        _cleanup_close_ int fd = -1;
-        int r;
+        char buf[1024], *p;
+        int r = read_proc(pid, "stat", buf, sizeof(buf));
 
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        r = read_short(fd, buf, sizeof(buf));
         if (r < 0)
                 return r;
         p = strrchr(buf, ')');  /* the name may hold anything */
@@ -93,16 +100,10 @@ static int proc_starttime(pid_t pid, unsigned long long *ret)
 
 static int proc_uid(pid_t pid, uid_t *ret)
 {
-        char path[64], buf[4096], *p;
-        _cleanup_close_ int fd = -1;
+        char buf[4096], *p;
         unsigned u;
-        int r;
+        int r = read_proc(pid, "status", buf, sizeof(buf));
 
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        r = read_short(fd, buf, sizeof(buf));
         if (r < 0)
                 return r;
         p = strstr(buf, "\nUid:");
@@ -298,7 +299,8 @@ static const char *take_spec(struct candidate *c, const struct msg *m)
 
         if (proto_parse_spec(m, &c->a.spec) < 0 || box_spec_validate(&c->a.spec, &why) < 0)
                 return "its spec is malformed";
-        if (proc_uid(c->a.pid, &uid) < 0 || uid != c->a.spec.uid)
+        /* Read by pid, so the process must still be the one we hold. */
+        if (proc_uid(c->a.pid, &uid) < 0 || pidfd_send_signal(c->a.pidfd, 0, NULL, 0) < 0 || uid != c->a.spec.uid)
                 return "it runs as another user than its spec's";
         c->have_spec = true;
         return NULL;

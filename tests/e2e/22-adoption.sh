@@ -94,17 +94,20 @@ sound() {
 }
 # Nothing of any box: no box listed, no init, no host end, no element, no
 # state file, no mount, no process of the users.
-ruleset_clean() {
-        local now
-        now=$(nft list ruleset)
-        [ "$now" = "$ruleset_before" ] && return 0
-        ! nft list table inet nsbox 2>/dev/null | grep -q 'elements' &&
-                [ "$(echo "$now" | awk '/^table inet nsbox/ {skip = 1} !skip {print} skip && /^}/ {skip = 0}')" = "$ruleset_before" ]
-}
 nothing_left() {
         no_boxes && no_init && [ "$(links)" = "$links_before" ] && ruleset_clean &&
                 run_clean && ! pgrep -u "$(echo $users | tr ' ' ,)" >/dev/null &&
                 [ "$(sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | sort)" = "$mounts_before" ]
+}
+# log_in USERS...: each one's shell, the agent, in a box; pids says them.
+log_in() {
+        local u
+        pids=()
+        for u in "$@"; do
+                su $u -c $W/bin/agent > /dev/null 2>&1 &
+                pids+=($!)
+        done
+        wait_for 300 bash -c "[ \"\$($NSBOX list --json | grep -c '\"state\": \"running\"')\" = $# ]"
 }
 inits() { pgrep -x nsbox-init | sort -n | tr '\n' ' '; }
 no_helper() { ! pgrep -x nsbox-helper >/dev/null; }
@@ -115,12 +118,7 @@ for b in json.load(sys.stdin):
         print(b['user'], b['id'], b['addresses'][0], b['sessions'])" | sort; }
 
 # --- crash: SIGKILL of the helper under twenty logins ---
-pids=()
-for u in $users; do
-        su $u -c $W/bin/agent > /dev/null 2>&1 &
-        pids+=($!)
-done
-wait_for 300 bash -c "[ \"\$($NSBOX list --json | grep -c '\"state\": \"running\"')\" = $n_users ]"
+log_in $users
 round 1 $users
 check crash/before "twenty users are logged in, each in a sound box" sound 1 $users
 before=$(ids_of)
@@ -164,12 +162,7 @@ rm -f $W/out/quit.all $W/out/round.* $W/out/seen.*
 
 # --- stop: a helper stopped for good ---
 three="user001 user002 user003"
-pids=()
-for u in $three; do
-        su $u -c $W/bin/agent > /dev/null 2>&1 &
-        pids+=($!)
-done
-wait_for 300 bash -c "[ \"\$($NSBOX list --json | grep -c '\"state\": \"running\"')\" = 3 ]"
+log_in $three
 round 1 $three
 declare -A init_of
 for u in $three; do init_of[$u]=$(box_field $u pid); done
@@ -202,12 +195,7 @@ rm -f $W/out/quit.* $W/out/round.* $W/out/seen.*
 # --- hostile state ---
 # Two real boxes, then a dead helper; a user's own processes as fake inits.
 two="user001 user002"
-pids=()
-for u in $two; do
-        su $u -c $W/bin/agent > /dev/null 2>&1 &
-        pids+=($!)
-done
-wait_for 300 bash -c "[ \"\$($NSBOX list --json | grep -c '\"state\": \"running\"')\" = 2 ]"
+log_in $two
 round 1 $two
 a=$(box_field user001 id)
 b=$(box_field user002 id)

@@ -15,16 +15,6 @@ mounts_before=$(sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | sort)
 links_before=$(ip -br link | awk '{print $1}' | sort)
 ruleset_before=$(nft list ruleset)
 
-# The ruleset is as before, but for the project's table while it lingers
-# (two seconds after the last box) with no element of any box left in it.
-ruleset_clean() {
-        local now
-        now=$(nft list ruleset)
-        [ "$now" = "$ruleset_before" ] && return 0
-        ! nft list table inet nsbox 2>/dev/null | grep -q 'elements' &&
-                [ "$(echo "$now" | awk '/^table inet nsbox/ {skip = 1} !skip {print} skip && /^}/ {skip = 0}')" = "$ruleset_before" ]
-}
-
 nothing_left() {
         # no box, no init, no host end, no table, no process of the users,
         # no mount, nothing but the helper's own files in /run/nsbox.  While

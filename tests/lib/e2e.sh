@@ -268,3 +268,14 @@ run_clean() {
                 { [ "${1:-}" = dead-helper ] || [ -z "$(ls -A /run/nsbox/boxes 2>/dev/null)" ]; }
 }
 box_count() { $NSBOX list --json | grep -c '"id"'; }
+
+# ruleset_clean: the nftables ruleset is the scenario's $ruleset_before,
+# but for the project's table while it lingers (two seconds after the last
+# box) with no element of any box left in it.
+ruleset_clean() {
+        local now
+        now=$(nft list ruleset)
+        [ "$now" = "$ruleset_before" ] && return 0
+        ! nft list table inet nsbox 2>/dev/null | grep -q 'elements' &&
+                [ "$(echo "$now" | awk '/^table inet nsbox/ {skip = 1} !skip {print} skip && /^}/ {skip = 0}')" = "$ruleset_before" ]
+}
