@@ -148,34 +148,27 @@ static bool block_of(const struct cidr *pool, const struct addr *a, uint64_t *re
         return true;
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-        uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-        return a < b ? -1 : a > b;
-}
-
+/* The lowest block neither avoided nor used.  It is at most n_used + 1
+ * (there are only so many taken), so a bitmap of that many answers it in
+ * one pass, without sorting. */
 int pool_alloc(const struct cidr *pool, const struct addr *avoid, const struct addr *used, size_t n_used,
                uint64_t *ret_index)
 {
-        _cleanup_free_ uint64_t *taken = calloc(n_used + 1, sizeof(uint64_t));
-        uint64_t n = pool_blocks(pool), next = 0;
-        size_t k = 0;
+        size_t room = n_used + 2;
+        _cleanup_free_ uint64_t *taken = calloc((room + 63) / 64, sizeof(uint64_t));
+        uint64_t n = pool_blocks(pool), idx;
 
         if (!taken)
                 return -ENOMEM;
-        if (avoid && block_of(pool, avoid, &taken[k]))
-                k++;
+        if (avoid && block_of(pool, avoid, &idx) && idx < room)
+                taken[idx / 64] |= 1ULL << (idx % 64);
         for (size_t i = 0; i < n_used; i++)
-                if (used[i].family == pool->base.family && block_of(pool, &used[i], &taken[k]))
-                        k++;
-        /* The lowest index missing from the sorted taken list. */
-        qsort(taken, k, sizeof(*taken), cmp_u64);
-        for (size_t i = 0; i < k && taken[i] <= next; i++)
-                if (taken[i] == next)
-                        next++;
-        if (next >= n)
+                if (used[i].family == pool->base.family && block_of(pool, &used[i], &idx) && idx < room)
+                        taken[idx / 64] |= 1ULL << (idx % 64);
+        for (idx = 0; idx < room && (taken[idx / 64] >> (idx % 64)) & 1; idx++)
+                ;
+        if (idx >= n)
                 return -ENOSPC;
-        *ret_index = next;
+        *ret_index = idx;
         return 0;
 }
