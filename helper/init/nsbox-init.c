@@ -48,6 +48,7 @@
 #define SPARE_FD 5      /* the helper's end: held for the next helper */
 #define HELPER_FD 6
 #define STOP_GRACE_USEC (1000 * 1000ULL)
+#define SPEC_TIMEOUT_MS (30 * 1000)    /* a live helper sends it at once */
 #define MAX_TIMINGS 64
 
 static struct step_time timings[MAX_TIMINGS];
@@ -205,6 +206,23 @@ static int tell_ready(void)
         return r;
 }
 
+/* The spec comes first.  The link never reaches EOF (we hold the helper's
+ * end too), so a helper that died before sending it is seen through its
+ * pidfd: then nobody will, and this init ends. */
+static int wait_spec(void)
+{
+        struct pollfd p[2] = { { .fd = SYNC_FD, .events = POLLIN }, { .fd = HELPER_FD, .events = POLLIN } };
+        nfds_t n = fcntl(HELPER_FD, F_GETFD) >= 0 ? 2 : 1;
+        int r;
+
+        do
+                r = poll(p, n, SPEC_TIMEOUT_MS);
+        while (r < 0 && errno == EINTR);
+        if (r <= 0)
+                return r < 0 ? -errno : -ETIMEDOUT;
+        return p[0].revents & POLLIN ? 0 : -ESRCH;
+}
+
 /* The spec the helper sends first, and the view it describes. */
 static void build_box(struct box_spec *s)
 {
@@ -215,7 +233,9 @@ static void build_box(struct box_spec *s)
 
         if (!m)
                 die("spec", "init", ENOMEM);
-        r = msg_recv(SYNC_FD, m, NULL);
+        r = wait_spec();
+        if (r == 0)
+                r = msg_recv(SYNC_FD, m, NULL);
         if (r == 0)
                 r = proto_parse_spec(m, s);
         if (r < 0)

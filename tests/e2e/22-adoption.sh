@@ -46,7 +46,8 @@ $TCP listen 0.0.0.0 7001 $W/out/host4.log > /dev/null &
 sleep 0.3
 
 # A logged-in user's shell: at each round the test starts it says what it
-# sees (box, address, the host over TCP, its mounts); it leaves when told.
+# sees (box, address, the host over TCP through its own gateway, its
+# mounts); it leaves when told.
 cat > $W/bin/agent <<A
 #!/bin/bash
 round=0
@@ -56,7 +57,7 @@ while [ ! -e $W/out/quit.all ] && [ ! -e $W/out/quit.\$USER ]; do
                 f=$W/out/seen.\$USER.\$round
                 { $W/bin/probe
                   echo "addr=\$($IP -br -4 addr show eth0 | awk '{print \$3}')"
-                  $TCP connect 10.213.0.1 7001 \$USER.\$round && echo tcp=ok
+                  $TCP connect \$($IP route | awk '/^default/ {print \$3}') 7001 \$USER.\$round && echo tcp=ok
                 } > \$f.tmp 2>&1
                 mv \$f.tmp \$f
         fi
