@@ -85,10 +85,47 @@ int report(const char *cmd, int r)
         return EXIT_INVALID;
 }
 
+static bool looks_like_id(const char *s)
+{
+        if (strlen(s) != NSBOX_ID_LEN)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+                        return false;
+        return true;
+}
+
+/* A box named by its id, asked of the helper alone: with thousands of
+ * boxes, a stop or an enter must not fetch the whole list.  1 when found. */
+static int resolve_id(const char *id, struct box_info **ret)
+{
+        _cleanup_free_ struct msg *m = malloc(sizeof(*m));
+        struct show_reply sr = {};
+        int r = m ? box_request(MSG_SHOW, id, 0, m, NULL) : -ENOMEM;
+
+        if (r == 0)
+                r = proto_parse_show(m, &sr);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        *ret = malloc(sizeof(**ret));
+        if (*ret)
+                **ret = sr.info;
+        show_reply_done(&sr);
+        return *ret ? 1 : -ENOMEM;
+}
+
 int resolve_boxes(const char *cmd, const char *target, struct box_info **ret, size_t *ret_n)
 {
         struct box_list l = {}, m = {};
-        int r = fetch_boxes(&l);
+        int r = looks_like_id(target) ? resolve_id(target, ret) : 0;
+
+        if (r != 0) {
+                if (r < 0)
+                        return report(cmd, r);
+                *ret_n = 1;
+                return EXIT_OK;
+        }
+        r = fetch_boxes(&l);
 
         if (r < 0)
                 return report(cmd, r);
