@@ -17,8 +17,21 @@ check attack12/gdb "a ptrace attach to PID 1 fails" \
 import ctypes, sys
 libc = ctypes.CDLL(None, use_errno=True)
 sys.exit(0 if libc.ptrace(16, $init, 0, 0) == 0 else 1)"
-check attack12/init-fds "PID 1 holds only its link to the helper and its signalfd" \
-        test "$(ls /proc/$init/fd | wc -l)" -le 5
+# What PID 1 holds, by kind: its link to the helper (both ends: it keeps the
+# helper's for the next helper), a pidfd of the helper and one of each login
+# process, its signalfd, and its three standard fds; nothing else.
+fd_kinds() {
+        ls -l /proc/$1/fd | awk 'NR > 1 {print $NF}' | sed 's/socket:.*/socket/; s/anon_inode:\[pidfd\]/pidfd/' |
+                sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
+}
+init_fds_ok() {
+        local k
+        k=$(fd_kinds $1)
+        [ "$(ls /proc/$1/fd | wc -l)" -le 8 ] && grep -q 'socket=2 ' <<< "$k" && grep -q 'pidfd=2 ' <<< "$k" ||
+                { echo "   PID 1's fds: $k"; return 1; }
+}
+check attack12/init-fds "PID 1 holds only its link, a pidfd of the helper and of the login, its signalfd" \
+        init_fds_ok $init
 kill $held; wait $held 2>/dev/null
 wait_for 30 no_boxes
 
@@ -27,21 +40,24 @@ wait_for 30 no_boxes
 helper_fds() { ls /proc/$(pgrep -x nsbox-helper)/fd | wc -l; }
 export -f helper_fds
 before=$(helper_fds)
+# (user001.. have no home: their ${HOME}/ro is optional here.)
+write_policy "$(sed 's|\${HOME}/ro|-${HOME}/ro|' /etc/security/nsbox.conf)"
 others=()
 for i in $(seq -w 1 20); do
         su user0$i -c 'sleep 60' >/dev/null 2>&1 &
         others+=($!)
 done
-wait_for 100 bash -c "[ \$($NSBOX list --json | grep -c '\"state\": \"running\"') = 20 ]"
+check attack12/twenty-boxes "twenty other boxes run" \
+        wait_for 100 bash -c "[ \$($NSBOX list --json | grep -c '\"state\": \"running\"') = 20 ]"
 many=$(helper_fds)
 su alice -c 'sleep 20' &
 held=$!
 wait_for 50 box_up alice
 init=$(box_field alice pid)
-check attack12/init-fds-many "with 20 other boxes (helper at $many fds) PID 1 still holds at most 5" \
-        test "$(ls /proc/$init/fd | wc -l)" -le 5
-check attack12/init-fds-none-of-helper "and none of them is one of the helper's sockets or namespace fds" \
-        not bash -c "ls -l /proc/$init/fd | grep -q 'user:\|net:\|anon_inode:\[pidfd\]\|anon_inode:\[timerfd\]'"
+check attack12/init-fds-many "with 20 other boxes (helper at $many fds) PID 1 still holds just as many" \
+        init_fds_ok $init
+check attack12/init-fds-none-of-helper "and none of them is another of the helper's sockets, pidfds or namespace fds" \
+        not bash -c "ls -l /proc/$init/fd | grep -q 'user:\|net:\|mnt:\|anon_inode:\[timerfd\]'"
 kill $held "${others[@]}"; wait $held "${others[@]}" 2>/dev/null
 wait_for 60 no_boxes
 check attack12/helper-fds-back "after they end the helper holds as many fds as before ($before)" \
