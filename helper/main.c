@@ -321,6 +321,9 @@ int main(int argc, char **argv)
         if (r < 0)
                 syslog(LOG_ERR, "event=adopt-failed: cannot use %s/boxes: %s; no box is taken over", NSBOX_RUNDIR,
                        strerror(-r));
+        /* Listening already: a login that started us waits in the socket's
+         * queue while the boxes are taken over (at most ADOPT_TIMEOUT_MS). */
+        signal_ready();
         t = now_usec();
         adopted = box_adopt_all();
         host_recover(adopted > 0);
@@ -328,7 +331,6 @@ int main(int argc, char **argv)
                 subtree_sweep(box_known);
         syslog(LOG_INFO, "event=helper-start version=%s adopted=%u usec=%llu", NSBOX_VERSION, adopted,
                now_usec() - t);
-        signal_ready();
         serve();
         nft_exit();
         if (box_count() == 0) {

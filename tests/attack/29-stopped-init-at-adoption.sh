@@ -19,8 +19,9 @@ check attack29/stopped "alice could stop her own init" bash -c "grep -q '^State:
 pkill -KILL -x nsbox-helper
 wait_for 50 bash -c '! pgrep -x nsbox-helper >/dev/null'
 t0=$(date +%s%N)
-su alice -c true
+id=$(su alice -c 'echo $NSBOX_ID' 2>&1)
 t=$(( ($(date +%s%N) - t0) / 1000000 ))
+check attack29/login "that login, waiting in the new helper's queue meanwhile, is boxed ($id)" grep -qx '[0-9a-f]\{8\}' <<< "$id"
 check attack29/deadline "the login that started the next helper waited for the takeover at most its deadline (${t} ms)" \
         test $t -lt 8000
 check attack29/bob-kept "bob's box was taken over" test "$(box_field bob id)" = "$bob_id"
