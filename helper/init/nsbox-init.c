@@ -220,7 +220,7 @@ static int wait_spec(void)
         while (r < 0 && errno == EINTR);
         if (r <= 0)
                 return r < 0 ? -errno : -ETIMEDOUT;
-        return p[0].revents & POLLIN ? 0 : -ESRCH;
+        return (p[0].revents & POLLIN) ? 0 : -ESRCH;
 }
 
 /* The spec the helper sends first, and the view it describes. */
