@@ -621,7 +621,8 @@ static int fetch_show(const char *id, struct msg *m, struct show_reply *ret)
                         show_reply_done(&part);
                         return part.next < before ? -ENOMEM : -EBADMSG;
                 }
-                memcpy(v + ret->n_sessions, part.sessions, part.n_sessions * sizeof(*v));
+                if (part.n_sessions)
+                        memcpy(v + ret->n_sessions, part.sessions, part.n_sessions * sizeof(*v));
                 ret->sessions = v;
                 ret->n_sessions += part.n_sessions;
                 before = part.next;

@@ -464,8 +464,10 @@ unsigned adopt_all(int (*take)(struct adoptee *a))
         size_t n = 0;
         unsigned taken = 0;
 
-        if (!m || dir_fd < 0 || list_files(&v, &n) < 0)
+        if (!m || dir_fd < 0 || list_files(&v, &n) < 0 || n == 0) {
+                free(v);
                 return 0;
+        }
         /* One process, one box: a second file that names it is refused
          * before anyone asks the process anything. */
         qsort(v, n, sizeof(*v), by_pid);
