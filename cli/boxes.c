@@ -25,12 +25,17 @@
 static int collect(const struct box_info *bi, void *userdata)
 {
         struct box_list *l = userdata;
-        struct box_info *n = reallocarray(l->v, l->n + 1, sizeof(*n));
 
-        if (!n)
-                return -ENOMEM;
-        n[l->n++] = *bi;
-        l->v = n;
+        if (l->n == l->size) {
+                size_t size = l->size ? 2 * l->size : 64;
+                struct box_info *n = reallocarray(l->v, size, sizeof(*n));
+
+                if (!n)
+                        return -ENOMEM;
+                l->v = n;
+                l->size = size;
+        }
+        l->v[l->n++] = *bi;
         return 0;
 }
 

@@ -43,7 +43,7 @@ int resolve_boxes(const char *cmd, const char *target, struct box_info **ret, si
  * an error: the box is gone). */
 struct box_list {
         struct box_info *v;
-        size_t n;
+        size_t n, size;         /* size: room in v, which grows by doubling */
 };
 int fetch_boxes(struct box_list *ret);
 int box_request(int type, const char *id, uint32_t flags, struct msg *m, int *ret_fd);

@@ -395,7 +395,7 @@ static int list_files(struct candidate **ret, size_t *ret_n)
 {
         DIR *d = fdopendir(dup(dir_fd));
         struct candidate *v = NULL;
-        size_t n = 0;
+        size_t n = 0, size = 0;
         struct dirent *e;
 
         if (!d)
@@ -407,10 +407,13 @@ static int list_files(struct candidate **ret, size_t *ret_n)
 
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                         continue;
-                w = reallocarray(v, n + 1, sizeof(*v));
-                if (!w)
-                        break;
-                v = w;
+                if (n == size) {
+                        size = size ? 2 * size : 64;
+                        w = reallocarray(v, size, sizeof(*v));
+                        if (!w)
+                                break;
+                        v = w;
+                }
                 v[n] = (struct candidate){ .a = { .pidfd = -1, .link = -1 } };
                 why = read_state(e->d_name, &v[n]);
                 if (why) {
