@@ -416,16 +416,13 @@ int cmd_enter(int argc, char **argv)
 
 /* ---- stop ----------------------------------------------------------------- */
 
+/* Asked of the box alone, as resolve_id does: not the whole list. */
 static bool box_alive(const char *id)
 {
-        struct box_list l = {};
-        bool alive = false;
+        struct box_info *bi = NULL;
+        bool alive = resolve_id(id, &bi) > 0;
 
-        if (fetch_boxes(&l) < 0)
-                return false;
-        for (size_t i = 0; i < l.n; i++)
-                alive |= strcmp(l.v[i].id, id) == 0;
-        free(l.v);
+        free(bi);
         return alive;
 }
 
