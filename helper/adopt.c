@@ -49,21 +49,11 @@ static int dir_fd = -1;
 
 int adopt_open(void)
 {
-        struct stat st;
+        int r = open_root_dir(BOXES_DIR, 0700, 077, &dir_fd, NULL);
 
-        if (mkdir(BOXES_DIR, 0700) < 0 && errno != EEXIST)
-                return negative_errno();
-        dir_fd = open(BOXES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dir_fd < 0)
-                return negative_errno();
-        if (fstat(dir_fd, &st) < 0)
-                return negative_errno();
-        if (st.st_uid != 0 || (st.st_mode & 077)) {
+        if (r == -EPERM)
                 syslog(LOG_ERR, "%s is not root's alone; refusing to use it", BOXES_DIR);
-                closep(&dir_fd);
-                return -EPERM;
-        }
-        return 0;
+        return r;
 }
 
 /* /proc/PID/NAME, NUL-terminated, in buf. */

@@ -347,6 +347,15 @@ static void session_release(struct session *s, const char *reason)
         box_unclaimed(b);
 }
 
+/* A new session of b, newest first, numbered after the last. */
+static void session_link(struct box *b, struct session *s)
+{
+        s->seq = ++b->session_seq;
+        s->next = b->sessions;
+        b->sessions = s;
+        b->n_sessions++;
+}
+
 /* A session as the wire has it. */
 static void entry_of(const struct session *s, struct session_entry *se)
 {
@@ -1328,10 +1337,7 @@ void box_open(struct open_request *o, struct box_spec *spec, struct session_info
                 }
                 if (b->state == BOX_STARTING && b->n_sessions == 0)
                         who_from(&b->who, s);
-                s->seq = ++b->session_seq;
-                s->next = b->sessions;
-                b->sessions = s;
-                b->n_sessions++;
+                session_link(b, s);
                 limit_session(b, s);
                 watch_oom(&s->oom, s->cgroup, &s->oom_kills);
                 if (b->state == BOX_RUNNING)
@@ -1660,10 +1666,7 @@ static int take_session(struct box *b, struct adopt_claim *c)
         if (cgroup_of_pid(s->opener_pid, s->cgroup, sizeof(s->cgroup)) < 0 || !cgroup_is_users(s->cgroup, b->spec.uid))
                 s->cgroup[0] = '\0';
         watch_oom(&s->oom, s->cgroup, &s->oom_kills);
-        s->seq = ++b->session_seq;
-        s->next = b->sessions;
-        b->sessions = s;
-        b->n_sessions++;
+        session_link(b, s);
         return 0;
 }
 

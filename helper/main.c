@@ -105,17 +105,11 @@ static int setup_sockets(bool activated, int *ret_listen, int *ret_user, int *re
         struct stat st;
         int r;
 
-        if (mkdir(NSBOX_RUNDIR, 0755) < 0 && errno != EEXIST)
-                return negative_errno();
-        dir = open(NSBOX_RUNDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dir < 0)
-                return negative_errno();
-        if (fstat(dir, &st) < 0)
-                return negative_errno();
-        if (st.st_uid != 0 || (st.st_mode & 022)) {
+        r = open_root_dir(NSBOX_RUNDIR, 0755, 022, &dir, &st);
+        if (r == -EPERM)
                 syslog(LOG_ERR, "%s is not owned by root or is writable by others; refusing to use it", NSBOX_RUNDIR);
-                return -EPERM;
-        }
+        if (r < 0)
+                return r;
         /* Others need to reach user.sock inside it. */
         if ((st.st_mode & 0777) != 0755 && fchmod(dir, 0755) < 0)
                 return negative_errno();

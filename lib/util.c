@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int xvasprintf(char **ret, const char *fmt, va_list ap)
@@ -195,4 +197,22 @@ const char *log_value(const char *in, char *out, size_t size)
         }
         out[i] = '\0';
         return i ? out : "-";
+}
+
+int open_root_dir(const char *path, mode_t mode, mode_t forbidden, int *ret_fd, struct stat *ret_st)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_uid != 0 || (st.st_mode & forbidden))
+                return -EPERM;
+        if (ret_st)
+                *ret_st = st;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
 }

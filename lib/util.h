@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
@@ -89,6 +90,10 @@ int split_words(const char *s, char ***ret, size_t *ret_n);
 int write_all(int fd, const void *buf, size_t len);
 /* One read of a short file (procfs, sysfs, cgroupfs) into buf, NUL-ended. */
 int read_short(int fd, char *buf, size_t size);
+/* Make (mode) or open the directory path, root's, with none of the
+ * forbidden mode bits: its fd in *ret_fd (its stat in *ret_st if given),
+ * or -EPERM when it is someone else's or too open. */
+int open_root_dir(const char *path, mode_t mode, mode_t forbidden, int *ret_fd, struct stat *ret_st);
 
 /* Monotonic clock in microseconds. */
 unsigned long long now_usec(void);
