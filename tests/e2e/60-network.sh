@@ -98,6 +98,11 @@ json=$($NSBOX list --json)
 hostif=nsb$(echo "$json" | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p')
 check net/host-end "the host end nsb<ID> exists on the host" ip link show $hostif
 check net/host-end-len "and its name fits IFNAMSIZ" test ${#hostif} -le 15
+# A link-local address would put routes of each box in the host's one IPv6
+# table, which the kernel walks whole at every link change there.
+check net/host-end-no-link-local "the host end has no IPv6 link-local address, and the host no route of one" \
+        bash -c "ip -6 addr show dev $hostif | grep -q 'fd00:213::1/126' && ! ip -6 addr show dev $hostif | grep -q 'scope link' &&
+                 ! ip -6 route show table all dev $hostif | grep -q fe80"
 check net/one-queue-host "it too is made with one queue each way" \
         bash -c "ip -d link show $hostif | grep -q 'numtxqueues 1 numrxqueues 1 '"
 check net/list-addresses "nsbox list --json shows the addresses" \
