@@ -24,6 +24,7 @@
 
 #include "daemon.h"
 #include "net.h"
+#include "newfs.h"
 #include "util.h"
 
 static int nl_open(struct mnl_socket **ret)
@@ -41,7 +42,9 @@ static int nl_open(struct mnl_socket **ret)
         return 0;
 }
 
-#define PING_GROUP_RANGE "/proc/sys/net/ipv4/ping_group_range"
+/* ping_group_range: its path in any procfs, and in the shared /proc. */
+#define PING_GROUP_RANGE_IN_PROC "sys/net/ipv4/ping_group_range"
+#define PING_GROUP_RANGE "/proc/" PING_GROUP_RANGE_IN_PROC
 
 /* The ping_group_range of the net namespace we are in, through a procfs
  * instance of our own.  /proc/sys keeps a dentry per net namespace under one
@@ -50,16 +53,11 @@ static int nl_open(struct mnl_socket **ret)
  * instance holds only this namespace's, and goes when its fd is closed. */
 static int open_ping_range_here(void)
 {
-        _cleanup_close_ int fs = fsopen("proc", FSOPEN_CLOEXEC), mnt = -1;
-        int fd;
+        _cleanup_close_ int mnt = -1;
 
-        if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        if (new_fs("proc", NO_OPTS, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &mnt) < 0)
                 return open(PING_GROUP_RANGE, O_WRONLY | O_CLOEXEC);
-        mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-        if (mnt < 0)
-                return open(PING_GROUP_RANGE, O_WRONLY | O_CLOEXEC);
-        fd = openat(mnt, "sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        return fd;
+        return openat(mnt, PING_GROUP_RANGE_IN_PROC, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 }
 
 /* Open a netlink socket inside another net namespace, and its

@@ -19,6 +19,7 @@
 #include <sys/vfs.h>
 
 #include "helper.h"
+#include "newfs.h"
 #include "util.h"
 
 #define HOMES_ROOT "/home"
@@ -62,40 +63,6 @@ static int attach(int mfd, int target)
 {
         if (move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return negative_errno();
-        return 0;
-}
-
-/* A fresh filesystem instance, detached, with the given options. */
-/* What a new filesystem is made with.  Every tmpfs has a size and an inode
- * limit: the user's own (/tmp, /var/tmp, /dev/shm) from the policy, the
- * box's small ones (its store, the hidden homes' root) a fixed few. */
-struct fs_opts {
-        const char *mode;
-        const char *size;
-        const char *inodes;
-};
-
-#define SMALL_TMPFS(m) (&(const struct fs_opts){ .mode = (m), .size = "1m", .inodes = "1k" })
-#define NO_OPTS (&(const struct fs_opts){})
-
-static int new_fs(const char *type, const struct fs_opts *o, unsigned attrs, int *ret)
-{
-        _cleanup_close_ int fs = -1;
-        int m;
-
-        fs = fsopen(type, FSOPEN_CLOEXEC);
-        if (fs < 0)
-                return negative_errno();
-        if ((o->mode && fsconfig(fs, FSCONFIG_SET_STRING, "mode", o->mode, 0) < 0) ||
-            (o->size && fsconfig(fs, FSCONFIG_SET_STRING, "size", o->size, 0) < 0) ||
-            (o->inodes && fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", o->inodes, 0) < 0))
-                return negative_errno();
-        if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return negative_errno();
-        m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
-        if (m < 0)
-                return negative_errno();
-        *ret = m;
         return 0;
 }
 
