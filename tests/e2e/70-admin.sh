@@ -55,12 +55,16 @@ check audit/leave-on-sigkill "a login killed by SIGKILL leaves a leave record" \
 printf '[default]\nbox = sometimes\n' > /etc/security/nsbox.d/50-bad.conf
 chmod 0644 /etc/security/nsbox.d/50-bad.conf
 su alice -c true 2>/dev/null
+# syslog() returns once the datagram is queued: the sink may not have
+# written it yet.
+wait_for 50 grep -q 'event=denied user=alice .* step=policy' $LOG
 check audit/denied "a denied login leaves one record naming the step, the object and the reason" \
         bash -c "[ \$(grep -c \"event=denied user=alice uid=2001 service=su tty=- rhost=- pid=[0-9]* step=policy object=/etc/security/nsbox.conf: invalid: /etc/security/nsbox.d/50-bad.conf: \\[default\\] box: 'sometimes' is not a boolean\" $LOG) = 1 ]"
 rm /etc/security/nsbox.d/50-bad.conf
 printf '[default]\nbind = /srv/nothing-here:/srv/dst\n' > /etc/security/nsbox.d/50-bad.conf
 chmod 0644 /etc/security/nsbox.d/50-bad.conf
 su alice -c true 2>/dev/null
+wait_for 50 grep -q 'event=denied user=alice .* step=bind' $LOG
 check audit/denied-setup "a failed setup leaves one record with step, path and errno" \
         bash -c "[ \$(grep -c 'event=denied user=alice .* step=bind object=/srv/nothing-here: No such file or directory' $LOG) = 1 ]"
 check audit/denied-once "and the helper does not log it a second time" \
