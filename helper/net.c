@@ -46,23 +46,51 @@ static int nl_open(struct mnl_socket **ret)
 #define PING_GROUP_RANGE_IN_PROC "sys/net/ipv4/ping_group_range"
 #define PING_GROUP_RANGE "/proc/" PING_GROUP_RANGE_IN_PROC
 
-/* The ping_group_range of the net namespace we are in, through a procfs
- * instance of our own.  /proc/sys keeps a dentry per net namespace under one
- * name, and the kernel compares them one by one: through the shared /proc,
- * opening a sysctl costs more with each live box (3 ms with 2,000).  A new
- * instance holds only this namespace's, and goes when its fd is closed. */
-static int open_ping_range_here(void)
+/* A routed box's eth0 needs neither duplicate address detection (the other
+ * end of its link has only the address the lease gave it) nor router
+ * solicitations (its routes are set here).  Each would be multicast to its
+ * host end, and every multicast packet a host end takes in costs a walk of
+ * the host's ff00::/8 routes, one per host end: with thousands of boxes,
+ * their first minutes cost every login.  Set on "default" before eth0 is
+ * made, so eth0 is born with it; a kernel without IPv6 has neither file. */
+static int quiet_ipv6_here(int proc)
 {
-        _cleanup_close_ int mnt = -1;
+        static const char *const files[] = { "sys/net/ipv6/conf/default/accept_dad",
+                                             "sys/net/ipv6/conf/default/accept_ra" };
 
-        if (new_fs("proc", NO_OPTS, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &mnt) < 0)
-                return open(PING_GROUP_RANGE, O_WRONLY | O_CLOEXEC);
-        return openat(mnt, PING_GROUP_RANGE_IN_PROC, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                _cleanup_close_ int fd = openat(proc, files[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+                int r = fd < 0 ? negative_errno() : write_all(fd, "0", 1);
+
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        return 0;
 }
 
-/* Open a netlink socket inside another net namespace, and its
- * ping_group_range: /proc/sys/net is the namespace of whoever opens it. */
-static int nl_open_in(int netns_fd, struct mnl_socket **ret, int *ret_ping)
+/* The sysctls of the net namespace we are in, through a procfs instance of
+ * our own.  /proc/sys keeps a dentry per net namespace under one name, and
+ * the kernel compares them one by one: through the shared /proc, opening a
+ * sysctl costs more with each live box (3 ms with 2,000).  A new instance
+ * holds only this namespace's, and goes when its fd is closed.  Returns the
+ * ping_group_range, open for writing, in *ret_ping. */
+static int sysctls_here(bool routed, int *ret_ping)
+{
+        _cleanup_close_ int proc = -1;
+
+        /* Refused (an old kernel, a policy): the shared one, slower. */
+        if (new_fs("proc", NO_OPTS, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &proc) < 0 &&
+            (proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+                *ret_ping = -1;
+                return negative_errno();
+        }
+        *ret_ping = openat(proc, PING_GROUP_RANGE_IN_PROC, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        return routed ? quiet_ipv6_here(proc) : 0;
+}
+
+/* Open a netlink socket inside another net namespace, and set what is set
+ * through its sysctls: /proc/sys/net is the namespace of whoever opens it. */
+static int nl_open_in(int netns_fd, bool routed, struct mnl_socket **ret, int *ret_ping, int *ret_sysctl)
 {
         static int own = -1;
         int r;
@@ -75,7 +103,7 @@ static int nl_open_in(int netns_fd, struct mnl_socket **ret, int *ret_ping)
         if (setns(netns_fd, CLONE_NEWNET) < 0)
                 return negative_errno();
         r = nl_open(ret);
-        *ret_ping = open_ping_range_here();
+        *ret_sysctl = sysctls_here(routed, ret_ping);
         if (setns(own, CLONE_NEWNET) < 0) {
                 /* Staying in a box's namespace would build every later box
                  * from there: never go on like that. */
@@ -421,12 +449,16 @@ int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box
         _cleanup_close_ int ping = -1;
         struct mnl_socket *host = NULL, *box = NULL;
         unsigned long long t;
-        int r;
+        int quiet, r;
 
-        r = nl_open_in(netns_fd, &box, &ping);
+        r = nl_open_in(netns_fd, s->network == NET_VETH && !s->bridge, &box, &ping, &quiet);
         if (r < 0) {
                 closep(&ping);
                 return step_fail(err, "netlink", "box", r);
+        }
+        if (quiet < 0) {
+                r = step_fail(err, "sysctl", "net.ipv6.conf.default", quiet);
+                goto out;
         }
         /* Every box with a net namespace gets lo up. */
         r = link_up(box, 1, 0);

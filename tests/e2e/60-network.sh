@@ -103,6 +103,11 @@ check net/host-end-len "and its name fits IFNAMSIZ" test ${#hostif} -le 15
 check net/host-end-no-link-local "the host end has no IPv6 link-local address, and the host no route of one" \
         bash -c "ip -6 addr show dev $hostif | grep -q 'fd00:213::1/126' && ! ip -6 addr show dev $hostif | grep -q 'scope link' &&
                  ! ip -6 route show table all dev $hostif | grep -q fe80"
+# Each multicast packet a host end takes in costs the host a walk of one
+# route per host end: the box's eth0 sends no DAD probe nor router
+# solicitation.
+check net/box-end-quiet "the box's eth0 does no duplicate address detection and sends no router solicitation" \
+        bash -c "[ \"\$($NSBOX enter alice -- cat /proc/sys/net/ipv6/conf/eth0/accept_dad /proc/sys/net/ipv6/conf/eth0/accept_ra | tr -d '\n')\" = 00 ]"
 check net/one-queue-host "it too is made with one queue each way" \
         bash -c "ip -d link show $hostif | grep -q 'numtxqueues 1 numrxqueues 1 '"
 check net/list-addresses "nsbox list --json shows the addresses" \
