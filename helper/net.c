@@ -317,13 +317,13 @@ int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, 
         if (s->network != NET_VETH)
                 return 0;
         /* Ended boxes whose pair the kernel has yet to remove hold theirs. */
-        all = calloc(n_used + 4 * n_drains + 1, sizeof(*all));
+        all = calloc(n_used + 2 * n_drains + 1, sizeof(*all));
         if (!all)
                 return step_fail(err, "lease", "addresses", -ENOMEM);
         memcpy(all, used, n_used * sizeof(*all));
         k = n_used;
         for (struct drain *d = drains; d; d = d->next)
-                k += net_addresses(&d->net, all + k);
+                k += net_lease_addresses(&d->net, all + k);
 
         if (cidr_parse(s->pool4, &pool) < 0)
                 return step_fail(err, "lease", s->pool4, -EINVAL);
@@ -351,18 +351,14 @@ int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, 
         return 0;
 }
 
-size_t net_addresses(const struct box_net *n, struct addr out[4])
+size_t net_lease_addresses(const struct box_net *n, struct addr out[2])
 {
         size_t k = 0;
 
-        if (n->has4) {
+        if (n->has4)
                 out[k++] = n->host4;
-                out[k++] = n->box4;
-        }
-        if (n->has6) {
+        if (n->has6)
                 out[k++] = n->host6;
-                out[k++] = n->box6;
-        }
         return k;
 }
 

@@ -25,8 +25,9 @@ struct box_net {
  * whose pair still exists. */
 int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, struct box_net *ret,
               struct step_error *err);
-/* The addresses a box holds (up to 4). */
-size_t net_addresses(const struct box_net *n, struct addr out[4]);
+/* The addresses that name a box's lease, one per pool (up to 2): its host
+ * end's; the box's own are in the same block. */
+size_t net_lease_addresses(const struct box_net *n, struct addr out[2]);
 
 /* Configure the box's network.  netns_fd is the box's net namespace. */
 int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box_net *n, struct step_error *err);
