@@ -214,7 +214,10 @@ static int make_veth(struct mnl_socket *nl, const char *host_if, int netns_fd)
         return nl_talk(nl, nlh, NULL, NULL);
 }
 
-static int add_addr(struct mnl_socket *nl, int ifindex, const struct addr *a, unsigned prefix)
+/* An address of a, with its prefix; or, given a peer, a point-to-point
+ * address whose only route is that to the peer. */
+static int add_addr(struct mnl_socket *nl, int ifindex, const struct addr *a, const struct addr *peer,
+                    unsigned prefix)
 {
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -225,10 +228,10 @@ static int add_addr(struct mnl_socket *nl, int ifindex, const struct addr *a, un
         nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
         ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
         ifa->ifa_family = (uint8_t)a->family;
-        ifa->ifa_prefixlen = (uint8_t)prefix;
+        ifa->ifa_prefixlen = (uint8_t)(peer ? 8 * len : prefix);
         ifa->ifa_index = (uint32_t)ifindex;
         mnl_attr_put(nlh, IFA_LOCAL, len, a->a);
-        mnl_attr_put(nlh, IFA_ADDRESS, len, a->a);
+        mnl_attr_put(nlh, IFA_ADDRESS, len, peer ? peer->a : a->a);
         /* No duplicate address detection: the link has two ends, both ours,
          * and a tentative address would fail the first connections. */
         if (a->family == AF_INET6)
@@ -378,9 +381,16 @@ static int setup_host_end(struct mnl_socket *nl, const struct box_spec *s, const
                 if (r < 0)
                         return step_fail(err, "bridge", s->bridge, r);
         } else {
-                r = add_addr(nl, host, &n->host4, 32 - BLOCK_SHIFT);
+                /* IPv4 point to point, the box its peer: two routes in the
+                 * host's tables (to the box, and the local address) where a
+                 * /30 adds three (its prefix, the local address and a
+                 * broadcast route), and the kernel walks those tables whole
+                 * at each link change there.  IPv6 gains nothing from a
+                 * peer (it routes the local address too) and loses the
+                 * peer's route when the link comes up after it: a /126. */
+                r = add_addr(nl, host, &n->host4, &n->box4, 0);
                 if (r >= 0 && n->has6)
-                        r = add_addr(nl, host, &n->host6, 128 - BLOCK_SHIFT);
+                        r = add_addr(nl, host, &n->host6, NULL, 128 - BLOCK_SHIFT);
                 if (r < 0)
                         return step_fail(err, "address", n->host_if, r);
         }
@@ -398,9 +408,9 @@ static int setup_box_end(struct mnl_socket *nl, const struct box_spec *s, const 
         r = ifindex_of(nl, "eth0", &eth0);
         if (r < 0)
                 return step_fail(err, "veth", "eth0", r);
-        r = add_addr(nl, eth0, &n->box4, n->prefix4);
+        r = add_addr(nl, eth0, &n->box4, NULL, n->prefix4);
         if (r >= 0 && n->has6)
-                r = add_addr(nl, eth0, &n->box6, n->prefix6);
+                r = add_addr(nl, eth0, &n->box6, NULL, n->prefix6);
         if (r < 0)
                 return step_fail(err, "address", "eth0", r);
         r = link_up(nl, eth0, 0);

@@ -106,6 +106,10 @@ check net/host-end-no-link-local "the host end has no IPv6 link-local address, a
 # Each multicast packet a host end takes in costs the host a walk of one
 # route per host end: the box's eth0 sends no DAD probe nor router
 # solicitation.
+# Each route of a host end is walked at every link change on the host.
+check net/host-end-peer "the host end's IPv4 address is point to point: a route to the box, no prefix or broadcast route" \
+        bash -c "ip -4 addr show dev $hostif | grep -q 'inet 10.213.0.1 peer 10.213.0.2/32' &&
+                 [ \"\$(ip -4 route show table all dev $hostif | sed 's/ proto.*//' | sort | tr '\n' ,)\" = '10.213.0.2,local 10.213.0.1 table local,' ]"
 check net/box-end-quiet "the box's eth0 does no duplicate address detection and sends no router solicitation" \
         bash -c "[ \"\$($NSBOX enter alice -- cat /proc/sys/net/ipv6/conf/eth0/accept_dad /proc/sys/net/ipv6/conf/eth0/accept_ra | tr -d '\n')\" = 00 ]"
 check net/one-queue-host "it too is made with one queue each way" \
