@@ -126,6 +126,7 @@ struct box {
         bool exit_deferred;     /* the init exited while that job ran: not reaped yet */
         struct box *next, **pprev;      /* in boxes; pprev NULL when not */
         struct box *user_next;          /* among its user's (struct user_boxes) */
+        size_t lease_slot;              /* its addresses in leases[], if it has a lease */
 };
 
 static struct box *boxes;
@@ -139,6 +140,12 @@ static void (*drain_requests)(void);
  * member and the cookie a session's: those trees hold boxes and sessions and
  * are searched with ids and cookies. */
 static void *tree_id, *tree_mntns, *tree_uid, *tree_cookie;
+
+/* The addresses that name the live leases, two slots a box (unused: family
+ * 0), side by side: what a new lease reads, without visiting every box. */
+static struct addr (*leases)[2];
+static struct box **lease_owner;
+static size_t n_leases, leases_room;
 
 struct user_boxes {
         uid_t uid;              /* first: the tree compares it */
@@ -226,6 +233,42 @@ static struct box *box_of_mntns(dev_t dev, ino_t ino)
         return node ? container_of(*node, struct box, mntns) : NULL;
 }
 
+static int lease_add(struct box *b)
+{
+        struct addr a[2] = {};
+
+        if (net_lease_addresses(&b->net, a) == 0)
+                return 0;
+        if (n_leases == leases_room) {
+                size_t room = leases_room ? 2 * leases_room : 64;
+                struct addr(*l)[2] = reallocarray(leases, room, sizeof(*leases));
+                struct box **o = l ? reallocarray(lease_owner, room, sizeof(*lease_owner)) : NULL;
+
+                if (l)
+                        leases = l;
+                if (!o)
+                        return -ENOMEM;
+                lease_owner = o;
+                leases_room = room;
+        }
+        memcpy(leases[n_leases], a, sizeof(a));
+        lease_owner[n_leases] = b;
+        b->lease_slot = n_leases++;
+        return 0;
+}
+
+static void lease_remove(struct box *b)
+{
+        size_t i = b->lease_slot;
+
+        if (i >= n_leases || lease_owner[i] != b)
+                return;
+        n_leases--;
+        memcpy(leases[i], leases[n_leases], sizeof(leases[i]));
+        lease_owner[i] = lease_owner[n_leases];
+        lease_owner[i]->lease_slot = i;
+}
+
 /* Into the list and the trees, or into none of them. */
 static int box_link(struct box *b)
 {
@@ -241,7 +284,12 @@ static int box_link(struct box *b)
         if (!node)
                 return -ENOMEM;
         u = *node;
+        b->lease_slot = SIZE_MAX;
         by_id = tsearch(b, &tree_id, cmp_id);
+        if (by_id && *by_id == b && lease_add(b) < 0) {
+                tdelete(b, &tree_id, cmp_id);
+                by_id = NULL;
+        }
         if (!by_id || *by_id != b) {
                 if (!u->first) {
                         tdelete(u, &tree_uid, cmp_uid);
@@ -272,6 +320,7 @@ static void box_unlink(struct box *b)
         b->pprev = NULL;
         n_boxes--;
         tdelete(b, &tree_id, cmp_id);
+        lease_remove(b);
         box_drop_mntns(b);
         if (node) {
                 struct user_boxes *u = *node;
@@ -1008,21 +1057,6 @@ static int new_id(char ret[NSBOX_ID_LEN + 1])
         return -EEXIST;
 }
 
-/* Every address leased by a live box, for a new lease. */
-static int leased_addresses(struct addr **ret, size_t *ret_n)
-{
-        struct addr *all = calloc(2 * (size_t)n_boxes + 1, sizeof(*all));
-        size_t k = 0;
-
-        if (!all)
-                return -ENOMEM;
-        for (struct box *b = boxes; b; b = b->next)
-                k += net_lease_addresses(&b->net, all + k);
-        *ret = all;
-        *ret_n = k;
-        return 0;
-}
-
 static int box_network(struct box *b, struct step_error *err)
 {
         _cleanup_close_ int netns = -1;
@@ -1103,14 +1137,8 @@ static int box_lease(struct box *b, const struct box_spec *spec, struct step_err
 
         if (r >= 0)
                 r = limits_possible(&spec->limits, err);
-        if (r >= 0 && spec->network == NET_VETH) {
-                _cleanup_free_ struct addr *used = NULL;
-                size_t n_used = 0;
-
-                r = leased_addresses(&used, &n_used);
-                if (r >= 0)
-                        r = net_lease(spec, used, n_used, &b->net, err);
-        }
+        if (r >= 0 && spec->network == NET_VETH)
+                r = net_lease(spec, (const struct addr *)leases, 2 * n_leases, &b->net, err);
         time_step(b, "lease", t);
         if (r >= 0 && (spec->namespaces & NS_USER)) {
                 t = now_usec();

@@ -323,7 +323,8 @@ int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, 
         all = calloc(n_used + 2 * n_drains + 1, sizeof(*all));
         if (!all)
                 return step_fail(err, "lease", "addresses", -ENOMEM);
-        memcpy(all, used, n_used * sizeof(*all));
+        if (n_used)
+                memcpy(all, used, n_used * sizeof(*all));
         k = n_used;
         for (struct drain *d = drains; d; d = d->next)
                 k += net_lease_addresses(&d->net, all + k);
