@@ -273,7 +273,7 @@ static void lease_remove(struct box *b)
 static int box_link(struct box *b)
 {
         struct user_boxes *u = calloc(1, sizeof(*u)), **node;
-        struct box **by_id;
+        struct box **named;
 
         if (!u)
                 return -ENOMEM;
@@ -285,17 +285,17 @@ static int box_link(struct box *b)
                 return -ENOMEM;
         u = *node;
         b->lease_slot = SIZE_MAX;
-        by_id = tsearch(b, &tree_id, cmp_id);
-        if (by_id && *by_id == b && lease_add(b) < 0) {
+        named = tsearch(b, &tree_id, cmp_id);
+        if (named && *named == b && lease_add(b) < 0) {
                 tdelete(b, &tree_id, cmp_id);
-                by_id = NULL;
+                named = NULL;
         }
-        if (!by_id || *by_id != b) {
+        if (!named || *named != b) {
                 if (!u->first) {
                         tdelete(u, &tree_uid, cmp_uid);
                         free(u);
                 }
-                return by_id ? -EEXIST : -ENOMEM;
+                return named ? -EEXIST : -ENOMEM;
         }
         b->user_next = u->first;
         u->first = b;
@@ -591,7 +591,7 @@ static struct session *find_session(const uint8_t cookie[NSBOX_COOKIE_LEN])
         return node ? *node : NULL;
 }
 
-static struct session *session_of(struct box *b, const uint8_t cookie[NSBOX_COOKIE_LEN])
+static struct session *session_of(const struct box *b, const uint8_t cookie[NSBOX_COOKIE_LEN])
 {
         struct session *s = find_session(cookie);
 
