@@ -310,7 +310,7 @@ static int box_link(struct box *b)
 
 static void box_unlink(struct box *b)
 {
-        void **node = tfind(&b->spec.uid, &tree_uid, cmp_uid);
+        void **node;
 
         if (!b->pprev)
                 return;
@@ -322,6 +322,7 @@ static void box_unlink(struct box *b)
         tdelete(b, &tree_id, cmp_id);
         lease_remove(b);
         box_drop_mntns(b);
+        node = tfind(&b->spec.uid, &tree_uid, cmp_uid);
         if (node) {
                 struct user_boxes *u = *node;
 
@@ -1733,7 +1734,6 @@ int box_manager(const struct peer *p, struct answer *a)
         audit(LOG_INFO, "manager", b, &w, "share=%s", share_to_string(b->spec.share));
         return 0;
 }
-
 
 /* A part of a show ends with room for one more session at its largest. */
 #define SHOW_PART_ROOM 1024
