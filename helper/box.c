@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "spawn.h"
 #include "net.h"
+#include "prepared.h"
 #include "subid.h"
 #include "subtree.h"
 #include "tty.h"
@@ -127,6 +128,9 @@ struct box {
         struct box *next, **pprev;      /* in boxes; pprev NULL when not */
         struct box *user_next;          /* among its user's (struct user_boxes) */
         size_t lease_slot;              /* its addresses in leases[], if it has a lease */
+        int netns;              /* until its init is started: a prepared net namespace, or -1 */
+        bool net_prepared;      /* its network was made ahead (prepared.c) */
+        bool kind_counted;      /* counted among the boxes of its kind of network (prepared.c) */
 };
 
 static struct box *boxes;
@@ -662,6 +666,8 @@ static void box_free(struct box *b)
                 session_free(s);
         }
         net_teardown(&b->net);
+        if (b->kind_counted)
+                prepared_box_ended(&b->spec);
         units_forget(&b->unit);
         unwatch(&b->pidfd);
         unwatch(&b->sync);
@@ -1048,7 +1054,7 @@ static int new_id(char ret[NSBOX_ID_LEN + 1])
                 if (getrandom(&v, sizeof(v), 0) != sizeof(v))
                         return -EIO;
                 snprintf(ret, NSBOX_ID_LEN + 1, "%08x", v);
-                taken = find_box(ret) != NULL;
+                taken = find_box(ret) != NULL || prepared_has(ret);
                 /* The host end of an ended box may still carry the name. */
                 char host_if[16];
                 snprintf(host_if, sizeof(host_if), "nsb%s", ret);
@@ -1068,6 +1074,12 @@ static int box_network(struct box *b, struct step_error *err)
         if (netns < 0)
                 return step_fail(err, "netns", path, negative_errno());
         return net_setup(&b->spec, b->id, netns, &b->net, err);
+}
+
+size_t box_leases(const struct addr **ret)
+{
+        *ret = (const struct addr *)leases;
+        return 2 * n_leases;
 }
 
 /* A policy with limits that this host cannot enforce denies the login,
@@ -1107,7 +1119,7 @@ static struct box *box_alloc(void)
         struct box *b = calloc(1, sizeof(*b));
 
         if (b)
-                b->pidfd.fd = b->sync.fd = b->timer.fd = b->oom.fd = b->cg.dir = b->userns = -1;
+                b->pidfd.fd = b->sync.fd = b->timer.fd = b->oom.fd = b->cg.dir = b->userns = b->netns = -1;
         if (b && getrandom(b->token, sizeof(b->token), 0) != sizeof(b->token)) {
                 free(b);
                 return NULL;
@@ -1126,6 +1138,8 @@ static void box_discard(struct box *b)
         closep(&b->sync.fd);
         closep(&b->timer.fd);
         closep(&b->userns);
+        closep(&b->netns);
+        net_teardown(&b->net);
         free(b);
 }
 
@@ -1134,12 +1148,18 @@ static void box_discard(struct box *b)
 static int box_lease(struct box *b, const struct box_spec *spec, struct step_error *err)
 {
         unsigned long long t = now_usec();
-        int r = new_id(b->id);
+        int r = limits_possible(&spec->limits, err);
 
-        if (r >= 0)
-                r = limits_possible(&spec->limits, err);
-        if (r >= 0 && spec->network == NET_VETH)
+        if (r >= 0 && (spec->namespaces & NS_NET))
+                b->net_prepared = prepared_take(spec, b->id, &b->net, &b->netns);
+        if (r >= 0 && !b->net_prepared)
+                r = new_id(b->id);
+        if (r >= 0 && spec->network == NET_VETH && !b->net_prepared) {
                 r = net_lease(spec, (const struct addr *)leases, 2 * n_leases, &b->net, err);
+                /* Networks made ahead hold leases too: they give way. */
+                if (r == -ENOSPC && prepared_drop_all())
+                        r = net_lease(spec, (const struct addr *)leases, 2 * n_leases, &b->net, err);
+        }
         time_step(b, "lease", t);
         if (r >= 0 && (spec->namespaces & NS_USER)) {
                 t = now_usec();
@@ -1177,9 +1197,11 @@ static int box_spawn(struct box *b, const struct box_spec *spec, struct step_err
         /* Room for all a new helper asks of it at once, so that the init
          * never blocks on a helper that stopped reading. */
         (void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &(int){ 4 << 20 }, sizeof(int));
-        b->pid = spawn_init(spec->namespaces, sv[1], sv[0], b->userns, &b->pidfd.fd);
+        b->pid = spawn_init(spec->namespaces, sv[1], sv[0], b->userns, b->netns, &b->pidfd.fd);
         r = b->pid < 0 ? negative_errno() : 0;
         close(sv[1]);
+        /* The init holds its net namespace now. */
+        closep(&b->netns);
         time_step(b, "clone", t);
         if (r < 0)
                 return step_failf(err, "clone", r, "init of box %s", b->id);
@@ -1228,7 +1250,9 @@ static int box_register(struct box *b, struct box_spec *spec, pid_t login, struc
             loop_add(&b->timer, EPOLLIN) < 0)
                 r = -ENOMEM;
         arm_timer(b, START_TIMEOUT_SEC);
-        if (r >= 0 && (b->spec.namespaces & NS_NET)) {
+        if (r >= 0 && b->net_prepared)
+                time_step_usec(b, "network:prepared", 0);
+        else if (r >= 0 && (b->spec.namespaces & NS_NET)) {
                 t = now_usec();
                 r = box_network(b, err);
                 time_step(b, "network", t);
@@ -1239,6 +1263,10 @@ static int box_register(struct box *b, struct box_spec *spec, pid_t login, struc
         }
         if (r >= 0)
                 r = box_cgroup(b, login, err);
+        if (r >= 0 && b->spec.network == NET_VETH) {
+                prepared_box_started(&b->spec);
+                b->kind_counted = true;
+        }
         if (r < 0) {
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
                 waitid(P_PIDFD, (id_t)b->pidfd.fd, &(siginfo_t){}, WEXITED);
@@ -1920,6 +1948,10 @@ static int box_take(struct adoptee *a)
         b->who.pid = r->who_pid;
         take_namespaces(b);
         take_cgroups(b, r);
+        if (b->spec.network == NET_VETH) {
+                prepared_box_started(&b->spec);
+                b->kind_counted = true;
+        }
         for (size_t i = 0; i < a->n_claims; i++)
                 if (take_session(b, &a->claims[i]) < 0)
                         closep(&a->claims[i].pidfd);

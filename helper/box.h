@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "netaddr.h"
 #include "proto.h"
 
 /* The process behind a request, as the kernel told it at connect. */
@@ -72,6 +73,8 @@ unsigned box_busy_count(void);
 void box_take_turns(bool refuse);
 int box_turns_next_ms(void);
 unsigned box_count(void);
+/* The addresses of the live leases, for a new one to avoid (net_lease). */
+size_t box_leases(const struct addr **ret);
 bool box_owns_mntns(dev_t dev, ino_t ino);
 /* The user an id belongs to: the user whose box maps it, or whose range
  * in /etc/subuid holds it (named in *name when no box tells the uid), or

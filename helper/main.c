@@ -37,6 +37,7 @@
 #include "subtree.h"
 #include "net.h"
 #include "paths.h"
+#include "prepared.h"
 #include "util.h"
 
 #define IDLE_EXIT_MS (30 * 1000)
@@ -237,7 +238,7 @@ static void serve(void)
 {
         for (;;) {
                 int wait_ms = server_expire(), turn_ms, n;
-                bool idle;
+                bool idle, prepare;
 
                 box_take_turns(shutting_down);
                 turn_ms = box_turns_next_ms();
@@ -246,7 +247,15 @@ static void serve(void)
                 idle = box_count() == 0 && server_connections() == 0;
                 if (shutting_down && box_busy_count() == 0)
                         return;
-                n = loop_dispatch(idle ? IDLE_EXIT_MS : wait_ms);
+                /* Networks are made ahead only while nothing waits: not
+                 * while a box starts (its login waits for it), and one at
+                 * a time, each time the loop finds nothing to do. */
+                prepare = !shutting_down && prepared_wanted() && box_busy_count() == 0;
+                n = loop_dispatch(idle ? IDLE_EXIT_MS : prepare ? 0 : wait_ms);
+                if (n == 0 && prepare) {
+                        prepared_make_one();
+                        continue;
+                }
                 if (n < 0) {
                         syslog(LOG_ERR, "epoll_wait: %s", strerror(-n));
                         return;
@@ -326,6 +335,7 @@ int main(int argc, char **argv)
         syslog(LOG_INFO, "event=helper-start version=%s adopted=%u usec=%llu", NSBOX_VERSION, adopted,
                now_usec() - t);
         serve();
+        prepared_drop_all();
         nft_exit();
         if (box_count() == 0) {
                 adopt_close();

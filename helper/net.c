@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "net.h"
 #include "newfs.h"
+#include "prepared.h"
 #include "util.h"
 
 static int nl_open(struct mnl_socket **ret)
@@ -88,28 +89,55 @@ static int sysctls_here(bool routed, int *ret_ping)
         return routed ? quiet_ipv6_here(proc) : 0;
 }
 
-/* Open a netlink socket inside another net namespace, and set what is set
- * through its sysctls: /proc/sys/net is the namespace of whoever opens it. */
-static int nl_open_in(int netns_fd, bool routed, struct mnl_socket **ret, int *ret_ping, int *ret_sysctl)
+/* The helper's own net namespace (the host's), to step back into. */
+static int own_netns(void)
 {
         static int own = -1;
-        int r;
 
-        if (own < 0) {
+        if (own < 0)
                 own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-                if (own < 0)
-                        return negative_errno();
-        }
-        if (setns(netns_fd, CLONE_NEWNET) < 0)
-                return negative_errno();
-        r = nl_open(ret);
-        *ret_sysctl = sysctls_here(routed, ret_ping);
+        return own < 0 ? negative_errno() : own;
+}
+
+static void back_home(int own)
+{
         if (setns(own, CLONE_NEWNET) < 0) {
                 /* Staying in a box's namespace would build every later box
                  * from there: never go on like that. */
                 syslog(LOG_CRIT, "cannot return to the helper's own net namespace: %m");
                 abort();
         }
+}
+
+/* Open a netlink socket inside another net namespace, and set what is set
+ * through its sysctls: /proc/sys/net is the namespace of whoever opens it. */
+static int nl_open_in(int netns_fd, bool routed, struct mnl_socket **ret, int *ret_ping, int *ret_sysctl)
+{
+        int own = own_netns(), r;
+
+        if (own < 0)
+                return own;
+        if (setns(netns_fd, CLONE_NEWNET) < 0)
+                return negative_errno();
+        r = nl_open(ret);
+        *ret_sysctl = sysctls_here(routed, ret_ping);
+        back_home(own);
+        return r;
+}
+
+int net_new_namespace(int *ret)
+{
+        int own = own_netns(), r = 0;
+
+        if (own < 0)
+                return own;
+        /* Owned by the initial user namespace, as a box's made by clone. */
+        if (unshare(CLONE_NEWNET) < 0)
+                return negative_errno();
+        *ret = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (*ret < 0)
+                r = negative_errno();
+        back_home(own);
         return r;
 }
 
@@ -319,8 +347,9 @@ int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, 
 
         if (s->network != NET_VETH)
                 return 0;
-        /* Ended boxes whose pair the kernel has yet to remove hold theirs. */
-        all = calloc(n_used + 2 * n_drains + 1, sizeof(*all));
+        /* Ended boxes whose pair the kernel has yet to remove hold theirs,
+         * and so do the networks made ahead of logins. */
+        all = calloc(n_used + 2 * (n_drains + prepared_count()) + 1, sizeof(*all));
         if (!all)
                 return step_fail(err, "lease", "addresses", -ENOMEM);
         if (n_used)
@@ -328,6 +357,7 @@ int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, 
         k = n_used;
         for (struct drain *d = drains; d; d = d->next)
                 k += net_lease_addresses(&d->net, all + k);
+        k += prepared_addresses(all + k);
 
         if (cidr_parse(s->pool4, &pool) < 0)
                 return step_fail(err, "lease", s->pool4, -EINVAL);
@@ -627,6 +657,16 @@ bool net_draining(const char *host_if)
 unsigned net_drain_count(void)
 {
         return n_drains;
+}
+
+void net_teardown_now(struct box_net *n)
+{
+        if (n->in_nft)
+                nft_box_del(n);
+        n->in_nft = false;
+        if (n->link_made)
+                delete_link(n->host_if);
+        n->link_made = false;
 }
 
 void net_teardown(struct box_net *n)

@@ -29,12 +29,19 @@ int net_lease(const struct box_spec *s, const struct addr *used, size_t n_used, 
  * end's; the box's own are in the same block. */
 size_t net_lease_addresses(const struct box_net *n, struct addr out[2]);
 
+/* A new net namespace, made here but not entered: its fd. */
+int net_new_namespace(int *ret);
+
 /* Configure the box's network.  netns_fd is the box's net namespace. */
 int net_setup(const struct box_spec *s, const char *id, int netns_fd, struct box_net *n, struct step_error *err);
 
 /* Take the box out of nftables, and keep its lease until the kernel has
  * removed its veth pair (with the box's net namespace). */
 void net_teardown(struct box_net *n);
+
+/* The same, and the pair deleted at once, its lease free on return: for a
+ * network that nothing runs in. */
+void net_teardown_now(struct box_net *n);
 
 /* Does an ended box whose pair still exists hold this name? */
 bool net_draining(const char *host_if);

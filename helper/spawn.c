@@ -25,6 +25,9 @@
  * is placed beforehand in two low slots reserved at start. */
 enum { SLOT_LINK, SLOT_USERNS, SLOT_SPARE, SLOT_HELPER, _SLOT_MAX };
 static int init_exe = -1, spawn_slot[_SLOT_MAX] = { -1, -1, -1, -1 }, spawn_null = -1, spawn_top = -1;
+/* A prepared net namespace, entered by the child before it executes: not
+ * passed on to the init. */
+static int spawn_netns = -1;
 
 int spawn_prepare(int exe)
 {
@@ -32,7 +35,10 @@ int spawn_prepare(int exe)
         spawn_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (spawn_null < 0)
                 return negative_errno();
-        spawn_top = MAX(spawn_null, init_exe);
+        spawn_netns = fcntl(spawn_null, F_DUPFD_CLOEXEC, 0);
+        if (spawn_netns < 0)
+                return negative_errno();
+        spawn_top = MAX(MAX(spawn_null, init_exe), spawn_netns);
         for (int i = 0; i < _SLOT_MAX; i++) {
                 /* The helper's own pidfd, for every init to watch, stays. */
                 spawn_slot[i] = i == SLOT_HELPER ? (int)syscall(SYS_pidfd_open, getpid(), 0)
@@ -46,14 +52,21 @@ int spawn_prepare(int exe)
         return 0;
 }
 
-static int spawn_child(void *with_userns)
+struct child_args {
+        bool userns, netns;
+};
+
+static int spawn_child(void *arg)
 {
-        const bool userns = *(const bool *)with_userns;
+        const struct child_args *a = arg;
+        const bool userns = a->userns;
         char *argv[] = { (char *)"nsbox-init", NULL }, *envp[] = { NULL };
         int high[_SLOT_MAX], exe;
 
         /* Until this returns, the table is the helper's own: touch nothing. */
         if (close_range((unsigned)spawn_top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 && unshare(CLONE_FILES) < 0)
+                _exit(126);
+        if (a->netns && setns(spawn_netns, CLONE_NEWNET) < 0)
                 _exit(126);
         /* Move them all high, then each into place (slot i to fd 3 + i);
          * everything else is close-on-exec already. */
@@ -75,27 +88,30 @@ static int spawn_child(void *with_userns)
         _exit(127);
 }
 
-pid_t spawn_init(unsigned namespaces, int link, int spare, int userns_fd, int *ret_pidfd)
+pid_t spawn_init(unsigned namespaces, int link, int spare, int userns_fd, int netns_fd, int *ret_pidfd)
 {
         /* Used by one child at a time: we are stopped until it has exec'd. */
         static char stack[16384] __attribute__((aligned(16)));
-        bool userns = userns_fd >= 0;
+        struct child_args a = { .userns = userns_fd >= 0, .netns = netns_fd >= 0 };
+        int flags = namespaces_clone_flags(namespaces);
         pid_t pid;
         int e;
 
+        if (a.netns)
+                flags &= ~CLONE_NEWNET;
         if (dup3(link, spawn_slot[SLOT_LINK], O_CLOEXEC) < 0 || dup3(spare, spawn_slot[SLOT_SPARE], O_CLOEXEC) < 0 ||
-            (userns_fd >= 0 && dup3(userns_fd, spawn_slot[SLOT_USERNS], O_CLOEXEC) < 0))
+            (a.userns && dup3(userns_fd, spawn_slot[SLOT_USERNS], O_CLOEXEC) < 0) ||
+            (a.netns && dup3(netns_fd, spawn_netns, O_CLOEXEC) < 0))
                 pid = -1;
         else
                 pid = clone(spawn_child, stack + sizeof(stack),
-                            CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | namespaces_clone_flags(namespaces) |
-                                    SIGCHLD,
-                            &userns, ret_pidfd);
+                            CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | flags | SIGCHLD, &a, ret_pidfd);
         e = errno;
         /* The slots must not keep the init's ends of its link open. */
         (void)dup3(spawn_null, spawn_slot[SLOT_LINK], O_CLOEXEC);
         (void)dup3(spawn_null, spawn_slot[SLOT_SPARE], O_CLOEXEC);
         (void)dup3(spawn_null, spawn_slot[SLOT_USERNS], O_CLOEXEC);
+        (void)dup3(spawn_null, spawn_netns, O_CLOEXEC);
         errno = e;
         return pid;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A box's PID 1: nsbox-init, started in the box's new namespaces with its
  * link on fd 3, its user namespace (if any) on fd 4, the helper's end of
- * the link on fd 5 and the helper's pidfd on fd 6. */
+ * the link on fd 5 and the helper's pidfd on fd 6.  A box whose net
+ * namespace was made ahead (prepared.c) is started in that one instead of
+ * a new one. */
 #pragma once
 
 #include <sys/types.h>
@@ -10,4 +12,4 @@
 int spawn_prepare(int init_exe);
 /* The init's pid, its pidfd in *ret_pidfd; -1 with errno on failure.
  * link is the init's end of its link, spare the helper's. */
-pid_t spawn_init(unsigned namespaces, int link, int spare, int userns_fd, int *ret_pidfd);
+pid_t spawn_init(unsigned namespaces, int link, int spare, int userns_fd, int netns_fd, int *ret_pidfd);

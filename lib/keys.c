@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "netaddr.h"
+#include "spec.h"
 #include "util.h"
 
 typedef int (*check_fn)(const char *value, char **ret_why);
@@ -30,6 +31,7 @@ static int check_gateway(const char *v, char **why);
 static int check_addrs(const char *v, char **why);
 static int check_pool4(const char *v, char **why);
 static int check_pool6(const char *v, char **why);
+static int check_prepared(const char *v, char **why);
 static int check_tmpfs_size(const char *v, char **why);
 static int check_tmpfs_inodes(const char *v, char **why);
 
@@ -80,6 +82,7 @@ static const struct key_def {
         [K_DNS] = { "dns", false, "", check_addrs },
         [K_POOL4] = { "pool4", true, "10.213.0.0/16", check_pool4 },
         [K_POOL6] = { "pool6", true, "", check_pool6 },
+        [K_PREPARED_NETWORKS] = { "prepared_networks", true, "2", check_prepared },
         [K_TMPFS_SIZE] = { "tmpfs_size", false, "10%", check_tmpfs_size },
         [K_TMPFS_INODES] = { "tmpfs_inodes", false, "100k", check_tmpfs_inodes },
         [K_TASKS_MAX] = { "tasks_max", false, "", check_tasks_max },
@@ -273,6 +276,19 @@ static int check_linger(const char *v, char **why)
 
         if (parse_uint(v, LINGER_MAX, &x) < 0) {
                 xasprintf(why, "'%s' is not a number of seconds from 0 to %d", v, LINGER_MAX);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+_Static_assert(PREPARED_DEFAULT == 2, "keys[] gives prepared_networks its default as \"2\"");
+
+static int check_prepared(const char *v, char **why)
+{
+        unsigned long x;
+
+        if (parse_uint(v, PREPARED_MAX, &x) < 0) {
+                xasprintf(why, "'%s' is not a number of networks from 0 to %d", v, PREPARED_MAX);
                 return -EINVAL;
         }
         return 0;

@@ -120,7 +120,7 @@ enum kind {
         K_STRV,         /* char *[] */
         K_BINDS,        /* struct spec_bind[], each a nest */
         K_FLAGS,        /* the bools of spec_flags */
-        K_DISPLAY,      /* int, absent when -1 */
+        K_OPT_INT,      /* int up to 65535, absent when -1 */
         K_LIMITS,       /* struct box_limits, absent when none is set */
 };
 
@@ -147,13 +147,14 @@ static const struct field spec_fields[] = {
         { A_FLAGS, K_FLAGS, true, 0, 0 },
         SPEC(A_NETWORK, K_U32, true, network),
         SPEC(A_X11, K_U32, true, x11),
-        SPEC(A_DISPLAY, K_DISPLAY, false, display),
+        SPEC(A_DISPLAY, K_OPT_INT, false, display),
         SPEC_LIST(A_TMP_KEEP, K_PATHS, tmp_keep, n_tmp_keep),
         SPEC(A_BRIDGE, K_STR, false, bridge),
         SPEC(A_GATEWAY4, K_STR, false, gateway4),
         SPEC(A_GATEWAY6, K_STR, false, gateway6),
         SPEC(A_POOL4, K_STR, false, pool4),
         SPEC(A_POOL6, K_STR, false, pool6),
+        SPEC(A_PREPARED, K_OPT_INT, false, prepared),
         SPEC_LIST(A_DNS, K_STRV, dns, n_dns),
         SPEC(A_SUBUID_START, K_U32, true, subuid_start),
         SPEC(A_SUBUID_COUNT, K_U32, true, subuid_count),
@@ -252,7 +253,7 @@ static int put_field(struct msg *m, const struct box_spec *s, const struct field
                         if (*(const bool *)((const char *)s + spec_flags[i].off))
                                 flags |= spec_flags[i].flag;
                 return put_u32(m, f->attr, flags);
-        case K_DISPLAY:
+        case K_OPT_INT:
                 return *(const int *)p >= 0 ? put_u32(m, f->attr, (uint32_t) * (const int *)p) : 0;
         case K_LIMITS:
                 return limits_any((const struct box_limits *)p) ? put_blob(m, f->attr, p, sizeof(struct box_limits))
@@ -454,7 +455,7 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_TMPFS_SIZE] = MNL_TYPE_NUL_STRING,                             [A_TMPFS_INODES] = MNL_TYPE_NUL_STRING,
         [A_STATE] = MNL_TYPE_U32,       [A_LIMITS] = MNL_TYPE_BINARY,     [A_USAGE] = MNL_TYPE_BINARY,
         [A_CGROUP_VIEW] = MNL_TYPE_NUL_STRING,                            [A_TOKEN] = MNL_TYPE_BINARY,
-        [A_RECORD] = MNL_TYPE_BINARY,
+        [A_RECORD] = MNL_TYPE_BINARY,   [A_PREPARED] = MNL_TYPE_U32,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -623,7 +624,7 @@ static int get_field(struct box_spec *s, const struct field *f, const struct nla
                 for (size_t i = 0; i < ARRAY_SIZE(spec_flags); i++)
                         *(bool *)((char *)s + spec_flags[i].off) = mnl_attr_get_u32(a) & spec_flags[i].flag;
                 return 0;
-        case K_DISPLAY:
+        case K_OPT_INT:
                 if (mnl_attr_get_u32(a) > 65535)
                         return -EBADMSG;
                 *(int *)p = (int)mnl_attr_get_u32(a);
@@ -647,7 +648,7 @@ static int spec_attr(struct box_spec *s, const struct nlattr *a)
 
 static void spec_init(struct box_spec *s)
 {
-        *s = (struct box_spec){ .display = -1 };
+        *s = (struct box_spec){ .display = -1, .prepared = -1 };
         limits_init(&s->limits);
 }
 

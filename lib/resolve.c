@@ -203,6 +203,12 @@ static int build_network(struct box_spec *s, const struct resolved *res, char **
             xstrdup(&s->pool4, res->value[K_POOL4]) < 0 ||
             (res->value[K_POOL6][0] && xstrdup(&s->pool6, res->value[K_POOL6]) < 0))
                 return -ENOMEM;
+        /* Sent only when it is not the default: a helper older than the key
+         * then still takes the login. */
+        unsigned long prepared;
+
+        if (parse_uint(res->value[K_PREPARED_NETWORKS], PREPARED_MAX, &prepared) == 0 && prepared != PREPARED_DEFAULT)
+                s->prepared = (int)prepared;
         if (s->nat && s->bridge) {
                 xasprintf(why, "nat and bridge exclude each other: a bridged box is routed by the bridge's network");
                 return -EINVAL;
@@ -245,6 +251,7 @@ int policy_build_spec(const struct resolved *res, const struct ident *id, struct
         s.hide_homes = parse_bool(res->value[K_HIDE_HOMES]) == 1;
         s.x11 = (enum x11)MAX(enum_from_string(&x11_names, res->value[K_X11]), 0);
         s.display = -1;         /* the module's to say */
+        s.prepared = -1;
         if (xstrdup(&s.user, id->name) < 0 || xstrdup(&s.home, id->home) < 0)
                 r = -ENOMEM;
         if (r >= 0)

@@ -217,6 +217,8 @@ static int validate_network(const struct box_spec *s, const char **ret_why)
                 if (addr_parse(s->dns[i], &a) < 0)
                         return *ret_why = "dns", -EINVAL;
         }
+        if (s->prepared > PREPARED_MAX)
+                return *ret_why = "prepared_networks", -EINVAL;
         if (s->network != NET_VETH)
                 return 0;
         if (!s->pool4 || !pool_ok(s->pool4, AF_INET) || (s->pool6 && !pool_ok(s->pool6, AF_INET6)))

@@ -90,6 +90,9 @@ struct box_spec {
         size_t n_dns;
         char *pool4;            /* CIDR; leases are /30 blocks */
         char *pool6;            /* CIDR or NULL; leases are /126 blocks */
+        /* [global] prepared_networks: how many networks of this kind the
+         * helper keeps made ahead of logins; -1: the default (not sent). */
+        int prepared;
 
         /* Applied by the module to the login process, inherited by the session. */
         bool no_new_privs;
@@ -98,6 +101,14 @@ struct box_spec {
 
         bool debug;             /* the module's debug argument: time each step */
 };
+
+/* prepared_networks: the default, and at most. */
+#define PREPARED_DEFAULT 2
+#define PREPARED_MAX 64
+static inline unsigned box_spec_prepared(const struct box_spec *s)
+{
+        return s->prepared < 0 ? PREPARED_DEFAULT : (unsigned)s->prepared;
+}
 
 void box_spec_done(struct box_spec *s);
 int spec_path_push(struct spec_path **v, size_t *n, const char *path, bool optional);
