@@ -475,6 +475,9 @@ static void test_network_keys(void **state)
         expect_error("[global]\npool4 = 10.0.0.1/16\n", "is not an IPv4 network");
         expect_error("[global]\npool6 = 10.0.0.0/16\n", "is not an IPv6 network");
         expect_error("[default]\npool4 = 10.0.0.0/16\n", "this key belongs in [global]");
+        expect_error("[global]\nprepared_networks = 65\n", "is not a number of networks from 0 to 64");
+        expect_error("[global]\nprepared_networks = -1\n", "is not a number of networks from 0 to 64");
+        expect_error("[default]\nprepared_networks = 4\n", "this key belongs in [global]");
 
         assert_int_equal(load("[global]\npool6 = fd00::/64\n[default]\nnetwork = veth\nnat = yes\n"
                               "gateway = 10.213.0.254 fd00::fe\ndns = 192.0.2.53 2001:db8::53\n",
@@ -490,7 +493,20 @@ static void test_network_keys(void **state)
         assert_string_equal(s.gateway4, "10.213.0.254");
         assert_string_equal(s.gateway6, "fd00::fe");
         assert_int_equal(s.n_dns, 2);
+        /* The default is not sent: a helper older than the key takes it. */
+        assert_int_equal(s.prepared, -1);
+        assert_int_equal(box_spec_prepared(&s), PREPARED_DEFAULT);
         assert_int_equal(box_spec_validate(&s, &(const char *){ NULL }), 0);
+        box_spec_done(&s);
+        policy_done(&p);
+
+        assert_int_equal(load("[global]\nprepared_networks = 0\n[default]\nnetwork = veth\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), 0);
+        assert_int_equal(s.prepared, 0);
+        assert_int_equal(box_spec_prepared(&s), 0);
+        s.prepared = PREPARED_MAX + 1;
+        assert_int_equal(box_spec_validate(&s, &(const char *){ NULL }), -EINVAL);
         box_spec_done(&s);
         policy_done(&p);
 
