@@ -147,8 +147,11 @@ check crash/lease-kept "the next login's address is none of theirs" \
 id1=$(awk '$1 == "user001" {print $2}' <<< "$before")
 check crash/show "nsbox show works on a box taken over, with its session" \
         bash -c "$NSBOX show $id1 | grep -q 'user001' && $NSBOX show $id1 --json | $PY -c 'import json, sys; d = json.load(sys.stdin); d = d[0] if isinstance(d, list) else d; assert len(d[\"sessions\"]) == 1'"
-check crash/elements "the nftables table holds the twenty host ends" \
-        bash -c "[ \$(nft -j list set inet nsbox ifaces | grep -o '\"nsb[0-9a-f]*\"' | sort -u | wc -l) = $n_users ]"
+# (and those of the networks the new helper made ahead, whose links exist)
+elements=$(nft -j list set inet nsbox ifaces | grep -o '"nsb[0-9a-f]*"' | tr -d '"' | sort -u)
+check crash/elements "the nftables table holds the twenty host ends, and no element of a link that does not exist" \
+        bash -c "[ \"\$(grep -cxF \"$(awk '{print "nsb" $2}' <<< "$before")\" <<< \"$elements\")\" = $n_users ] &&
+                 for e in $(echo $elements); do ip link show \$e >/dev/null 2>&1 || exit 1; done"
 round 3 $users
 check crash/sessions-after "after the takeover every session is as sound" sound 3 $users
 # A second crash: a helper that took boxes over hands them on as well.

@@ -41,16 +41,18 @@ left_over() {
 }
 
 # consistent LOGIN_PID: nothing left, or exactly the login's box, alive
-# (with no helper to list it, its init and its host end).
+# (with no helper to list it, its init and its host end: the networks the
+# helper made ahead went with it).
 consistent() {
         nothing_left && return 0
         kill -0 $1 2>/dev/null || return 1
         if pgrep -x nsbox-helper >/dev/null; then
                 [ "$(box_count)" = 1 ] && kill -0 "$(box_field alice pid)" 2>/dev/null || return 1
+                # its host end, and those of the two networks made ahead
+                ip link show "nsb$(box_field alice id)" >/dev/null 2>&1 && [ "$(ip -br link | grep -c '^nsb')" -le 3 ]
         else
-                [ "$(pgrep -c -x nsbox-init)" = 1 ] || return 1
+                [ "$(pgrep -c -x nsbox-init)" = 1 ] && [ "$(ip -br link | grep -c '^nsb')" = 1 ]
         fi
-        [ "$(ip -br link | grep -c '^nsb')" = 1 ]
 }
 
 # --- 100 logins of bob at once, share = user ---
