@@ -135,6 +135,7 @@ struct box {
 
 static struct box *boxes;
 static unsigned n_boxes;
+static unsigned n_busy;         /* of them, starting or stopping */
 static void (*drain_requests)(void);
 
 /* ---- the list, and what finds a box in it --------------------------------
@@ -309,7 +310,17 @@ static int box_link(struct box *b)
         b->pprev = &boxes;
         boxes = b;
         n_boxes++;
+        n_busy += b->state != BOX_RUNNING;
         return 0;
+}
+
+/* Every change of a box's state goes through here: the count of busy
+ * ones is read at each turn of the loop. */
+static void box_set_state(struct box *b, enum box_state state)
+{
+        if (b->pprev)
+                n_busy += (state != BOX_RUNNING) - (b->state != BOX_RUNNING);
+        b->state = state;
 }
 
 static void box_unlink(struct box *b)
@@ -323,6 +334,7 @@ static void box_unlink(struct box *b)
                 b->next->pprev = b->pprev;
         b->pprev = NULL;
         n_boxes--;
+        n_busy -= b->state != BOX_RUNNING;
         tdelete(b, &tree_id, cmp_id);
         lease_remove(b);
         box_drop_mntns(b);
@@ -516,7 +528,7 @@ static void box_stop(struct box *b, const char *reason)
                 starting_over();
         }
         b->end_reason = reason;
-        b->state = BOX_STOPPING;
+        box_set_state(b, BOX_STOPPING);
         if (pidfd_send_signal(b->pidfd.fd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
                 syslog(LOG_WARNING, "box %s: cannot signal init %d: %m", b->id, (int)b->pid);
         arm_timer(b, KILL_AFTER_SEC);
@@ -987,7 +999,7 @@ static void on_sync(struct watch *w, uint32_t events)
                 char ns[64], a4[64] = "", a6[64] = "";
                 _cleanup_free_ char *nss = NULL;
 
-                b->state = BOX_RUNNING;
+                box_set_state(b, BOX_RUNNING);
                 starting_over();
                 if (b->spec.debug) {
                         for (size_t i = 0; i < b->n_times; i++)
@@ -1244,7 +1256,7 @@ static int box_register(struct box *b, struct box_spec *spec, pid_t login, struc
         b->spec = *spec;
         *spec = (struct box_spec){};
         b->created = time(NULL);
-        b->state = BOX_STARTING;
+        box_set_state(b, BOX_STARTING);
         b->pidfd.cb = on_init_exit;
         if (box_link(b) < 0 || loop_add(&b->pidfd, EPOLLIN) < 0 || loop_add(&b->sync, EPOLLIN) < 0 ||
             loop_add(&b->timer, EPOLLIN) < 0)
@@ -1929,7 +1941,7 @@ static int box_take(struct adoptee *a)
         memcpy(b->id, a->id, sizeof(b->id));
         memcpy(b->token, a->token, sizeof(b->token));
         b->adopted = true;
-        b->state = BOX_RUNNING;
+        box_set_state(b, BOX_RUNNING);
         b->pid = a->pid;
         b->created = (time_t)r->created;
         b->net = r->net;
@@ -1998,9 +2010,5 @@ bool box_known(const char *id)
 /* Boxes on their way in or out: a helper that stops waits for them. */
 unsigned box_busy_count(void)
 {
-        unsigned n = 0;
-
-        for (struct box *b = boxes; b; b = b->next)
-                n += b->state != BOX_RUNNING;
-        return n;
+        return n_busy;
 }
