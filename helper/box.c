@@ -2007,6 +2007,13 @@ bool box_known(const char *id)
         return find_box(id) != NULL;
 }
 
+bool box_owns_host_end(const char *host_if)
+{
+        const struct box *b = strncmp(host_if, "nsb", 3) == 0 ? find_box(host_if + 3) : NULL;
+
+        return b && strcmp(b->net.host_if, host_if) == 0;
+}
+
 /* Boxes on their way in or out: a helper that stops waits for them. */
 unsigned box_busy_count(void)
 {

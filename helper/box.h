@@ -64,6 +64,8 @@ int box_stop_request(const struct peer *p, const char *id, bool force, struct an
  * returns how many. */
 unsigned box_adopt_all(void);
 bool box_known(const char *id);
+/* Is this host end a live box's? */
+bool box_owns_host_end(const char *host_if);
 /* Boxes starting or stopping: a helper that stops waits for them; the
  * running ones stay for the next helper. */
 unsigned box_busy_count(void);

@@ -329,6 +329,7 @@ int main(int argc, char **argv)
         signal_ready();
         t = now_usec();
         adopted = box_adopt_all();
+        net_sweep(box_owns_host_end);
         host_recover(adopted > 0);
         if (!units_enabled())
                 subtree_sweep(box_known);

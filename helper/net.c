@@ -646,6 +646,128 @@ fail:;
         return r;
 }
 
+/* One host end's addresses, as the host's address dump lists them. */
+struct seen {
+        int ifindex;
+        struct box_net net;
+};
+struct sweep {
+        struct seen *v;
+        size_t n, room;
+        bool failed;
+};
+
+static struct seen *seen_of(struct sweep *sw, int ifindex)
+{
+        for (size_t i = 0; i < sw->n; i++)
+                if (sw->v[i].ifindex == ifindex)
+                        return &sw->v[i];
+        if (sw->n == sw->room) {
+                size_t room = sw->room ? 2 * sw->room : 64;
+                struct seen *v = reallocarray(sw->v, room, sizeof(*v));
+
+                if (!v)
+                        return NULL;
+                sw->v = v;
+                sw->room = room;
+        }
+        sw->v[sw->n] = (struct seen){ .ifindex = ifindex };
+        return &sw->v[sw->n++];
+}
+
+static int sweep_cb(const struct nlmsghdr *nlh, void *data)
+{
+        const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+        struct sweep *sw = data;
+        const struct nlattr *attr;
+        const void *local = NULL;
+        const char *label = NULL;
+        struct seen *s;
+
+        if (nlh->nlmsg_type != RTM_NEWADDR || (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+                return MNL_CB_OK;
+        mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+                if (mnl_attr_get_type(attr) == IFA_LOCAL || (mnl_attr_get_type(attr) == IFA_ADDRESS && !local))
+                        local = mnl_attr_get_payload(attr);
+                else if (mnl_attr_get_type(attr) == IFA_LABEL && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+                        label = mnl_attr_get_str(attr);
+        }
+        if (!local || ifa->ifa_scope == RT_SCOPE_LINK)
+                return MNL_CB_OK;
+        s = seen_of(sw, (int)ifa->ifa_index);
+        if (!s) {
+                sw->failed = true;
+                return MNL_CB_OK;
+        }
+        if (ifa->ifa_family == AF_INET) {
+                /* IPv4 names its interface; a routed host end has one. */
+                if (label)
+                        snprintf(s->net.host_if, sizeof(s->net.host_if), "%s", label);
+                s->net.host4 = (struct addr){ .family = AF_INET };
+                memcpy(s->net.host4.a, local, 4);
+                s->net.has4 = true;
+        } else {
+                s->net.host6 = (struct addr){ .family = AF_INET6 };
+                memcpy(s->net.host6.a, local, 16);
+                s->net.has6 = true;
+        }
+        return MNL_CB_OK;
+}
+
+static bool host_end_name(const char *name)
+{
+        size_t n = strspn(name + 3, "0123456789abcdef");
+
+        return strncmp(name, "nsb", 3) == 0 && n == NSBOX_ID_LEN && name[3 + n] == '\0';
+}
+
+void net_sweep(bool (*owned)(const char *host_if))
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct sweep sw = {};
+        struct mnl_socket *nl;
+        struct nlmsghdr *nlh;
+        struct rtgenmsg *g;
+        unsigned n = 0;
+
+        if (nl_open(&nl) < 0)
+                return;
+        nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = RTM_GETADDR;
+        nlh->nlmsg_flags = NLM_F_DUMP;
+        g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+        g->rtgen_family = AF_UNSPEC;
+        if (nl_talk(nl, nlh, sweep_cb, &sw) < 0 || sw.failed)
+                syslog(LOG_WARNING, "event=sweep-failed: cannot list the host's addresses; host ends a helper before "
+                                    "us left may hold leases it hands out");
+        mnl_socket_close(nl);
+        for (size_t i = 0; i < sw.n; i++) {
+                struct box_net *net = &sw.v[i].net;
+                struct drain *d;
+
+                if (!host_end_name(net->host_if) || owned(net->host_if) || net_draining(net->host_if))
+                        continue;
+                d = calloc(1, sizeof(*d));
+                if (!d || drain_watch() < 0) {
+                        free(d);
+                        break;
+                }
+                net->link_made = true;
+                d->net = *net;
+                d->deadline = now_usec() + DRAIN_GRACE_MS * 1000ULL;
+                d->next = drains;
+                drains = d;
+                n_drains++;
+                n++;
+        }
+        free(sw.v);
+        if (n) {
+                syslog(LOG_NOTICE, "event=sweep host-ends=%u: host ends no box owns (networks a helper before us made "
+                                   "ahead, or boxes that ended meanwhile) keep their leases until they are gone", n);
+                drain_check();
+        }
+}
+
 bool net_draining(const char *host_if)
 {
         for (struct drain *d = drains; d; d = d->next)

@@ -43,6 +43,12 @@ void net_teardown(struct box_net *n);
  * network that nothing runs in. */
 void net_teardown_now(struct box_net *n);
 
+/* At start, after the takeover: the host ends that no box owns (the
+ * networks a killed helper had made ahead, pairs of boxes that ended while
+ * no helper ran), which the kernel is still removing or someone holds,
+ * keep their leases as an ended box's pair does, and go after its grace. */
+void net_sweep(bool (*owned)(const char *host_if));
+
 /* Does an ended box whose pair still exists hold this name? */
 bool net_draining(const char *host_if);
 unsigned net_drain_count(void);

@@ -128,7 +128,7 @@ wait_for 50 no_boxes
 
 # --- the helper dies: they go with it; its boxes stay ---
 net_policy ""
-su alice -c "sleep 2; $TCP connect 10.213.0.1 7001 after-helper-death; sleep 30" &
+su alice -c "sleep 2; $TCP connect 10.213.0.1 7001 after-helper-death; sleep 60" &
 a=$!
 wait_for 50 box_up alice
 aid=$(box_field alice id)
@@ -140,6 +140,33 @@ check prepared/helper-death-box "the box still reaches the host" wait_for 60 gre
 su bob -c 'ip -br -4 addr show eth0' > $out 2>&1
 check prepared/after-death-lease "the next helper's first box gets a lease of its own" \
         bash -c "grep -q ' 10\.213\.' $out && ! grep -q ' $(box_field alice addresses)/' $out"
+# Held alive from outside (or still being removed by the kernel) when the
+# next helper starts: it hands out none of their leases, and deletes them
+# after a grace period, as the pair of a box that ended.
+wait_for 50 n_links_is 3
+helper=$(pgrep -x nsbox-helper)
+own=$(readlink /proc/self/ns/net)
+keepers=()
+for f in /proc/$helper/fd/*; do
+        ns=$(readlink $f)
+        [ "${ns#net:}" != "$ns" ] && [ "$ns" != "$own" ] || continue
+        nsenter --net=$f sleep 30 &
+        keepers+=($!)
+done
+held=$(prepared_ids)
+held_boxes=$(for id in $held; do ip -4 addr show dev nsb$id | sed -n 's/.* peer \([0-9.]*\)\/32.*/\1/p'; done)
+pkill -KILL -x nsbox-helper
+sleep 1
+check prepared/held-kept "with the helper killed, the two it made ahead are kept alive from outside" \
+        test "$(comm -12 <(echo "$held") <(host_ends) | wc -l)" = 2
+su bob -c 'ip -br -4 addr show eth0' > $out 2>&1
+check prepared/sweep-lease "the next helper's first box gets neither of their leases" \
+        bash -c "grep -q ' 10\.213\.' $out && ! grep -qF -f <(echo '$held_boxes' | sed 's/\$/\//') $out"
+check prepared/sweep-logged "it says it found them" grep -q 'event=sweep host-ends=2' $W/out/syslog
+check prepared/sweep-deleted "and deletes them after the grace period" \
+        wait_for 50 bash -c "for id in $(echo $held); do ! ip link show nsb\$id 2>/dev/null || exit 1; done"
+kill "${keepers[@]}" 2>/dev/null
+wait "${keepers[@]}" 2>/dev/null
 kill $a 2>/dev/null
 wait $a 2>/dev/null
 
