@@ -50,6 +50,7 @@ struct kind {
         struct slot *slots;
         unsigned n_slots;
         unsigned long long retry;       /* after a failure, not before */
+        bool failing;           /* said so: not again until one is made */
         struct kind *next;
 };
 
@@ -253,15 +254,17 @@ void prepared_make_one(void)
         n_all++;
         if (r < 0) {
                 /* A full pool is no failure: a login takes them back. */
-                if (r != -ENOSPC)
+                if (r != -ENOSPC && !k->failing)
                         syslog(LOG_WARNING,
                                "event=prepare-failed box=%s step=%s object=%s: %s; logins make their networks "
-                               "themselves for %d s",
+                               "themselves, and it is tried again every %d s",
                                sl->id, err.step ?: "prepare", err.object, strerror(-r), RETRY_SEC);
+                k->failing = r != -ENOSPC;
                 k->retry = sl->made + RETRY_SEC * 1000000ULL;
                 slot_free(sl, true);
                 return;
         }
+        k->failing = false;
         sl->next = k->slots;
         k->slots = sl;
         k->n_slots++;
