@@ -155,6 +155,15 @@ static bool fresh(const struct slot *sl)
         return now_usec() - sl->made < MAX_AGE_SEC * 1000000ULL;
 }
 
+static const struct slot *oldest(const struct kind *k)
+{
+        const struct slot *sl = k->slots;
+
+        while (sl && sl->next)
+                sl = sl->next;
+        return sl;
+}
+
 bool prepared_take(const struct box_spec *s, char id[NSBOX_ID_LEN + 1], struct box_net *net, int *ret_netns)
 {
         struct kind *k = kind_of(s);
@@ -192,8 +201,8 @@ static struct kind *hungry(void)
         unsigned long long now = now_usec();
 
         for (struct kind *k = kinds; k; k = k->next) {
-                /* The oldest goes when it is too old to be used. */
-                while (k->slots && !fresh(k->slots))
+                /* The oldest go when they are too old to be used. */
+                while (k->slots && !fresh(oldest(k)))
                         trim(k, k->n_slots - 1, false);
                 if (k->live > 0 && k->n_slots < k->want && now >= k->retry)
                         return k;
