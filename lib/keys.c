@@ -270,28 +270,28 @@ static int check_share(const char *v, char **why)
         return check_enum(&share_names, "a sharing mode", v, why);
 }
 
-static int check_linger(const char *v, char **why)
+/* A whole number from 0 to max, of what. */
+static int check_count(const char *v, unsigned long max, const char *what, char **why)
 {
         unsigned long x;
 
-        if (parse_uint(v, LINGER_MAX, &x) < 0) {
-                xasprintf(why, "'%s' is not a number of seconds from 0 to %d", v, LINGER_MAX);
+        if (parse_uint(v, max, &x) < 0) {
+                xasprintf(why, "'%s' is not a number of %s from 0 to %lu", v, what, max);
                 return -EINVAL;
         }
         return 0;
+}
+
+static int check_linger(const char *v, char **why)
+{
+        return check_count(v, LINGER_MAX, "seconds", why);
 }
 
 _Static_assert(PREPARED_DEFAULT == 2, "keys[] gives prepared_networks its default as \"2\"");
 
 static int check_prepared(const char *v, char **why)
 {
-        unsigned long x;
-
-        if (parse_uint(v, PREPARED_MAX, &x) < 0) {
-                xasprintf(why, "'%s' is not a number of networks from 0 to %d", v, PREPARED_MAX);
-                return -EINVAL;
-        }
-        return 0;
+        return check_count(v, PREPARED_MAX, "networks", why);
 }
 
 static int check_tmpfs_size(const char *v, char **why)
