@@ -680,18 +680,23 @@ static int sweep_cb(const struct nlmsghdr *nlh, void *data)
         const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
         struct sweep *sw = data;
         const struct nlattr *attr;
-        const void *local = NULL;
+        const void *local = NULL, *address = NULL;
         const char *label = NULL;
         struct seen *s;
 
         if (nlh->nlmsg_type != RTM_NEWADDR || (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
                 return MNL_CB_OK;
         mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
-                if (mnl_attr_get_type(attr) == IFA_LOCAL || (mnl_attr_get_type(attr) == IFA_ADDRESS && !local))
+                /* Point to point, IFA_ADDRESS is the peer's: IFA_LOCAL ours. */
+                if (mnl_attr_get_type(attr) == IFA_LOCAL)
                         local = mnl_attr_get_payload(attr);
+                else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
+                        address = mnl_attr_get_payload(attr);
                 else if (mnl_attr_get_type(attr) == IFA_LABEL && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
                         label = mnl_attr_get_str(attr);
         }
+        if (!local)
+                local = address;
         if (!local || ifa->ifa_scope == RT_SCOPE_LINK)
                 return MNL_CB_OK;
         s = seen_of(sw, (int)ifa->ifa_index);

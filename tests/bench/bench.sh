@@ -154,8 +154,11 @@ level() {
         # (with the networks made ahead of logins, two more host ends than boxes)
         m=$($T --settle $(($1 ? $1 + 2 : 0)) 50 pamtester b-d alice open_session close_session | cut -d' ' -f1)
         q=$($T 50 pamtester b-d alice open_session close_session | cut -d' ' -f1)
-        eval "lvl_$1=$m lvlq_$1=$q"
-        printf '  %3d live: %s ms median alone, %s ms back to back\n' $1 $m $q
+        # and a pam_permit login, which tells what the machine itself loses
+        # to the processes of the live boxes
+        p=$($T 50 pamtester b-a alice open_session close_session | cut -d' ' -f1)
+        eval "lvl_$1=$m lvlq_$1=$q lvla_$1=$p"
+        printf '  %3d live: %s ms median alone, %s ms back to back (pam_permit: %s ms)\n' $1 $m $q $p
         # once the boxes of the back-to-back runs are gone
         [ $1 = 1 ] && { wait_for 100 bash -c "[ \$(ip -br link | grep -c '^nsb') -le 3 ]"
                 echo "    (idle: $(( $(ip -br link | grep -c '^nsb') - 1 )) networks made ahead, each a host end and a lease)"; }
@@ -183,6 +186,8 @@ ok=$($NSBOX list --json | grep -c '"id"')
 echo "  all $made boxes made: $ok live ($(verdict_eq $ok $made))"
 r=$(ratio $lvl_2000 $lvl_0); echo "  one more box with 2000 live <= 1.2 x with none: ${r}x  $(verdict $r 1.2)  (back to back: $(ratio $lvlq_2000 $lvlq_0)x)"
 echo "  (with none live the box makes its network itself; against 1 live, whose kind has networks made ahead as at 2000: $(ratio $lvl_2000 $lvl_1)x, back to back $(ratio $lvlq_2000 $lvlq_1)x)"
+own() { $PY -c "print(f'{$1 - $2:.3f}')"; }
+echo "  the box's own part, over a pam_permit login at the same time: $(own $lvl_0 $lvla_0) ms with none live, $(own $lvl_1 $lvla_1) with 1, $(own $lvl_2000 $lvla_2000) with 2000: $(ratio $(own $lvl_2000 $lvla_2000) $(own $lvl_0 $lvla_0))x against none, $(ratio $(own $lvl_2000 $lvla_2000) $(own $lvl_1 $lvla_1))x against 1"
 helper_full=$(pss $helper)
 rss_per=$(( ($(awk '/^VmRSS:/ {print $2}' /proc/$helper/status) - helper_rss0) / made ))
 echo "  the helper's RSS per live box: ${rss_per} KiB"
