@@ -237,13 +237,16 @@ static int watch_signals(struct watch *sw)
 static void serve(void)
 {
         for (;;) {
-                int wait_ms = server_expire(), turn_ms, n;
+                int wait_ms = server_expire(), turn_ms, prep_ms, n;
                 bool idle, prepare;
 
                 box_take_turns(shutting_down);
                 turn_ms = box_turns_next_ms();
                 if (turn_ms >= 0 && (wait_ms < 0 || turn_ms < wait_ms))
                         wait_ms = turn_ms;
+                prep_ms = prepared_next_ms();
+                if (prep_ms >= 0 && (wait_ms < 0 || prep_ms < wait_ms))
+                        wait_ms = prep_ms;
                 idle = box_count() == 0 && server_connections() == 0;
                 if (shutting_down && box_busy_count() == 0)
                         return;

@@ -33,6 +33,10 @@
 #define MAX_KINDS 8
 #define MAX_AGE_SEC 300
 #define RETRY_SEC 10
+/* A kind's networks are made once its boxes have lived this long: logins
+ * that each come and go alone (`ssh host command`, a desktop) would
+ * otherwise have networks made and dropped again at every one. */
+#define SETTLE_USEC 1000000ULL
 
 struct slot {
         char id[NSBOX_ID_LEN + 1];
@@ -49,7 +53,7 @@ struct kind {
         unsigned live;          /* its boxes */
         struct slot *slots;
         unsigned n_slots;
-        unsigned long long retry;       /* after a failure, not before */
+        unsigned long long retry;       /* after a failure, or SETTLE_USEC after its first box: not before */
         bool failing;           /* said so: not again until one is made */
         struct kind *next;
 };
@@ -122,6 +126,7 @@ void prepared_box_started(const struct box_spec *s)
                         free(k);
                         return;
                 }
+                k->retry = now_usec() + SETTLE_USEC;
                 k->next = kinds;
                 kinds = k;
                 n_kinds++;
@@ -213,6 +218,16 @@ static struct kind *hungry(void)
 bool prepared_wanted(void)
 {
         return hungry() != NULL;
+}
+
+int prepared_next_ms(void)
+{
+        unsigned long long next = 0, now = now_usec();
+
+        for (struct kind *k = kinds; k; k = k->next)
+                if (k->live > 0 && k->n_slots < k->want && k->retry > now && (!next || k->retry < next))
+                        next = k->retry;
+        return next ? ms_until(next) : -1;
 }
 
 /* An id no box, prepared network or draining pair has. */

@@ -5,7 +5,7 @@
  * nftables elements, ready for a new box to be started in.  The expensive
  * kernel work (a net namespace, links, and the host's route tables that
  * each link change walks) is done while the helper is idle, off the
- * login path. */
+ * login path, from a second after a kind's first box on. */
 #pragma once
 
 #include <stdbool.h>
@@ -26,6 +26,9 @@ bool prepared_take(const struct box_spec *s, char id[NSBOX_ID_LEN + 1], struct b
 bool prepared_drop_all(void);
 /* Is a network to be made, and make it (one per call). */
 bool prepared_wanted(void);
+/* When one will be (a kind's boxes have lived long enough, or a failure's
+ * wait is over): milliseconds, or -1. */
+int prepared_next_ms(void);
 void prepared_make_one(void);
 /* For leases and names: how many there are, their addresses (up to two
  * each), and whether one holds this box id. */
