@@ -25,6 +25,7 @@ check attack1/swapping "the swapper really raced (${swaps:-no} swaps)" test "${s
 check attack1/never-etc "in 500 logins /etc was never mounted over ($ok completed, $denied refused, $bad otherwise)" test $bad = 0
 check attack1/both "the race was hit both ways: some logins completed, some were refused" test $ok -gt 0 -a $denied -gt 0
 check attack1/etc-untouched "/etc was never written" test ! -e /etc/nsbox-attack
+log_sync
 check attack1/denials-logged "each refusal left a log line naming the symlink" \
         test "$(grep -c 'event=denied user=alice .*step=read_only object=/home/alice/ro: Too many levels of symbolic links' $W/out/syslog)" = $denied
 check attack1/clean "nothing was left" wait_for 30 no_boxes

@@ -14,6 +14,7 @@ su 'evil..' -c true 2>/dev/null
 check attack4/dotdot-home "a home with '..' is refused (status $?)" test $? = 1
 su "$(printf 'x%.0s' $(seq 300))" -c true 2>/dev/null
 check attack4/long-name "a 300-character name is refused" test $? = 1
+log_sync
 check attack4/logged "each with a clean log line" test "$(grep -c 'event=denied .*step=identity' $W/out/syslog)" = 2
 check attack4/etc-unmounted "/etc was not touched" bash -c "! grep -q ' /etc ' /proc/self/mountinfo"
 

@@ -28,6 +28,7 @@ check attack16/no-pids-recovers "afterwards logins work again" su alice -c true
 
 # RLIMIT_NPROC reached by the user: the box is built by root, so the login
 # is boxed or refused, never half built.
+log_sync
 denials=$(grep -c 'event=denied user=alice ' $W/out/syslog)
 out=$(prlimit --nproc=1 su alice -c 'echo in; cat /proc/1/comm' 2>&1)
 rc=$?
@@ -35,6 +36,7 @@ boxed_or_refused() {
         if [ $rc = 0 ]; then
                 [ "$out" = "$(printf 'in\nnsbox-init')" ]
         else
+                log_sync
                 [ "$(grep -c 'event=denied user=alice ' $W/out/syslog)" -gt "$denials" ]
         fi
 }

@@ -35,6 +35,7 @@ strict=$(value strict $W/out/strict)
 check attack23/strict-applies "the stricter login cannot read /srv/secret" test "$(value secret $W/out/strict)" = none
 check attack23/own-box "it is in a box of its own, not bob's lax one ($strict, $lax)" \
         test -n "$strict" -a -n "$lax" -a "$strict" != "$lax"
+log_sync
 check attack23/said "the log says why, once" test "$(grep -c "event=own-box user=bob .*other=$lax" $W/out/syslog)" = 1
 # A login under the same policy still shares.
 su bob -c 'echo "again=$NSBOX_ID"' > $W/out/again 2>&1

@@ -199,6 +199,7 @@ echo; echo "footprint of an idle box: PID 1 ${init_pss} KiB PSS + the helper's p
 pkill -KILL -x nsbox-helper
 wait_for 50 bash -c '! pgrep -x nsbox-helper >/dev/null'
 pamtester b-d alice open_session close_session >/dev/null 2>&1
+log_sync
 line=$(grep 'event=helper-start' $W/out/syslog | tail -n 1)
 adopted=$(sed -n 's/.* adopted=\([0-9]*\) .*/\1/p' <<< "$line")
 usec=$(sed -n 's/.* usec=\([0-9]*\).*/\1/p' <<< "$line")

@@ -138,6 +138,7 @@ check crash/host-ends "the host ends of the twenty boxes are all there" \
 su user021 -c "echo id=\$NSBOX_ID; echo addr=\$($IP -br -4 addr show eth0 | awk '{print \$3}')" > $W/out/next.login
 check crash/next-login "the next login starts a helper and is boxed" \
         bash -c "pgrep -x nsbox-helper >/dev/null && grep -qx 'id=[0-9a-f]\{8\}' $W/out/next.login"
+log_sync
 check crash/adopt-logged "the new helper logs taking over each of the twenty boxes" \
         test "$(grep -c 'nsbox-helper.*event=adopt box=[0-9a-f]* user=user0[0-2][0-9] .* sessions=1' $LOG)" = $n_users
 wait_for 50 bash -c "! $NSBOX list --json | grep -q '\"user\": \"user021\"'"

@@ -51,12 +51,14 @@ for c in "${cases[@]}"; do
         write_policy "$good"
         bash -c "${rest#*|}"
         chmod -f go-w $D/*.conf 2>/dev/null
+        log_sync
         lines_before=$(grep -c 'event=denied user=alice ' $W/out/syslog)
         $NSBOX check >$W/out/check.out 2>&1
         rc=$?
         check $t/check "nsbox check fails (status $rc) and names '$expect' ($(head -c 200 $W/out/check.out))" \
                 test $rc != 0 -a "$(grep -cF -- "$expect" $W/out/check.out)" -gt 0
         check $t/su-denied "su to alice is refused" bash -c "! su alice -c true 2>/dev/null"
+        log_sync
         check $t/one-log-line "exactly one denial line for that login" \
                 test "$(grep -c 'event=denied user=alice ' $W/out/syslog)" = $((lines_before + 1))
         check $t/root-gets-in "root still gets a session" su root -c true

@@ -38,6 +38,7 @@ for f in $CORPUS/*.conf; do
         printf '%s\n' "$expect" > $W/out/expect
         check $t/check "nsbox check exits 1 ($rc) naming '$expect' ($(head -c 150 $out | tr '\n' ' '))" \
                 bash -c "[ $rc = 1 ] && grep -qF -f $W/out/expect $out"
+        log_sync
         before=$(grep -c 'event=denied user=alice ' $LOG)
         su alice -c true >/dev/null 2>&1
         rc=$?
@@ -46,6 +47,7 @@ for f in $CORPUS/*.conf; do
         # count, so that a second one would still be seen.
         wait_for 20 bash -c "[ \$(grep -c 'event=denied user=alice ' $LOG) -gt $before ]"
         sleep 0.2
+        log_sync
         check $t/one-line "with exactly one log line" test "$(grep -c 'event=denied user=alice ' $LOG)" = $((before + 1))
         check $t/root "root still logs in" su root -c true
 done
@@ -74,6 +76,7 @@ for g in $(seq 3001 3010); do echo "g$g:x:$g:" >> /etc/group; done
 i=0
 for u in 'a,b' '..' "$(printf 'ctl\001x')" "$long" homedots homecomma homerel homectl homespace; do
         i=$((i + 1))
+        log_sync
         before=$(grep -c 'event=denied' $LOG)
         su "$u" -c 'echo in' > $out 2>&1
         rc=$?
@@ -81,6 +84,7 @@ for u in 'a,b' '..' "$(printf 'ctl\001x')" "$long" homedots homecomma homerel ho
                 bash -c "[ $rc = 1 ] && ! grep -q '^in' $out"
         wait_for 20 bash -c "[ \$(grep -c 'event=denied' $LOG) -gt $before ]"
         sleep 0.2
+        log_sync
         check identity/$i-logged "with one log line" test "$(grep -c 'event=denied' $LOG)" = $((before + 1))
 done
 check identity/log-clean "no control character reached the project's log lines" \

@@ -76,6 +76,7 @@ check host/recovered "the next helper undoes them as it starts (bob's box needs 
 
 # What the admin set is the admin's: neither logged as ours nor undone.
 echo 1 > /proc/sys/net/ipv4/ip_forward
+log_sync
 n=$(grep -c 'object=/proc/sys/net/ipv4/ip_forward' $W/out/syslog)
 su alice -c true
 wait_for 50 no_boxes

@@ -14,6 +14,7 @@ good=$(write_policy; cat /etc/security/nsbox.conf)
 # the host lacks ("$1" is a pattern for it).
 denied() {
         local t=$1 what=$2 before
+        log_sync
         before=$(grep -c 'event=denied user=alice ' $W/out/syslog)
         check $t/denied "su to alice is refused under tasks_max" not su alice -c true
         check $t/one-line "one denial line, at step limits, naming $what" bash -c "

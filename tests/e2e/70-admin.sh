@@ -83,9 +83,11 @@ check audit/debug-network "and, for alice's veth, the network's parts: links and
         bash -c "grep -q 'event=step box=[0-9a-f]* user=alice step=network:links object=helper usec=[0-9]' $LOG && grep -q 'event=step box=[0-9a-f]* user=alice step=network:nft object=helper usec=[0-9]' $LOG"
 pam_service su
 sed -i 's/ debug$//' /etc/pam.d/su
+log_sync
 steps=$(grep -c 'event=step' $LOG)
 su bob -c true
 wait_for 20 no_boxes
+log_sync
 check audit/no-debug "without debug no step is logged" test "$(grep -c 'event=step' $LOG)" = "$steps"
 
 # --- list, show, enter, stop on live boxes ---

@@ -96,6 +96,7 @@ TOTAL=$((TOTAL + 1))
 pkill -KILL -x nsbox-helper
 wait_for 50 bash -c '! pgrep -x nsbox-helper >/dev/null'
 su user001 -c true >/dev/null 2>&1
+log_sync
 line=$(grep 'nsbox-helper.*event=helper-start' $W/out/syslog | tail -n 1)
 echo "   ${line#*event=}"
 n=$(count_json)

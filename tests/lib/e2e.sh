@@ -15,10 +15,23 @@ PY=/usr/bin/python3
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 skip() { echo "SKIP $1: $2"; }
-# check NAME "what it shows" COMMAND...
+# log_sync: every syslog line sent before it is in $W/out/syslog.  A line
+# is a datagram the logger reads when it is scheduled, so a login that has
+# ended may have its line still queued; a mark sent after it comes after it.
+log_sync() {
+        local mark="log-sync $BASHPID.$RANDOM.$EPOCHREALTIME"
+        logger -d -u /dev/log -t nsbox-test -- "$mark" 2> /dev/null || return 0
+        for _ in $(seq 100); do
+                grep -qF -- "$mark" $W/out/syslog && return 0
+                sleep 0.05
+        done
+}
+# check NAME "what it shows" COMMAND...  A check that reads the syslog reads
+# it whole.
 check() {
         local name=$1 what=$2
         shift 2
+        [[ "$*" != *out/syslog* ]] || log_sync
         if "$@"; then pass "$name"; else fail "$name" "$what"; fi
 }
 
