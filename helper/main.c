@@ -232,21 +232,22 @@ static int watch_signals(struct watch *sw)
         return sw->fd < 0 ? negative_errno() : loop_add(sw, EPOLLIN);
 }
 
+/* The sooner of two epoll timeouts, where -1 is none. */
+static int sooner_ms(int a, int b)
+{
+        return a < 0 || (b >= 0 && b < a) ? b : a;
+}
+
 /* Until the helper has nothing left to do: no box and no connection for
  * IDLE_EXIT_MS, or, after SIGTERM, no box starting or stopping. */
 static void serve(void)
 {
         for (;;) {
-                int wait_ms = server_expire(), turn_ms, prep_ms, n;
+                int wait_ms = server_expire(), n;
                 bool idle, prepare;
 
                 box_take_turns(shutting_down);
-                turn_ms = box_turns_next_ms();
-                if (turn_ms >= 0 && (wait_ms < 0 || turn_ms < wait_ms))
-                        wait_ms = turn_ms;
-                prep_ms = prepared_next_ms();
-                if (prep_ms >= 0 && (wait_ms < 0 || prep_ms < wait_ms))
-                        wait_ms = prep_ms;
+                wait_ms = sooner_ms(sooner_ms(wait_ms, box_turns_next_ms()), prepared_next_ms());
                 idle = box_count() == 0 && server_connections() == 0;
                 if (shutting_down && box_busy_count() == 0)
                         return;

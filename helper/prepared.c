@@ -201,6 +201,12 @@ bool prepared_drop_all(void)
         return any;
 }
 
+/* Its boxes live and it has fewer networks than they want. */
+static bool short_of_networks(const struct kind *k)
+{
+        return k->live > 0 && k->n_slots < k->want;
+}
+
 static struct kind *hungry(void)
 {
         unsigned long long now = now_usec();
@@ -209,7 +215,7 @@ static struct kind *hungry(void)
                 /* The oldest go when they are too old to be used. */
                 while (k->slots && !fresh(oldest(k)))
                         trim(k, k->n_slots - 1, false);
-                if (k->live > 0 && k->n_slots < k->want && now >= k->retry)
+                if (short_of_networks(k) && now >= k->retry)
                         return k;
         }
         return NULL;
@@ -225,7 +231,7 @@ int prepared_next_ms(void)
         unsigned long long next = 0, now = now_usec();
 
         for (struct kind *k = kinds; k; k = k->next)
-                if (k->live > 0 && k->n_slots < k->want && k->retry > now && (!next || k->retry < next))
+                if (short_of_networks(k) && k->retry > now && (!next || k->retry < next))
                         next = k->retry;
         return next ? ms_until(next) : -1;
 }

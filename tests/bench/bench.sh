@@ -187,7 +187,8 @@ echo "  all $made boxes made: $ok live ($(verdict_eq $ok $made))"
 r=$(ratio $lvl_2000 $lvl_0); echo "  one more box with 2000 live <= 1.2 x with none: ${r}x  $(verdict $r 1.2)  (back to back: $(ratio $lvlq_2000 $lvlq_0)x)"
 echo "  (with none live the box makes its network itself; against 1 live, whose kind has networks made ahead as at 2000: $(ratio $lvl_2000 $lvl_1)x, back to back $(ratio $lvlq_2000 $lvlq_1)x)"
 own() { $PY -c "print(f'{$1 - $2:.3f}')"; }
-echo "  the box's own part, over a pam_permit login at the same time: $(own $lvl_0 $lvla_0) ms with none live, $(own $lvl_1 $lvla_1) with 1, $(own $lvl_2000 $lvla_2000) with 2000: $(ratio $(own $lvl_2000 $lvla_2000) $(own $lvl_0 $lvla_0))x against none, $(ratio $(own $lvl_2000 $lvla_2000) $(own $lvl_1 $lvla_1))x against 1"
+own_0=$(own $lvl_0 $lvla_0) own_1=$(own $lvl_1 $lvla_1) own_2000=$(own $lvl_2000 $lvla_2000)
+echo "  the box's own part, over a pam_permit login at the same time: $own_0 ms with none live, $own_1 with 1, $own_2000 with 2000: $(ratio $own_2000 $own_0)x against none, $(ratio $own_2000 $own_1)x against 1"
 helper_full=$(pss $helper)
 rss_per=$(( ($(awk '/^VmRSS:/ {print $2}' /proc/$helper/status) - helper_rss0) / made ))
 echo "  the helper's RSS per live box: ${rss_per} KiB"
