@@ -110,6 +110,9 @@ check prepared/race-all "8 logins (8 boxes) at once, some in prepared networks, 
         test "$(cat $W/out/race.* | grep -c '^10\.213\.')" = 8
 check prepared/race-distinct "and no two share one" test "$(cat $W/out/race.* | sort -u | wc -l)" = 8
 wait_for 50 no_boxes
+# Their host ends keep their leases until the kernel has removed them
+# (a drain), and their addresses are in the /28 below.
+wait_for 50 n_links_is 0
 # A /28 holds four leases: two boxes and two prepared networks fill it.
 pool4=10.213.0.0/28 net_policy ""
 pids=()
