@@ -128,9 +128,8 @@ struct box {
         struct box *next, **pprev;      /* in boxes; pprev NULL when not */
         struct box *user_next;          /* among its user's (struct user_boxes) */
         size_t lease_slot;              /* its addresses in leases[], if it has a lease */
-        int netns;              /* until its init is started: a prepared net namespace, or -1 */
-        bool net_prepared;      /* its network was made ahead (prepared.c) */
-        bool kind_counted;      /* counted among the boxes of its kind of network (prepared.c) */
+        bool prepared;          /* made ahead of its login (prepared.c): its init, and a veth box's network */
+        bool kind_counted;      /* counted among the boxes of its kind (prepared.c) */
 };
 
 static struct box *boxes;
@@ -1131,7 +1130,7 @@ static struct box *box_alloc(void)
         struct box *b = calloc(1, sizeof(*b));
 
         if (b)
-                b->pidfd.fd = b->sync.fd = b->timer.fd = b->oom.fd = b->cg.dir = b->userns = b->netns = -1;
+                b->pidfd.fd = b->sync.fd = b->timer.fd = b->oom.fd = b->cg.dir = b->userns = -1;
         if (b && getrandom(b->token, sizeof(b->token), 0) != sizeof(b->token)) {
                 free(b);
                 return NULL;
@@ -1150,9 +1149,22 @@ static void box_discard(struct box *b)
         closep(&b->sync.fd);
         closep(&b->timer.fd);
         closep(&b->userns);
-        closep(&b->netns);
         net_teardown(&b->net);
         free(b);
+}
+
+/* A box made ahead of its login: its init, and a veth box's id and
+ * network. */
+static bool box_take_prepared(struct box *b, const struct box_spec *spec)
+{
+        struct prepared_init in;
+
+        if (!prepared_take(spec, b->id, &b->net, &in))
+                return false;
+        b->pid = in.pid;
+        b->pidfd.fd = in.pidfd;
+        b->sync.fd = in.sync;
+        return true;
 }
 
 /* Its id, its address lease and its user namespace.  The lease comes
@@ -1162,11 +1174,11 @@ static int box_lease(struct box *b, const struct box_spec *spec, struct step_err
         unsigned long long t = now_usec();
         int r = limits_possible(&spec->limits, err);
 
-        if (r >= 0 && (spec->namespaces & NS_NET))
-                b->net_prepared = prepared_take(spec, b->id, &b->net, &b->netns);
-        if (r >= 0 && !b->net_prepared)
+        if (r >= 0)
+                b->prepared = box_take_prepared(b, spec);
+        if (r >= 0 && !(b->prepared && (spec->namespaces & NS_NET)))
                 r = new_id(b->id);
-        if (r >= 0 && spec->network == NET_VETH && !b->net_prepared) {
+        if (r >= 0 && spec->network == NET_VETH && !b->prepared) {
                 r = net_lease(spec, (const struct addr *)leases, 2 * n_leases, &b->net, err);
                 /* Networks made ahead hold leases too: they give way. */
                 if (r == -ENOSPC && prepared_drop_all())
@@ -1181,7 +1193,8 @@ static int box_lease(struct box *b, const struct box_spec *spec, struct step_err
         return r;
 }
 
-static int send_spec(int fd, const struct box_spec *spec)
+/* The spec, and to a prepared box its user namespace. */
+static int send_spec(int fd, const struct box_spec *spec, int userns)
 {
         _cleanup_free_ struct msg *m = malloc(sizeof(*m));
         int r;
@@ -1190,7 +1203,7 @@ static int send_spec(int fd, const struct box_spec *spec)
                 return -ENOMEM;
         msg_init(m, MSG_SPEC);
         r = proto_put_spec(m, spec);
-        return r < 0 ? r : msg_send(fd, m, -1);
+        return r < 0 ? r : msg_send(fd, m, userns);
 }
 
 /* Its init, in the session's namespaces, made here by root in the initial
@@ -1203,21 +1216,30 @@ static int box_spawn(struct box *b, const struct box_spec *spec, struct step_err
         int sv[2], r;
 
         b->timer = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), .cb = on_timer };
-        if (b->timer.fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        if (b->timer.fd < 0)
                 return negative_errno();
-        b->sync = (struct watch){ .fd = sv[0], .cb = on_sync };
+        b->sync.cb = on_sync;
+        if (b->prepared) {
+                time_step_usec(b, "clone:prepared", 0);
+                r = send_spec(b->sync.fd, spec, b->userns);
+                if (r < 0)
+                        return step_failf(err, "spec", r, "init of box %s", b->id);
+                fcntl(b->sync.fd, F_SETFL, O_NONBLOCK);
+                return 0;
+        }
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return negative_errno();
+        b->sync.fd = sv[0];
         /* Room for all a new helper asks of it at once, so that the init
          * never blocks on a helper that stopped reading. */
         (void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &(int){ 4 << 20 }, sizeof(int));
-        b->pid = spawn_init(spec->namespaces, sv[1], sv[0], b->userns, b->netns, &b->pidfd.fd);
+        b->pid = spawn_init(spec->namespaces, sv[1], sv[0], b->userns, -1, false, &b->pidfd.fd);
         r = b->pid < 0 ? negative_errno() : 0;
         close(sv[1]);
-        /* The init holds its net namespace now. */
-        closep(&b->netns);
         time_step(b, "clone", t);
         if (r < 0)
                 return step_failf(err, "clone", r, "init of box %s", b->id);
-        r = send_spec(b->sync.fd, spec);
+        r = send_spec(b->sync.fd, spec, -1);
         if (r < 0)
                 return step_failf(err, "spec", r, "init of box %s", b->id);
         fcntl(b->sync.fd, F_SETFL, O_NONBLOCK);
@@ -1262,7 +1284,7 @@ static int box_register(struct box *b, struct box_spec *spec, pid_t login, struc
             loop_add(&b->timer, EPOLLIN) < 0)
                 r = -ENOMEM;
         arm_timer(b, START_TIMEOUT_SEC);
-        if (r >= 0 && b->net_prepared)
+        if (r >= 0 && b->prepared && (b->spec.namespaces & NS_NET))
                 time_step_usec(b, "network:prepared", 0);
         else if (r >= 0 && (b->spec.namespaces & NS_NET)) {
                 t = now_usec();
@@ -1275,10 +1297,8 @@ static int box_register(struct box *b, struct box_spec *spec, pid_t login, struc
         }
         if (r >= 0)
                 r = box_cgroup(b, login, err);
-        if (r >= 0 && b->spec.network == NET_VETH) {
-                prepared_box_started(&b->spec);
-                b->kind_counted = true;
-        }
+        if (r >= 0)
+                b->kind_counted = prepared_box_started(&b->spec);
         if (r < 0) {
                 pidfd_send_signal(b->pidfd.fd, SIGKILL, NULL, 0);
                 waitid(P_PIDFD, (id_t)b->pidfd.fd, &(siginfo_t){}, WEXITED);
@@ -1960,10 +1980,7 @@ static int box_take(struct adoptee *a)
         b->who.pid = r->who_pid;
         take_namespaces(b);
         take_cgroups(b, r);
-        if (b->spec.network == NET_VETH) {
-                prepared_box_started(&b->spec);
-                b->kind_counted = true;
-        }
+        b->kind_counted = prepared_box_started(&b->spec);
         for (size_t i = 0; i < a->n_claims; i++)
                 if (take_session(b, &a->claims[i]) < 0)
                         closep(&a->claims[i].pidfd);

@@ -238,8 +238,9 @@ static int sooner_ms(int a, int b)
         return a < 0 || (b >= 0 && b < a) ? b : a;
 }
 
-/* Until the helper has nothing left to do: no box and no connection for
- * IDLE_EXIT_MS, or, after SIGTERM, no box starting or stopping. */
+/* Until the helper has nothing left to do: no box, no connection and no
+ * box made ahead for IDLE_EXIT_MS, or, after SIGTERM, no box starting or
+ * stopping. */
 static void serve(void)
 {
         for (;;) {
@@ -248,12 +249,13 @@ static void serve(void)
 
                 box_take_turns(shutting_down);
                 wait_ms = sooner_ms(sooner_ms(wait_ms, box_turns_next_ms()), prepared_next_ms());
-                idle = box_count() == 0 && server_connections() == 0;
+                /* Boxes made ahead keep it too, until their linger is over. */
+                idle = box_count() == 0 && server_connections() == 0 && !prepared_lingering();
                 if (shutting_down && box_busy_count() == 0)
                         return;
-                /* Networks are made ahead only while nothing waits: not
-                 * while a box starts (its login waits for it), and one at
-                 * a time, each time the loop finds nothing to do. */
+                /* Boxes are made ahead only while nothing waits: not while
+                 * a box starts (its login waits for it), and one at a
+                 * time, each time the loop finds nothing to do. */
                 prepare = !shutting_down && prepared_wanted() && box_busy_count() == 0;
                 n = loop_dispatch(idle ? IDLE_EXIT_MS : prepare ? 0 : wait_ms);
                 if (n == 0 && prepare) {
@@ -324,6 +326,10 @@ int main(int argc, char **argv)
                 syslog(LOG_ERR, "cannot watch systemd's bus: %s", strerror(-r));
                 return 1;
         }
+        r = prepared_watch_mounts();
+        if (r < 0)
+                syslog(LOG_WARNING, "event=prepare-failed step=watch object=/proc/self/mountinfo: %s; no box is made "
+                       "ahead of logins", strerror(-r));
         r = adopt_open();
         if (r < 0)
                 syslog(LOG_ERR, "event=adopt-failed: cannot use %s/boxes: %s; no box is taken over", NSBOX_RUNDIR,

@@ -1,59 +1,81 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Networks made ahead of logins (prepared.h).
+/* Boxes made ahead of logins (prepared.h).
+ *
+ * What one is: an nsbox-init started as root in a box's new namespaces
+ * (mount, pid, uts, ipc as the policy says, and for a veth box its net
+ * namespace, with its veth pair, addresses, routes and nftables elements),
+ * waiting for its spec.  What is the user's is made at login, as before:
+ * the user namespace with its id map, the views, the host name, the
+ * dropped privileges.
  *
  * Why this is safe:
- *   - A prepared network is a net namespace that no process is in: only
- *     the helper holds it, by an fd.  Nobody but root can reach it, and its
- *     host end carries the nftables elements of its kind (isolation,
- *     source addresses) from the moment it exists, as a box's does.
- *   - Each is used once, by one new box, and never given back: a box's
- *     network goes with the box as before.  Nothing of one box, or user,
- *     can be found by the next: what a box gets was made for no one.
- *   - What it holds of the host is what any new net namespace holds, and
- *     the host's ping_group_range, copied as it is made: one older than
- *     MAX_AGE_SEC is not used but made anew.  Mounts, pids and the user
- *     namespace are made at login, as before: nothing prepared can go stale
- *     against the host's mounts or carry a user's ids.
- *   - They go when the helper goes (the kernel removes a net namespace
- *     whose last fd is closed, with its veth pair), and with the last box
- *     of their kind: they never outlive what they were made for.
+ *   - Nobody but root can reach one.  Its init is root's, in the initial
+ *     user namespace, named nsbox-prepared while it waits, listed nowhere,
+ *     counted against no user, and in no user's cgroup: it is in the
+ *     helper's until a login takes it.  Its host end carries the elements
+ *     of its kind (isolation, source addresses) from the moment it exists.
+ *   - Each is used once, by one new box, and never given back: a box goes
+ *     with its last session as before.  What a box gets was made for no
+ *     one: nothing of one box, or user, can be found by the next.
+ *   - A mount namespace is a copy of the helper's mount table as it was
+ *     when the box was made.  Every one is dropped when that table changes
+ *     (/proc/self/mountinfo polls for it, and is asked again before one is
+ *     taken), so a box never starts from a table older than its login.
+ *     What else it holds of the host (a new net namespace's defaults, the
+ *     host's ping_group_range) ages out: one older than MAX_AGE_SEC is not
+ *     used but made anew.
+ *   - They go when the helper goes (an init whose helper is gone exits,
+ *     and the kernel removes its namespaces and its veth pair with it), and
+ *     prepared_linger after the last box of their kind.
  *   - They hold leases, so a pool can be full of them: a login that finds
  *     none free takes them all back at once (prepared_drop_all). */
 #include "prepared.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/param.h>
+#include <sys/pidfd.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "box.h"
+#include "loop.h"
+#include "spawn.h"
 #include "util.h"
 
 #define MAX_KINDS 8
 #define MAX_AGE_SEC 300
 #define RETRY_SEC 10
-/* A kind's networks are made once its boxes have lived this long: logins
- * that each come and go alone (`ssh host command`, a desktop) would
- * otherwise have networks made and dropped again at every one. */
-#define SETTLE_USEC 1000000ULL
+/* After the host's mount table changed: a user can change it (FUSE), and
+ * must not keep the helper making and dropping boxes. */
+#define REMAKE_USEC 1000000ULL
 
 struct slot {
-        char id[NSBOX_ID_LEN + 1];
-        int netns;
+        char id[NSBOX_ID_LEN + 1];      /* a veth box's: its host end's name */
+        int netns;                      /* a veth box's net namespace, or -1 */
         struct box_net net;
+        struct prepared_init init;      /* waiting for its spec */
         unsigned long long made;        /* now_usec() */
         struct slot *next;
 };
 
-/* One kind of network: the spec's network keys (own copies of them). */
+/* One kind of box: the spec's namespaces and network keys (own copies). */
 struct kind {
         struct box_spec shape;
-        unsigned want;          /* prepared_networks, as the last box of it said */
+        unsigned want;          /* prepared_boxes, as the last box of it said */
+        unsigned linger;        /* prepared_linger, seconds */
         unsigned live;          /* its boxes */
+        unsigned long long until;       /* with none live: it goes then */
         struct slot *slots;
         unsigned n_slots;
-        unsigned long long retry;       /* after a failure, or SETTLE_USEC after its first box: not before */
+        unsigned long long retry;       /* after a failure or a mount change: not before */
         bool failing;           /* said so: not again until one is made */
         struct kind *next;
 };
@@ -61,10 +83,21 @@ struct kind {
 static struct kind *kinds;
 static unsigned n_kinds;
 static size_t n_all;
+static struct watch mounts = { .fd = -1 };
+
+/* Which boxes are made ahead: any but one with a net namespace that is
+ * not a veth network's (a loopback one is cheap, and set up by the box). */
+static bool fits(const struct box_spec *s)
+{
+        return !(s->namespaces & NS_NET) || s->network == NET_VETH;
+}
 
 static bool same_kind(const struct box_spec *a, const struct box_spec *b)
 {
-        return a->network == b->network && a->nat == b->nat && a->isolate == b->isolate &&
+        /* The user namespace comes with the spec: any box may have one. */
+        return (a->namespaces & ~NS_USER) == (b->namespaces & ~NS_USER) && a->network == b->network &&
+               a->nat == b->nat &&
+               a->isolate == b->isolate &&
                streq_ptr(a->bridge, b->bridge) && streq_ptr(a->gateway4, b->gateway4) &&
                streq_ptr(a->gateway6, b->gateway6) && streq_ptr(a->pool4, b->pool4) && streq_ptr(a->pool6, b->pool6);
 }
@@ -79,7 +112,12 @@ static struct kind *kind_of(const struct box_spec *s)
 
 static int shape_of(const struct box_spec *s, struct box_spec *ret)
 {
-        *ret = (struct box_spec){ .network = s->network, .nat = s->nat, .isolate = s->isolate, .prepared = -1 };
+        *ret = (struct box_spec){ .namespaces = s->namespaces & ~NS_USER,
+                                  .network = s->network,
+                                  .nat = s->nat,
+                                  .isolate = s->isolate,
+                                  .prepared = -1,
+                                  .prepared_linger = -1 };
         if ((s->bridge && xstrdup(&ret->bridge, s->bridge) < 0) ||
             (s->gateway4 && xstrdup(&ret->gateway4, s->gateway4) < 0) ||
             (s->gateway6 && xstrdup(&ret->gateway6, s->gateway6) < 0) ||
@@ -90,8 +128,50 @@ static int shape_of(const struct box_spec *s, struct box_spec *ret)
         return 0;
 }
 
+/* A dropped box's init is killed, and reaped once it is gone: the kernel
+ * tears its namespaces down meanwhile, and the loop does not wait. */
+struct reaper {
+        struct watch w;
+        pid_t pid;
+};
+
+static void on_reaped(struct watch *w, uint32_t events)
+{
+        struct reaper *rp = container_of(w, struct reaper, w);
+
+        (void)events;
+        if (waitid(P_PIDFD, (id_t)w->fd, &(siginfo_t){}, WEXITED | WNOHANG) < 0 && errno == EAGAIN)
+                return;
+        loop_del(w);
+        close(w->fd);
+        free(rp);
+}
+
+static void init_kill(struct prepared_init *in)
+{
+        struct reaper *rp;
+
+        closep(&in->sync);
+        if (in->pidfd < 0)
+                return;
+        (void)pidfd_send_signal(in->pidfd, SIGKILL, NULL, 0);
+        rp = malloc(sizeof(*rp));
+        if (rp) {
+                *rp = (struct reaper){ .w = { .fd = in->pidfd, .cb = on_reaped }, .pid = in->pid };
+                if (loop_add(&rp->w, EPOLLIN) == 0) {
+                        in->pidfd = -1;
+                        return;
+                }
+                free(rp);
+        }
+        /* No room to wait for it: wait now. */
+        (void)waitid(P_PIDFD, (id_t)in->pidfd, &(siginfo_t){}, WEXITED);
+        closep(&in->pidfd);
+}
+
 static void slot_free(struct slot *sl, bool now)
 {
+        init_kill(&sl->init);
         closep(&sl->netns);
         if (now)
                 net_teardown_now(&sl->net);
@@ -115,35 +195,8 @@ static void trim(struct kind *k, unsigned keep, bool now)
         }
 }
 
-void prepared_box_started(const struct box_spec *s)
+static void kind_free(struct kind *k)
 {
-        struct kind *k = kind_of(s);
-
-        if (s->network != NET_VETH)
-                return;
-        if (!k && n_kinds < MAX_KINDS && (k = calloc(1, sizeof(*k)))) {
-                if (shape_of(s, &k->shape) < 0) {
-                        free(k);
-                        return;
-                }
-                k->retry = now_usec() + SETTLE_USEC;
-                k->next = kinds;
-                kinds = k;
-                n_kinds++;
-        }
-        if (!k)
-                return;
-        k->live++;
-        k->want = box_spec_prepared(s);
-        trim(k, k->want, false);
-}
-
-void prepared_box_ended(const struct box_spec *s)
-{
-        struct kind *k = kind_of(s);
-
-        if (s->network != NET_VETH || !k || --k->live > 0)
-                return;
         trim(k, 0, false);
         for (struct kind **p = &kinds; *p; p = &(*p)->next)
                 if (*p == k) {
@@ -153,6 +206,54 @@ void prepared_box_ended(const struct box_spec *s)
         n_kinds--;
         box_spec_done(&k->shape);
         free(k);
+}
+
+bool prepared_box_started(const struct box_spec *s)
+{
+        struct kind *k = kind_of(s);
+
+        if (!fits(s))
+                return false;
+        if (!k && n_kinds < MAX_KINDS && (k = calloc(1, sizeof(*k)))) {
+                if (shape_of(s, &k->shape) < 0) {
+                        free(k);
+                        return false;
+                }
+                k->next = kinds;
+                kinds = k;
+                n_kinds++;
+        }
+        if (!k)
+                return false;
+        k->live++;
+        k->want = box_spec_prepared(s);
+        k->linger = box_spec_prepared_linger(s);
+        trim(k, k->want, false);
+        return true;
+}
+
+void prepared_box_ended(const struct box_spec *s)
+{
+        struct kind *k = kind_of(s);
+
+        if (!k || --k->live > 0)
+                return;
+        if (k->linger == 0)
+                kind_free(k);
+        else
+                k->until = now_usec() + k->linger * 1000000ULL;
+}
+
+/* A kind with no box live whose linger is over goes. */
+static void expire(void)
+{
+        unsigned long long now = now_usec();
+
+        for (struct kind *k = kinds, *next; k; k = next) {
+                next = k->next;
+                if (k->live == 0 && now >= k->until)
+                        kind_free(k);
+        }
 }
 
 static bool fresh(const struct slot *sl)
@@ -169,25 +270,76 @@ static const struct slot *oldest(const struct kind *k)
         return sl;
 }
 
-bool prepared_take(const struct box_spec *s, char id[NSBOX_ID_LEN + 1], struct box_net *net, int *ret_netns)
+/* Has the helper's mount table changed since the boxes were made?  Then
+ * every one with a mount namespace is dropped (all are), and made anew a
+ * little later. */
+static void mounts_changed(void)
+{
+        unsigned long long now = now_usec();
+
+        for (struct kind *k = kinds; k; k = k->next) {
+                trim(k, 0, false);
+                k->retry = MAX(k->retry, now + REMAKE_USEC);
+        }
+}
+
+static void on_mounts(struct watch *w, uint32_t events)
+{
+        (void)w;
+        if (events & (EPOLLPRI | EPOLLERR))
+                mounts_changed();
+}
+
+/* Asked again at each take: the loop may not have seen a change yet.  Each
+ * poll of the file says whether the table changed since the last. */
+static bool mounts_unchanged(void)
+{
+        struct pollfd p = { .fd = mounts.fd, .events = POLLPRI };
+
+        if (mounts.fd < 0)
+                return false;
+        if (poll(&p, 1, 0) > 0 && (p.revents & (POLLPRI | POLLERR))) {
+                mounts_changed();
+                return false;
+        }
+        return true;
+}
+
+int prepared_watch_mounts(void)
+{
+        mounts = (struct watch){ .fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC), .cb = on_mounts };
+        if (mounts.fd < 0)
+                return negative_errno();
+        /* The first poll says "changed": take that now. */
+        (void)mounts_unchanged();
+        return loop_add(&mounts, EPOLLPRI);
+}
+
+bool prepared_take(const struct box_spec *s, char id[NSBOX_ID_LEN + 1], struct box_net *net,
+                   struct prepared_init *ret_init)
 {
         struct kind *k = kind_of(s);
         struct slot *sl;
 
-        if (s->network != NET_VETH || !k || !k->slots)
+        /* prepared_boxes = 0 is no box made ahead, nor used. */
+        if (!fits(s) || box_spec_prepared(s) == 0 || !k || !k->slots || !mounts_unchanged())
                 return false;
         /* The newest: made last, it is the freshest. */
         sl = k->slots;
-        if (!fresh(sl)) {
+        if (!fresh(sl) || pidfd_send_signal(sl->init.pidfd, 0, NULL, 0) < 0) {
                 trim(k, 0, false);
                 return false;
         }
         k->slots = sl->next;
         k->n_slots--;
         n_all--;
-        memcpy(id, sl->id, NSBOX_ID_LEN + 1);
-        *net = sl->net;
-        *ret_netns = sl->netns;
+        if (s->namespaces & NS_NET) {
+                memcpy(id, sl->id, NSBOX_ID_LEN + 1);
+                *net = sl->net;
+        }
+        /* The init holds the net namespace now. */
+        closep(&sl->netns);
+        *ret_init = sl->init;
         free(sl);
         return true;
 }
@@ -201,21 +353,25 @@ bool prepared_drop_all(void)
         return any;
 }
 
-/* Its boxes live and it has fewer networks than they want. */
-static bool short_of_networks(const struct kind *k)
+/* Its boxes live, or it lingers, and it has fewer boxes than they want. */
+static bool short_of_boxes(const struct kind *k)
 {
-        return k->live > 0 && k->n_slots < k->want;
+        return k->n_slots < k->want;
 }
 
 static struct kind *hungry(void)
 {
         unsigned long long now = now_usec();
 
+        expire();
+        /* Not knowing when the host's mounts change, none is made. */
+        if (mounts.fd < 0)
+                return NULL;
         for (struct kind *k = kinds; k; k = k->next) {
                 /* The oldest go when they are too old to be used. */
                 while (k->slots && !fresh(oldest(k)))
                         trim(k, k->n_slots - 1, false);
-                if (short_of_networks(k) && now >= k->retry)
+                if (short_of_boxes(k) && now >= k->retry)
                         return k;
         }
         return NULL;
@@ -226,14 +382,27 @@ bool prepared_wanted(void)
         return hungry() != NULL;
 }
 
+static unsigned long long sooner(unsigned long long a, unsigned long long b)
+{
+        return !a || (b && b < a) ? b : a;
+}
+
 int prepared_next_ms(void)
 {
         unsigned long long next = 0, now = now_usec();
 
-        for (struct kind *k = kinds; k; k = k->next)
-                if (short_of_networks(k) && k->retry > now && (!next || k->retry < next))
-                        next = k->retry;
+        for (struct kind *k = kinds; k; k = k->next) {
+                if (short_of_boxes(k) && k->retry > now)
+                        next = sooner(next, k->retry);
+                if (k->live == 0)
+                        next = sooner(next, k->until);
+        }
         return next ? ms_until(next) : -1;
+}
+
+bool prepared_lingering(void)
+{
+        return kinds != NULL;
 }
 
 /* An id no box, prepared network or draining pair has. */
@@ -253,14 +422,36 @@ static int slot_id(char ret[NSBOX_ID_LEN + 1])
         return -EEXIST;
 }
 
+/* Its init, in the kind's namespaces (a veth box's net namespace made
+ * just before), waiting for its spec. */
+static int slot_init(const struct kind *k, struct slot *sl, struct step_error *err)
+{
+        int sv[2], r;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return step_fail(err, "init", "prepared box", negative_errno());
+        /* As box_spawn: room for all a new helper asks at once. */
+        (void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &(int){ 4 << 20 }, sizeof(int));
+        sl->init.pid = spawn_init(k->shape.namespaces, sv[1], sv[0], -1, sl->netns, true, &sl->init.pidfd);
+        r = sl->init.pid < 0 ? negative_errno() : 0;
+        close(sv[1]);
+        if (r < 0) {
+                close(sv[0]);
+                return step_fail(err, "clone", "prepared box", r);
+        }
+        sl->init.sync = sv[0];
+        return 0;
+}
+
 void prepared_make_one(void)
 {
         struct kind *k = hungry();
         struct step_error err = {};
         const struct addr *used;
+        bool veth;
         size_t n_used;
         struct slot *sl;
-        int r;
+        int r = 0;
 
         if (!k)
                 return;
@@ -269,26 +460,28 @@ void prepared_make_one(void)
                 k->retry = now_usec() + RETRY_SEC * 1000000ULL;
                 return;
         }
-        sl->netns = -1;
+        sl->netns = sl->init.pidfd = sl->init.sync = -1;
+        veth = k->shape.namespaces & NS_NET;
         n_used = box_leases(&used);
-        r = slot_id(sl->id);
-        if (r < 0)
+        if (veth && (r = slot_id(sl->id)) < 0)
                 step_fail(&err, "id", "prepared network", r);
-        if (r >= 0)
+        if (veth && r >= 0)
                 r = net_lease(&k->shape, used, n_used, &sl->net, &err);
-        if (r >= 0 && (r = net_new_namespace(&sl->netns)) < 0)
+        if (veth && r >= 0 && (r = net_new_namespace(&sl->netns)) < 0)
                 step_fail(&err, "netns", "prepared network", r);
-        if (r >= 0)
+        if (veth && r >= 0)
                 r = net_setup(&k->shape, sl->id, sl->netns, &sl->net, &err);
+        if (r >= 0)
+                r = slot_init(k, sl, &err);
         sl->made = now_usec();
         n_all++;
         if (r < 0) {
                 /* A full pool is no failure: a login takes them back. */
                 if (r != -ENOSPC && !k->failing)
                         syslog(LOG_WARNING,
-                               "event=prepare-failed box=%s step=%s object=%s: %s; logins make their networks "
+                               "event=prepare-failed box=%s step=%s object=%s: %s; logins make their boxes "
                                "themselves, and it is tried again every %d s",
-                               sl->id, err.step ?: "prepare", err.object, strerror(-r), RETRY_SEC);
+                               sl->id[0] ? sl->id : "-", err.step ?: "prepare", err.object, strerror(-r), RETRY_SEC);
                 k->failing = r != -ENOSPC;
                 k->retry = sl->made + RETRY_SEC * 1000000ULL;
                 slot_free(sl, true);

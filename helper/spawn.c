@@ -53,14 +53,14 @@ int spawn_prepare(int exe)
 }
 
 struct child_args {
-        bool userns, netns;
+        bool userns, netns, prepared;
 };
 
 static int spawn_child(void *arg)
 {
         const struct child_args *a = arg;
         const bool userns = a->userns;
-        char *argv[] = { (char *)"nsbox-init", NULL }, *envp[] = { NULL };
+        char *argv[] = { (char *)"nsbox-init", a->prepared ? (char *)"--prepared" : NULL, NULL }, *envp[] = { NULL };
         int high[_SLOT_MAX], exe;
 
         /* Until this returns, the table is the helper's own: touch nothing. */
@@ -88,11 +88,12 @@ static int spawn_child(void *arg)
         _exit(127);
 }
 
-pid_t spawn_init(unsigned namespaces, int link, int spare, int userns_fd, int netns_fd, int *ret_pidfd)
+pid_t spawn_init(unsigned namespaces, int link, int spare, int userns_fd, int netns_fd, bool prepared,
+                 int *ret_pidfd)
 {
         /* Used by one child at a time: we are stopped until it has exec'd. */
         static char stack[16384] __attribute__((aligned(16)));
-        struct child_args a = { .userns = userns_fd >= 0, .netns = netns_fd >= 0 };
+        struct child_args a = { .userns = userns_fd >= 0, .netns = netns_fd >= 0, .prepared = prepared };
         int flags = namespaces_clone_flags(namespaces);
         pid_t pid;
         int e;

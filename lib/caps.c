@@ -20,9 +20,13 @@ int caps_bound(uint64_t keep)
                         r = negative_errno();
                 else if (cap_set_flag(caps, CAP_INHERITABLE, 1, &c, CAP_CLEAR) < 0)
                         r = negative_errno();
-                else if (CAP_AMBIENT_SUPPORTED() && cap_set_ambient(c, CAP_CLEAR) < 0 && errno != EINVAL)
+                else if (keep && CAP_AMBIENT_SUPPORTED() && cap_set_ambient(c, CAP_CLEAR) < 0 && errno != EINVAL)
                         r = negative_errno();
         }
+        /* Keeping none, the ambient set goes whole, in one call rather than
+         * two for each capability. */
+        if (r == 0 && !keep && CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0)
+                r = negative_errno();
         if (r == 0 && cap_set_proc(caps) < 0)
                 r = negative_errno();
         cap_free(caps);

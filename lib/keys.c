@@ -32,6 +32,7 @@ static int check_addrs(const char *v, char **why);
 static int check_pool4(const char *v, char **why);
 static int check_pool6(const char *v, char **why);
 static int check_prepared(const char *v, char **why);
+static int check_prepared_linger(const char *v, char **why);
 static int check_tmpfs_size(const char *v, char **why);
 static int check_tmpfs_inodes(const char *v, char **why);
 
@@ -82,7 +83,8 @@ static const struct key_def {
         [K_DNS] = { "dns", false, "", check_addrs },
         [K_POOL4] = { "pool4", true, "10.213.0.0/16", check_pool4 },
         [K_POOL6] = { "pool6", true, "", check_pool6 },
-        [K_PREPARED_NETWORKS] = { "prepared_networks", true, "2", check_prepared },
+        [K_PREPARED_BOXES] = { "prepared_boxes", true, "2", check_prepared },
+        [K_PREPARED_LINGER] = { "prepared_linger", true, "30", check_prepared_linger },
         [K_TMPFS_SIZE] = { "tmpfs_size", false, "10%", check_tmpfs_size },
         [K_TMPFS_INODES] = { "tmpfs_inodes", false, "100k", check_tmpfs_inodes },
         [K_TASKS_MAX] = { "tasks_max", false, "", check_tasks_max },
@@ -112,6 +114,9 @@ const char *key_default(enum key_id k)
 
 int key_lookup(const char *name)
 {
+        /* Its name before boxes without a network were made ahead too. */
+        if (strcmp(name, "prepared_networks") == 0)
+                return K_PREPARED_BOXES;
         for (int k = 0; k < _K_MAX; k++)
                 if (strcmp(keys[k].name, name) == 0)
                         return k;
@@ -287,11 +292,17 @@ static int check_linger(const char *v, char **why)
         return check_count(v, LINGER_MAX, "seconds", why);
 }
 
-_Static_assert(PREPARED_DEFAULT == 2, "keys[] gives prepared_networks its default as \"2\"");
+_Static_assert(PREPARED_DEFAULT == 2, "keys[] gives prepared_boxes its default as \"2\"");
+_Static_assert(PREPARED_LINGER_DEFAULT == 30, "keys[] gives prepared_linger its default as \"30\"");
 
 static int check_prepared(const char *v, char **why)
 {
-        return check_count(v, PREPARED_MAX, "networks", why);
+        return check_count(v, PREPARED_MAX, "boxes", why);
+}
+
+static int check_prepared_linger(const char *v, char **why)
+{
+        return check_count(v, PREPARED_LINGER_MAX, "seconds", why);
 }
 
 static int check_tmpfs_size(const char *v, char **why)

@@ -36,7 +36,8 @@ enum key_id {
         K_DNS,
         K_POOL4,
         K_POOL6,
-        K_PREPARED_NETWORKS,
+        K_PREPARED_BOXES,
+        K_PREPARED_LINGER,
         K_TMPFS_SIZE,
         K_TMPFS_INODES,
         /* Limits, in limit_defs' order (resources.h). */

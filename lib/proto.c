@@ -155,6 +155,7 @@ static const struct field spec_fields[] = {
         SPEC(A_POOL4, K_STR, false, pool4),
         SPEC(A_POOL6, K_STR, false, pool6),
         SPEC(A_PREPARED, K_OPT_INT, false, prepared),
+        SPEC(A_PREPARED_LINGER, K_OPT_INT, false, prepared_linger),
         SPEC_LIST(A_DNS, K_STRV, dns, n_dns),
         SPEC(A_SUBUID_START, K_U32, true, subuid_start),
         SPEC(A_SUBUID_COUNT, K_U32, true, subuid_count),
@@ -455,7 +456,7 @@ static const enum mnl_attr_data_type attr_kind[_A_MAX] = {
         [A_TMPFS_SIZE] = MNL_TYPE_NUL_STRING,                             [A_TMPFS_INODES] = MNL_TYPE_NUL_STRING,
         [A_STATE] = MNL_TYPE_U32,       [A_LIMITS] = MNL_TYPE_BINARY,     [A_USAGE] = MNL_TYPE_BINARY,
         [A_CGROUP_VIEW] = MNL_TYPE_NUL_STRING,                            [A_TOKEN] = MNL_TYPE_BINARY,
-        [A_RECORD] = MNL_TYPE_BINARY,   [A_PREPARED] = MNL_TYPE_U32,
+        [A_RECORD] = MNL_TYPE_BINARY,   [A_PREPARED] = MNL_TYPE_U32,      [A_PREPARED_LINGER] = MNL_TYPE_U32,
 };
 
 static int validate_attr(const struct nlattr *a)
@@ -648,7 +649,7 @@ static int spec_attr(struct box_spec *s, const struct nlattr *a)
 
 static void spec_init(struct box_spec *s)
 {
-        *s = (struct box_spec){ .display = -1, .prepared = -1 };
+        *s = (struct box_spec){ .display = -1, .prepared = -1, .prepared_linger = -1 };
         limits_init(&s->limits);
 }
 

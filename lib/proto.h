@@ -108,7 +108,8 @@ enum attr_type {
         A_CGROUP_VIEW,          /* strz: the cgroup a box shows at /sys/fs/cgroup */
         A_TOKEN,                /* binary, NSBOX_TOKEN_LEN: a box's secret, shared with its state file */
         A_RECORD,               /* binary, at most NSBOX_RECORD_MAX: the helper's own record of a box */
-        A_PREPARED,             /* u32: prepared_networks; absent: the default */
+        A_PREPARED,             /* u32: prepared_boxes; absent: the default */
+        A_PREPARED_LINGER,      /* u32: prepared_linger; absent: the default */
         _A_MAX,
 };
 

@@ -203,12 +203,6 @@ static int build_network(struct box_spec *s, const struct resolved *res, char **
             xstrdup(&s->pool4, res->value[K_POOL4]) < 0 ||
             (res->value[K_POOL6][0] && xstrdup(&s->pool6, res->value[K_POOL6]) < 0))
                 return -ENOMEM;
-        /* Sent only when it is not the default: a helper older than the key
-         * then still takes the login. */
-        unsigned long prepared;
-
-        if (parse_uint(res->value[K_PREPARED_NETWORKS], PREPARED_MAX, &prepared) == 0 && prepared != PREPARED_DEFAULT)
-                s->prepared = (int)prepared;
         if (s->nat && s->bridge) {
                 xasprintf(why, "nat and bridge exclude each other: a bridged box is routed by the bridge's network");
                 return -EINVAL;
@@ -229,7 +223,7 @@ static int build_network(struct box_spec *s, const struct resolved *res, char **
 int policy_build_spec(const struct resolved *res, const struct ident *id, struct box_spec *ret, char **ret_why)
 {
         struct box_spec s = {};
-        unsigned long linger;
+        unsigned long linger, v;
         char **w = NULL;
         size_t n = 0;
         int r;
@@ -251,7 +245,14 @@ int policy_build_spec(const struct resolved *res, const struct ident *id, struct
         s.hide_homes = parse_bool(res->value[K_HIDE_HOMES]) == 1;
         s.x11 = (enum x11)MAX(enum_from_string(&x11_names, res->value[K_X11]), 0);
         s.display = -1;         /* the module's to say */
+        /* Sent only when they are not the defaults: a helper older than
+         * the keys then still takes the login. */
         s.prepared = -1;
+        s.prepared_linger = -1;
+        if (parse_uint(res->value[K_PREPARED_BOXES], PREPARED_MAX, &v) == 0 && v != PREPARED_DEFAULT)
+                s.prepared = (int)v;
+        if (parse_uint(res->value[K_PREPARED_LINGER], PREPARED_LINGER_MAX, &v) == 0 && v != PREPARED_LINGER_DEFAULT)
+                s.prepared_linger = (int)v;
         if (xstrdup(&s.user, id->name) < 0 || xstrdup(&s.home, id->home) < 0)
                 r = -ENOMEM;
         if (r >= 0)

@@ -218,7 +218,9 @@ static int validate_network(const struct box_spec *s, const char **ret_why)
                         return *ret_why = "dns", -EINVAL;
         }
         if (s->prepared > PREPARED_MAX)
-                return *ret_why = "prepared_networks", -EINVAL;
+                return *ret_why = "prepared_boxes", -EINVAL;
+        if (s->prepared_linger > PREPARED_LINGER_MAX)
+                return *ret_why = "prepared_linger", -EINVAL;
         if (s->network != NET_VETH)
                 return 0;
         if (!s->pool4 || !pool_ok(s->pool4, AF_INET) || (s->pool6 && !pool_ok(s->pool6, AF_INET6)))

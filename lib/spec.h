@@ -90,9 +90,11 @@ struct box_spec {
         size_t n_dns;
         char *pool4;            /* CIDR; leases are /30 blocks */
         char *pool6;            /* CIDR or NULL; leases are /126 blocks */
-        /* [global] prepared_networks: how many networks of this kind the
-         * helper keeps made ahead of logins; -1: the default (not sent). */
+        /* [global] prepared_boxes: how many boxes of this kind the helper
+         * keeps made ahead of logins, and prepared_linger: for how many
+         * seconds after the last; -1: the default (not sent). */
         int prepared;
+        int prepared_linger;
 
         /* Applied by the module to the login process, inherited by the session. */
         bool no_new_privs;
@@ -102,12 +104,18 @@ struct box_spec {
         bool debug;             /* the module's debug argument: time each step */
 };
 
-/* prepared_networks: the default, and at most. */
+/* prepared_boxes and prepared_linger: the defaults, and at most. */
 #define PREPARED_DEFAULT 2
 #define PREPARED_MAX 64
+#define PREPARED_LINGER_DEFAULT 30
+#define PREPARED_LINGER_MAX 3600
 static inline unsigned box_spec_prepared(const struct box_spec *s)
 {
         return s->prepared < 0 ? PREPARED_DEFAULT : (unsigned)s->prepared;
+}
+static inline unsigned box_spec_prepared_linger(const struct box_spec *s)
+{
+        return s->prepared_linger < 0 ? PREPARED_LINGER_DEFAULT : (unsigned)s->prepared_linger;
 }
 
 void box_spec_done(struct box_spec *s);

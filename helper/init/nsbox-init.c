@@ -22,9 +22,12 @@
  * over (hold.c).  A helper's death alone ends nothing: the next one takes
  * the box over.
  *
- * Usage (by the helper only): nsbox-init, with the link on fd 3, for a box
- * with a user namespace that namespace on fd 4, the helper's end of the
- * link on fd 5 and the helper's pidfd on fd 6. */
+ * Usage (by the helper only): nsbox-init [--prepared], with the link on
+ * fd 3, for a box with a user namespace that namespace on fd 4 (or with
+ * the spec), the helper's end of the link on fd 5 and the helper's pidfd
+ * on fd 6.  --prepared: a box made ahead of logins (prepared.c), which
+ * waits for a login as "nsbox-prepared", and for as long as the helper
+ * lives and keeps it. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -49,6 +52,9 @@
 #define HELPER_FD 6
 #define STOP_GRACE_USEC (1000 * 1000ULL)
 #define SPEC_TIMEOUT_MS (30 * 1000)    /* a live helper sends it at once */
+/* A prepared box waits for a login: the helper makes it anew after five
+ * minutes, and its death ends the wait at once. */
+#define PREPARED_TIMEOUT_MS (10 * 60 * 1000)
 #define MAX_TIMINGS 64
 
 static struct step_time timings[MAX_TIMINGS];
@@ -209,37 +215,45 @@ static int tell_ready(void)
 /* The spec comes first.  The link never reaches EOF (we hold the helper's
  * end too), so a helper that died before sending it is seen through its
  * pidfd: then nobody will, and this init ends. */
-static int wait_spec(void)
+static int wait_spec(bool prepared)
 {
         struct pollfd p[2] = { { .fd = SYNC_FD, .events = POLLIN }, { .fd = HELPER_FD, .events = POLLIN } };
         nfds_t n = fcntl(HELPER_FD, F_GETFD) >= 0 ? 2 : 1;
         int r;
 
         do
-                r = poll(p, n, SPEC_TIMEOUT_MS);
+                r = poll(p, n, prepared ? PREPARED_TIMEOUT_MS : SPEC_TIMEOUT_MS);
         while (r < 0 && errno == EINTR);
         if (r <= 0)
                 return r < 0 ? -errno : -ETIMEDOUT;
         return (p[0].revents & POLLIN) ? 0 : -ESRCH;
 }
 
-/* The spec the helper sends first, and the view it describes. */
-static void build_box(struct box_spec *s)
+/* The spec the helper sends first, and the view it describes.  A prepared
+ * box gets its user namespace with it. */
+static void build_box(struct box_spec *s, bool prepared)
 {
         struct step_error err = {};
         struct msg *m = malloc(sizeof(*m));
         unsigned long long t;
-        int r;
+        int r, userns = -1;
 
         if (!m)
                 die("spec", "init", ENOMEM);
-        r = wait_spec();
+        r = wait_spec(prepared);
         if (r == 0)
-                r = msg_recv(SYNC_FD, m, NULL);
+                r = msg_recv(SYNC_FD, m, &userns);
         if (r == 0)
                 r = proto_parse_spec(m, s);
+        /* It may have come as fd 4 already: the lowest free. */
+        if (r == 0 && userns >= 0 && userns != USERNS_FD) {
+                r = dup3(userns, USERNS_FD, O_CLOEXEC) < 0 ? -errno : 0;
+                close(userns);
+        }
         if (r < 0)
                 _exit(1);       /* the helper is gone, or spoke nonsense */
+        if (prepared)
+                (void)prctl(PR_SET_NAME, "nsbox-init", 0, 0, 0);
         hold_init(m, s->linger, fcntl(HELPER_FD, F_GETFD) >= 0 ? HELPER_FD : -1);
         free(m);
         umask(0022);
@@ -260,20 +274,21 @@ int main(int argc, char **argv)
         struct box_spec spec = {};
         unsigned long long t;
         sigset_t mask;
-        bool userns;
+        bool userns, prepared = argc == 2 && strcmp(argv[1], "--prepared") == 0;
         int sfd;
 
-        (void)argv;
-        if (argc != 1 || fcntl(SYNC_FD, F_GETFD) < 0) {
+        if ((argc != 1 && !prepared) || fcntl(SYNC_FD, F_GETFD) < 0) {
                 fprintf(stderr, "nsbox-init is started by nsbox-helper only.\n");
                 return 2;
         }
-        userns = fcntl(USERNS_FD, F_GETFD) >= 0;
         for (int fd = SYNC_FD; fd <= HELPER_FD; fd++)
                 (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
         close_range(HELPER_FD + 1, ~0U, 0);
+        if (prepared)
+                (void)prctl(PR_SET_NAME, "nsbox-prepared", 0, 0, 0);
 
-        build_box(&spec);
+        build_box(&spec, prepared);
+        userns = fcntl(USERNS_FD, F_GETFD) >= 0;
         t = now_usec();
         drop_privileges(spec.uid, spec.gid, userns);
         if (spec.debug)

@@ -51,16 +51,24 @@ measure() {     # measure LABEL CMD...
         eval "med_$1=$2 p95_$1=$3"
         printf '%-4s %-58s %9s ms %9s ms\n' "$1" "$LABEL" "$2" "$3"
 }
-printf '\n%-4s %-58s %12s %12s\n' "" "pamtester open+close" "median" "p95"
-LABEL="pam_permit only (baseline)"; measure a pamtester b-a alice open_session close_session
-LABEL="pam_namespace, polyinstantiated /tmp"; measure b pamtester b-b alice open_session close_session
-LABEL="pam_nsbox mount-only: private_tmp, hide_homes"; measure c pamtester b-c alice open_session close_session
-LABEL="pam_nsbox full: 6 namespaces, veth v4+v6, views, bind"; measure d pamtester b-d alice open_session close_session
-cp /etc/pam.d/b-e /etc/pam.d/su
-su bob -c 'sleep 600' & held=$!
-wait_for 50 box_up bob
-LABEL="pam_nsbox joining a live share = user box"; measure e pamtester b-e bob open_session close_session
-kill $held; wait $held 2>/dev/null
+# The five stacks, back to back as logins come on a busy host: each box's
+# teardown, and the making of the box made ahead for the next, overlap the
+# next login.  Run twice: the targets are judged on the range.
+stacks() {      # stacks ROUND
+        printf '\n%-4s %-58s %12s %12s\n' "" "pamtester open+close (round $1 of 2)" "median" "p95"
+        LABEL="pam_permit only (baseline)"; measure a pamtester b-a alice open_session close_session
+        LABEL="pam_namespace, polyinstantiated /tmp"; measure b pamtester b-b alice open_session close_session
+        LABEL="pam_nsbox mount-only: private_tmp, hide_homes"; measure c pamtester b-c alice open_session close_session
+        LABEL="pam_nsbox full: 6 namespaces, veth v4+v6, views, bind"; measure d pamtester b-d alice open_session close_session
+        cp /etc/pam.d/b-e /etc/pam.d/su
+        su bob -c 'sleep 600' & held=$!
+        wait_for 50 box_up bob
+        LABEL="pam_nsbox joining a live share = user box"; measure e pamtester b-e bob open_session close_session
+        kill $held; wait $held 2>/dev/null
+        for x in a b c d e; do eval "med_${x}_$1=\$med_$x"; done
+}
+stacks 1
+stacks 2
 cp /etc/pam.d/b-d /etc/pam.d/su     # the scale phase below holds full boxes
 LABEL="unshare -Urmpf --net --uts --ipc true (reference)"; measure f1 unshare --user --map-root-user --mount --pid --fork --net --uts --ipc true
 if command -v bwrap >/dev/null; then
@@ -72,11 +80,20 @@ fi
 ratio() { $PY -c "print(f'{$1/$2:.2f}')"; }
 verdict() { $PY -c "print('met' if $1 <= $2 else 'NOT met')"; }
 verdict_eq() { [ "$1" = "$2" ] && echo met || echo "NOT met"; }
+# target LABEL X Y MAX: the ratio X/Y of each round, their range, and
+# whether the worse one is within MAX.
+target() {
+        local r1 r2 hi
+        r1=$(ratio $(eval echo \$med_$2_1) $(eval echo \$med_$3_1))
+        r2=$(ratio $(eval echo \$med_$2_2) $(eval echo \$med_$3_2))
+        hi=$($PY -c "print(max($r1, $r2))")
+        echo "  $1 <= $4 x: ${r1}x and ${r2}x ($($PY -c "print(f'{min($r1, $r2):.2f}-{max($r1, $r2):.2f}')")x)  $(verdict $hi $4)"
+}
 echo
-echo "targets (medians)"
-r=$(ratio $med_d $med_b); echo "  full box (d) <= 1.5 x pam_namespace (b): ${r}x  $(verdict $r 1.5)  (stretch 1.0x: $(verdict $r 1.0))"
-r=$(ratio $med_c $med_b); echo "  mount-only (c) <= 1.0 x pam_namespace (b): ${r}x  $(verdict $r 1.0)"
-r=$(ratio $med_e $med_a); echo "  joining (e) <= 1.2 x baseline (a): ${r}x  $(verdict $r 1.2)"
+echo "targets (medians of each round, and their range)"
+target "full box (d) / pam_namespace (b)" d b 1.0
+target "mount-only (c) / pam_namespace (b)" c b 0.8
+target "joining (e) / pam_permit (a)" e a 1.15
 
 # What a user feels: ssh.
 if [ $have_sshd = yes ]; then
@@ -137,7 +154,13 @@ echo "  median $(echo $td | cut -d' ' -f1) ms, worst $(echo $td | cut -d' ' -f2)
 
 # Scale and footprint: 2,000 live full boxes, made 8 at a time.
 echo; echo "scale: creating one more full box with K live boxes"
-wait_for 50 bash -c "! nft list tables | grep -q nsbox"   # what came before has lingered out
+# A new helper: what came before (the boxes made ahead of the kinds above,
+# which linger 30 s) goes with the old one.  A mount-only login starts it.
+pkill -TERM -x nsbox-helper
+wait_for 100 bash -c '! pgrep -x nsbox-helper >/dev/null'
+wait_for 100 bash -c "! ip -br link | grep -q '^nsb'"
+wait_for 50 bash -c "! nft list tables | grep -q nsbox"
+pamtester b-c alice open_session close_session >/dev/null
 host_view() { sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | awk '{print $3, $4}' | sort; ip -br link | awk '{print $1}'; nft list ruleset; }
 host_before=$(host_view)
 helper=$(pgrep -x nsbox-helper)
@@ -151,8 +174,8 @@ held=()
 level() {
         local m q
         sleep 2         # the logins that made the boxes have settled
-        # (with the networks made ahead of logins, two more host ends than boxes)
-        m=$($T --settle $(($1 ? $1 + 2 : 0)) 50 pamtester b-d alice open_session close_session | cut -d' ' -f1)
+        # (with the boxes made ahead of logins, two more host ends than boxes)
+        m=$($T --settle $(($1 + 2)) 50 pamtester b-d alice open_session close_session | cut -d' ' -f1)
         q=$($T 50 pamtester b-d alice open_session close_session | cut -d' ' -f1)
         # and a pam_permit login, which tells what the machine itself loses
         # to the processes of the live boxes
@@ -161,7 +184,8 @@ level() {
         printf '  %3d live: %s ms median alone, %s ms back to back (pam_permit: %s ms)\n' $1 $m $q $p
         # once the boxes of the back-to-back runs are gone
         [ $1 = 1 ] && { wait_for 100 bash -c "[ \$(ip -br link | grep -c '^nsb') -le 3 ]"
-                echo "    (idle: $(( $(ip -br link | grep -c '^nsb') - 1 )) networks made ahead, each a host end and a lease)"; }
+                local prep=$(pgrep -x nsbox-prepared)
+                echo "    (idle: $(echo $prep | wc -w) boxes made ahead: $(( $(ip -br link | grep -c '^nsb') - 1 )) host ends and as many leases, and their inits, $(for p in $prep; do pss $p; done | awk '{s += $1} END {printf "%d", s / (NR ? NR : 1)}') KiB PSS each)"; }
         return 0
 }
 level 0
@@ -185,7 +209,7 @@ breakdown | head -8 | sed 's/^/  /'
 ok=$($NSBOX list --json | grep -c '"id"')
 echo "  all $made boxes made: $ok live ($(verdict_eq $ok $made))"
 r=$(ratio $lvl_2000 $lvl_0); echo "  one more box with 2000 live <= 1.2 x with none: ${r}x  $(verdict $r 1.2)  (back to back: $(ratio $lvlq_2000 $lvlq_0)x)"
-echo "  (with none live the box makes its network itself; against 1 live, whose kind has networks made ahead as at 2000: $(ratio $lvl_2000 $lvl_1)x, back to back $(ratio $lvlq_2000 $lvlq_1)x)"
+echo "  (with none live the boxes made ahead for the logins before linger, and are used; against 1 live: $(ratio $lvl_2000 $lvl_1)x, back to back $(ratio $lvlq_2000 $lvlq_1)x)"
 own() { $PY -c "print(f'{$1 - $2:.3f}')"; }
 own_0=$(own $lvl_0 $lvla_0) own_1=$(own $lvl_1 $lvla_1) own_2000=$(own $lvl_2000 $lvla_2000)
 echo "  the box's own part, over a pam_permit login at the same time: $own_0 ms with none live, $own_1 with 1, $own_2000 with 2000: $(ratio $own_2000 $own_0)x against none, $(ratio $own_2000 $own_1)x against 1"
@@ -207,8 +231,9 @@ usec=$(sed -n 's/.* usec=\([0-9]*\).*/\1/p' <<< "$line")
 echo "  a new helper took $adopted of $made boxes over in $(( ${usec:-0} / 1000 )) ms ($(verdict_eq ${adopted:-0} $made))"
 kill "${held[@]}" 2>/dev/null; wait "${held[@]}" 2>/dev/null
 wait_for 600 no_boxes
-wait_for 100 bash -c "! ip -br link | grep -q '^nsb'"
-wait_for 50 bash -c "! nft list tables | grep -q nsbox"   # the table lingers 2 s
+# The boxes made ahead linger 30 s (prepared_linger), the table 2 s more.
+wait_for 450 bash -c "! ip -br link | grep -q '^nsb'"
+wait_for 50 bash -c "! nft list tables | grep -q nsbox"
 echo "  after they end: $($NSBOX list --json | grep -c '"id"') boxes, $(ip -br link | grep -c '^nsb') host ends, nft table: $(nft list tables 2>/dev/null | grep -c nsbox)"
 if [ "$(host_view)" = "$host_before" ]; then
         echo "  the mount table, interface list and nftables ruleset are as before: met"

@@ -20,10 +20,13 @@ setup_pam
 setup_fixtures
 setup_probe
 IP=$(command -v ip)
+# Boxes made ahead go with the last box of their kind (prepared_linger =
+# 0): what a logout leaves is then nothing at once.
 printf '%s\n' "[global]
 exempt_users = root
 pool4 = 10.213.0.0/16
 pool6 = fd00:213::/64
+prepared_linger = 0
 
 [default]
 box = yes

@@ -1,18 +1,20 @@
 #!/bin/bash
-# Scenario: networks made ahead of logins (prepared_networks).  While veth
-# boxes live, the helper keeps that many more networks of their kind made:
-# a net namespace with its veth pair, addresses, routes and nftables
-# elements, that no process is in.  A new box is started in one: it works
-# as any box, isolated as any box, and carries nothing of anyone.  The
-# prepared ones are nobody's: not listed, not counted against a user, not
-# kept when the last box of their kind ends, nor when the helper dies, and
-# they give their leases back when the pool is full.
+# Scenario: veth boxes made ahead of logins (prepared_boxes).  While veth
+# boxes live, the helper keeps that many more boxes of their kind made: an
+# nsbox-init waiting as nsbox-prepared in a net namespace with its veth
+# pair, addresses, routes and nftables elements.  A new box is started in
+# one: it works as any box, isolated as any box, and carries nothing of
+# anyone.  The prepared ones are nobody's: not listed, not counted against
+# a user, kept prepared_linger after the last box of their kind and no
+# longer, not kept when the helper dies, and they give their leases back
+# when the pool is full.
 source "$NSBOX_REPO/tests/lib/e2e.sh"
 TCP="python3 $NSBOX_REPO/tests/tools/tcp.py"
 
 command -v nft >/dev/null || { skip prepared "nft (nftables) is not installed to inspect the ruleset"; exit 0; }
 setup_all
-base=$(write_policy; cat /etc/security/nsbox.conf)
+# The default policy of the tests, with the default linger.
+base=$(write_policy; grep -v '^prepared_linger' /etc/security/nsbox.conf)
 net_policy() {
         write_policy "[global]
 pool4 = ${pool4:-10.213.0.0/16}
@@ -46,7 +48,8 @@ wait_for 50 box_up alice
 check prepared/made "with one box, two more networks of its kind are made (the default)" \
         wait_for 50 n_links_is 3
 check prepared/not-listed "nsbox list shows the box alone" test "$(listed_ids | wc -l)" = 1
-check prepared/no-process "no process is in them: one nsbox-init, the box's" test "$(pgrep -c -x nsbox-init)" = 1
+check prepared/no-process "no process of anyone's is in them: one nsbox-init, the box's, and two waiting as nsbox-prepared" \
+        bash -c '[ "$(pgrep -c -x nsbox-init)" = 1 ] && [ "$(pgrep -c -x nsbox-prepared)" = 2 ]'
 ready=$(prepared_ids)
 check prepared/isolated-from-birth "each one's host end is in the isolation sets already" \
         bash -c "for id in $(echo $ready); do nft list set inet nsbox isolated | grep -q nsb\$id || exit 1; done"
@@ -94,10 +97,21 @@ check prepared/never-reused "an ended box's network is not handed out again" tes
 check prepared/not-kept "nor kept: its host end is gone" not ip link show nsb$bid
 kill $a $b 2>/dev/null
 wait $a $b 2>/dev/null
-check prepared/gone-links "when the last box of their kind ends, the prepared networks go: links as before" \
+wait_for 50 no_boxes
+lingering=$(prepared_ids)
+check prepared/linger-kept "after the last box of their kind, its two prepared boxes linger (prepared_linger, 30 s)" \
+        bash -c "[ $(echo $lingering | wc -w) = 2 ] && [ \"\$(pgrep -c -x nsbox-prepared)\" = 2 ] && ! pgrep -x nsbox-init"
+check prepared/linger-unlisted "and are listed nowhere" no_boxes
+# A login within the linger takes one; prepared_linger = 2 from its policy on.
+net_policy "prepared_linger = 2"
+su alice -c 'echo id=$NSBOX_ID' > $out 2>&1
+check prepared/linger-used "a login in that time starts in one of them" grep -qx "$(value id $out)" <<< "$lingering"
+wait_for 50 no_boxes
+check prepared/gone-links "when the linger is over, the prepared boxes go: links as before" \
         wait_for 50 bash -c "[ \"\$(ip -br link | awk '{print \$1}' | sort)\" = \"$links_before\" ]"
 check prepared/gone-ruleset "and the ruleset" wait_for 60 bash -c "[ \"\$(nft list ruleset)\" = \"$ruleset_before\" ]"
-check prepared/gone-init "and no nsbox-init is left" wait_for 30 no_init
+check prepared/gone-init "and no nsbox-init or nsbox-prepared is left" \
+        wait_for 30 bash -c '! pgrep -x nsbox-init && ! pgrep -x nsbox-prepared'
 
 # --- racing logins, a full pool ---
 pids=()
@@ -130,8 +144,8 @@ wait "${pids[@]}" 2>/dev/null
 wait_for 50 no_boxes
 
 # --- the helper dies: they go with it; its boxes stay ---
-net_policy ""
-su alice -c "sleep 2; $TCP connect 10.213.0.1 7001 after-helper-death; sleep 60" &
+net_policy "prepared_linger = 2"
+su alice -c "sleep 2; $TCP connect \$(ip route | awk '/^default/ {print \$3}') 7001 after-helper-death; sleep 60" &
 a=$!
 wait_for 50 box_up alice
 aid=$(box_field alice id)

@@ -67,7 +67,9 @@ check stress/share-one-box "into exactly one box" test "$(sort -u $W/out/bob.* |
 check stress/share-gone "which is gone after the last logout" wait_for 50 nothing_left
 
 # --- 200 users at once, each with a network ---
-write_policy "[default]
+write_policy "[global]
+prepared_linger = 0
+[default]
 private_tmp = yes
 hide_homes = yes
 network = veth"

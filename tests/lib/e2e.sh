@@ -69,6 +69,9 @@ write_policy() {
 [global]
 exempt_users = root
 exempt_groups = admins
+# A logout is checked to leave nothing at once: the boxes made ahead go
+# with the last box of their kind (e2e 61 and attack 31 test the linger).
+prepared_linger = 0
 
 [default]
 box = yes

@@ -475,9 +475,15 @@ static void test_network_keys(void **state)
         expect_error("[global]\npool4 = 10.0.0.1/16\n", "is not an IPv4 network");
         expect_error("[global]\npool6 = 10.0.0.0/16\n", "is not an IPv6 network");
         expect_error("[default]\npool4 = 10.0.0.0/16\n", "this key belongs in [global]");
-        expect_error("[global]\nprepared_networks = 65\n", "is not a number of networks from 0 to 64");
-        expect_error("[global]\nprepared_networks = -1\n", "is not a number of networks from 0 to 64");
+        expect_error("[global]\nprepared_boxes = 65\n", "is not a number of boxes from 0 to 64");
+        expect_error("[global]\nprepared_boxes = -1\n", "is not a number of boxes from 0 to 64");
+        expect_error("[default]\nprepared_boxes = 4\n", "this key belongs in [global]");
+        /* Its older name is the same key. */
+        expect_error("[global]\nprepared_networks = 65\n", "is not a number of boxes from 0 to 64");
         expect_error("[default]\nprepared_networks = 4\n", "this key belongs in [global]");
+        expect_error("[global]\nprepared_linger = 3601\n", "is not a number of seconds from 0 to 3600");
+        expect_error("[global]\nprepared_linger = 1m\n", "is not a number of seconds from 0 to 3600");
+        expect_error("[default]\nprepared_linger = 5\n", "this key belongs in [global]");
 
         assert_int_equal(load("[global]\npool6 = fd00::/64\n[default]\nnetwork = veth\nnat = yes\n"
                               "gateway = 10.213.0.254 fd00::fe\ndns = 192.0.2.53 2001:db8::53\n",
@@ -496,6 +502,8 @@ static void test_network_keys(void **state)
         /* The default is not sent: a helper older than the key takes it. */
         assert_int_equal(s.prepared, -1);
         assert_int_equal(box_spec_prepared(&s), PREPARED_DEFAULT);
+        assert_int_equal(s.prepared_linger, -1);
+        assert_int_equal(box_spec_prepared_linger(&s), PREPARED_LINGER_DEFAULT);
         assert_int_equal(box_spec_validate(&s, &(const char *){ NULL }), 0);
         box_spec_done(&s);
         policy_done(&p);
@@ -506,6 +514,19 @@ static void test_network_keys(void **state)
         assert_int_equal(s.prepared, 0);
         assert_int_equal(box_spec_prepared(&s), 0);
         s.prepared = PREPARED_MAX + 1;
+        assert_int_equal(box_spec_validate(&s, &(const char *){ NULL }), -EINVAL);
+        box_spec_done(&s);
+        policy_done(&p);
+
+        /* Boxes without a network are made ahead too; the linger is sent
+         * when it is not the default. */
+        assert_int_equal(load("[global]\nprepared_boxes = 3\nprepared_linger = 0\n[default]\nnamespaces = mount\n", &p), 0);
+        policy_resolve(&p, &id, &r);
+        assert_int_equal(policy_build_spec(&r, &id, &s, &why), 0);
+        assert_int_equal(s.prepared, 3);
+        assert_int_equal(s.prepared_linger, 0);
+        assert_int_equal(box_spec_prepared_linger(&s), 0);
+        s.prepared_linger = PREPARED_LINGER_MAX + 1;
         assert_int_equal(box_spec_validate(&s, &(const char *){ NULL }), -EINVAL);
         box_spec_done(&s);
         policy_done(&p);
