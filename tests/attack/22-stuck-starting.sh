@@ -17,6 +17,7 @@ mkdir -p $(seq -f /srv/r/%g 85)
 slow="read_only = $(seq -f /srv/r/%g 85 | tr '\n' ' ')"
 write_policy "[global]
 pool4 = 10.213.7.0/28
+prepared_linger = 0
 
 [default]
 namespaces = mount pid uts ipc net user
@@ -98,6 +99,7 @@ check attack22/pool-free "the pool is free again: bob's login is boxed" test -n 
 # network again: the helper builds it while the init is caught.)
 write_policy "[global]
 pool4 = 10.213.8.0/24
+prepared_linger = 0
 
 [default]
 namespaces = mount pid uts ipc net
@@ -117,7 +119,9 @@ wait
 wait_for 100 no_boxes
 
 # Past 64 boxes, alice is refused, she alone, with a line that says why.
-write_policy '[default]
+write_policy '[global]
+prepared_linger = 0
+[default]
 namespaces = mount pid uts ipc'
 for i in $(seq 64); do
         su alice -c 'sleep 60' > /dev/null 2>&1 &
