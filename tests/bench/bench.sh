@@ -138,8 +138,9 @@ td=$($PY - <<PYEOF
 import subprocess, time, json, socket
 worst = []
 def gone():
+    # The box's own host end: the two made ahead for the next stay.
     return (not json.loads(subprocess.check_output(["$NSBOX", "list", "--json"])) and
-            not any(n.startswith("nsb") for _, n in socket.if_nameindex()))
+            sum(n.startswith("nsb") for _, n in socket.if_nameindex()) <= 2)
 for i in range(20):
     subprocess.call(["pamtester", "b-d", "alice", "open_session", "close_session"], stdout=subprocess.DEVNULL)
     t = time.perf_counter()
