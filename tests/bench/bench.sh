@@ -110,10 +110,12 @@ fi
 # The breakdown of a full box: the median of each step's duration over
 # 15 logins, from the debug records.
 breakdown() {
+        log_sync
         local mark=$(wc -l < $W/out/syslog)
         for i in $(seq 15); do
                 pamtester b-dd alice open_session close_session >/dev/null
         done
+        log_sync
         tail -n +$((mark + 1)) $W/out/syslog | sed -n 's/.*event=step .*step=\([^ ]*\) object=\([^ ]*\) usec=\([0-9]*\).*/\3 \1 \2/p;s/.*pam_nsbox.*event=step .*step=\([^ ]*\) usec=\([0-9]*\).*/\2 module:\1 -/p' |
                 $PY -c "
 import sys, collections, signal
