@@ -1213,33 +1213,23 @@ static int send_spec(int fd, const struct box_spec *spec, int userns)
 static int box_spawn(struct box *b, const struct box_spec *spec, struct step_error *err)
 {
         unsigned long long t = now_usec();
-        int sv[2], r;
+        int r;
 
         b->timer = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), .cb = on_timer };
         if (b->timer.fd < 0)
                 return negative_errno();
         b->sync.cb = on_sync;
-        if (b->prepared) {
+        if (b->prepared)
                 time_step_usec(b, "clone:prepared", 0);
-                r = send_spec(b->sync.fd, spec, b->userns);
+        else {
+                b->pid = spawn_init(spec->namespaces, b->userns, -1, false, &b->pidfd.fd, &b->sync.fd);
+                r = b->pid < 0 ? negative_errno() : 0;
+                time_step(b, "clone", t);
                 if (r < 0)
-                        return step_failf(err, "spec", r, "init of box %s", b->id);
-                fcntl(b->sync.fd, F_SETFL, O_NONBLOCK);
-                return 0;
+                        return step_failf(err, "clone", r, "init of box %s", b->id);
         }
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return negative_errno();
-        b->sync.fd = sv[0];
-        /* Room for all a new helper asks of it at once, so that the init
-         * never blocks on a helper that stopped reading. */
-        (void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &(int){ 4 << 20 }, sizeof(int));
-        b->pid = spawn_init(spec->namespaces, sv[1], sv[0], b->userns, -1, false, &b->pidfd.fd);
-        r = b->pid < 0 ? negative_errno() : 0;
-        close(sv[1]);
-        time_step(b, "clone", t);
-        if (r < 0)
-                return step_failf(err, "clone", r, "init of box %s", b->id);
-        r = send_spec(b->sync.fd, spec, -1);
+        /* A prepared box's init was started without its user namespace. */
+        r = send_spec(b->sync.fd, spec, b->prepared ? b->userns : -1);
         if (r < 0)
                 return step_failf(err, "spec", r, "init of box %s", b->id);
         fcntl(b->sync.fd, F_SETFL, O_NONBLOCK);

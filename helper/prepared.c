@@ -40,7 +40,6 @@
 #include <sys/param.h>
 #include <sys/pidfd.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -426,21 +425,8 @@ static int slot_id(char ret[NSBOX_ID_LEN + 1])
  * just before), waiting for its spec. */
 static int slot_init(const struct kind *k, struct slot *sl, struct step_error *err)
 {
-        int sv[2], r;
-
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return step_fail(err, "init", "prepared box", negative_errno());
-        /* As box_spawn: room for all a new helper asks at once. */
-        (void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &(int){ 4 << 20 }, sizeof(int));
-        sl->init.pid = spawn_init(k->shape.namespaces, sv[1], sv[0], -1, sl->netns, true, &sl->init.pidfd);
-        r = sl->init.pid < 0 ? negative_errno() : 0;
-        close(sv[1]);
-        if (r < 0) {
-                close(sv[0]);
-                return step_fail(err, "clone", "prepared box", r);
-        }
-        sl->init.sync = sv[0];
-        return 0;
+        sl->init.pid = spawn_init(k->shape.namespaces, -1, sl->netns, true, &sl->init.pidfd, &sl->init.sync);
+        return sl->init.pid < 0 ? step_fail(err, "clone", "prepared box", negative_errno()) : 0;
 }
 
 void prepared_make_one(void)

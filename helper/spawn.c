@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/param.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -88,19 +89,23 @@ static int spawn_child(void *arg)
         _exit(127);
 }
 
-pid_t spawn_init(unsigned namespaces, int link, int spare, int userns_fd, int netns_fd, bool prepared,
-                 int *ret_pidfd)
+pid_t spawn_init(unsigned namespaces, int userns_fd, int netns_fd, bool prepared, int *ret_pidfd, int *ret_link)
 {
         /* Used by one child at a time: we are stopped until it has exec'd. */
         static char stack[16384] __attribute__((aligned(16)));
         struct child_args a = { .userns = userns_fd >= 0, .netns = netns_fd >= 0, .prepared = prepared };
-        int flags = namespaces_clone_flags(namespaces);
+        int flags = namespaces_clone_flags(namespaces), sv[2];
         pid_t pid;
         int e;
 
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -1;
+        /* Room for all a new helper asks of it at once, so that the init
+         * never blocks on a helper that stopped reading. */
+        (void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &(int){ 4 << 20 }, sizeof(int));
         if (a.netns)
                 flags &= ~CLONE_NEWNET;
-        if (dup3(link, spawn_slot[SLOT_LINK], O_CLOEXEC) < 0 || dup3(spare, spawn_slot[SLOT_SPARE], O_CLOEXEC) < 0 ||
+        if (dup3(sv[1], spawn_slot[SLOT_LINK], O_CLOEXEC) < 0 || dup3(sv[0], spawn_slot[SLOT_SPARE], O_CLOEXEC) < 0 ||
             (a.userns && dup3(userns_fd, spawn_slot[SLOT_USERNS], O_CLOEXEC) < 0) ||
             (a.netns && dup3(netns_fd, spawn_netns, O_CLOEXEC) < 0))
                 pid = -1;
@@ -113,6 +118,11 @@ pid_t spawn_init(unsigned namespaces, int link, int spare, int userns_fd, int ne
         (void)dup3(spawn_null, spawn_slot[SLOT_SPARE], O_CLOEXEC);
         (void)dup3(spawn_null, spawn_slot[SLOT_USERNS], O_CLOEXEC);
         (void)dup3(spawn_null, spawn_netns, O_CLOEXEC);
+        close(sv[1]);
+        if (pid < 0)
+                close(sv[0]);
+        else
+                *ret_link = sv[0];
         errno = e;
         return pid;
 }

@@ -12,7 +12,7 @@
 
 /* Once, at start: init_exe is nsbox-init, opened O_PATH. */
 int spawn_prepare(int init_exe);
-/* The init's pid, its pidfd in *ret_pidfd; -1 with errno on failure.
- * link is the init's end of its link, spare the helper's. */
-pid_t spawn_init(unsigned namespaces, int link, int spare, int userns_fd, int netns_fd, bool prepared,
-                 int *ret_pidfd);
+/* The init's pid, its pidfd in *ret_pidfd and the helper's end of its link
+ * (a new socket pair, whose other end the init holds) in *ret_link; -1
+ * with errno on failure. */
+pid_t spawn_init(unsigned namespaces, int userns_fd, int netns_fd, bool prepared, int *ret_pidfd, int *ret_link);
