@@ -97,6 +97,16 @@ int msg_recv_fds(int sock, struct msg *m, int *ret_fds, size_t max_fds, size_t *
         do
                 k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
         while (k < 0 && errno == EINTR);
+        /* A peer that closed with messages of ours unread leaves a reset
+         * pending, which the kernel reports once, before the messages the
+         * peer sent (an init's reason for failing, sent as it exits).
+         * Those are read still; the reset is said when none is left. */
+        if (k < 0 && errno == ECONNRESET) {
+                mh.msg_controllen = sizeof(control.buf);
+                k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+                if (k < 0 && errno == EAGAIN)
+                        errno = ECONNRESET;
+        }
         if (k < 0)
                 return negative_errno();
         n_fds = take_fds(&mh, fds, max_fds, &extra);

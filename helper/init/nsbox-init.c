@@ -250,8 +250,10 @@ static void build_box(struct box_spec *s, bool prepared)
                 r = dup3(userns, USERNS_FD, O_CLOEXEC) < 0 ? -errno : 0;
                 close(userns);
         }
+        /* The helper is gone, or spoke nonsense: say which, should it
+         * still listen. */
         if (r < 0)
-                _exit(1);       /* the helper is gone, or spoke nonsense */
+                die("spec", "init", -r);
         if (prepared)
                 (void)prctl(PR_SET_NAME, "nsbox-init", 0, 0, 0);
         hold_init(m, s->linger, fcntl(HELPER_FD, F_GETFD) >= 0 ? HELPER_FD : -1);

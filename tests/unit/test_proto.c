@@ -753,6 +753,29 @@ static void test_socket_fd_passing(void **state)
         free(r);
 }
 
+/* A peer that exits with our messages unread (an init that failed with
+ * the helper's claim still queued) leaves a reset that the kernel reports
+ * before the peer's last message: the message is read all the same. */
+static void test_socket_reset_after_last_word(void **state)
+{
+        struct msg *m = malloc(sizeof(*m)), *r = malloc(sizeof(*r));
+        int sv[2];
+        (void)state;
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+        msg_init(m, MSG_CLAIM);
+        assert_int_equal(msg_send(sv[0], m, -1), 0);    /* never read */
+        msg_init(m, MSG_ERROR);
+        assert_int_equal(msg_send(sv[1], m, -1), 0);
+        close(sv[1]);
+        assert_int_equal(msg_recv(sv[0], r, NULL), 0);
+        assert_int_equal(msg_type(r), MSG_ERROR);
+        assert_int_equal(msg_recv(sv[0], r, NULL), -ECONNRESET);
+        close(sv[0]);
+        free(m);
+        free(r);
+}
+
 /* The user manager's session flag and the wrapper's reply. */
 static void test_manager(void **state)
 {
@@ -839,6 +862,7 @@ int main(void)
                 cmocka_unit_test(test_tmpfs_limits),
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_socket_fd_passing),
+                cmocka_unit_test(test_socket_reset_after_last_word),
                 cmocka_unit_test(test_manager),
                 cmocka_unit_test(test_several_fds),
                 cmocka_unit_test(test_adoption_messages),
