@@ -47,14 +47,19 @@ static int save_ns(const char *name, int *ret)
         return *ret < 0 ? negative_errno() : 0;
 }
 
-static int save_namespaces(struct session_state *st)
+/* Those the join changes (flags), and the cgroup one, which it may. */
+static int save_namespaces(struct session_state *st, int flags)
 {
         int r = save_ns("mnt", &st->saved_mnt);
 
-        r = r ?: save_ns("uts", &st->saved_uts);
-        r = r ?: save_ns("ipc", &st->saved_ipc);
-        r = r ?: save_ns("pid_for_children", &st->saved_pid);
-        r = r ?: save_ns("net", &st->saved_net);
+        if (r == 0 && (flags & CLONE_NEWUTS))
+                r = save_ns("uts", &st->saved_uts);
+        if (r == 0 && (flags & CLONE_NEWIPC))
+                r = save_ns("ipc", &st->saved_ipc);
+        if (r == 0 && (flags & CLONE_NEWPID))
+                r = save_ns("pid_for_children", &st->saved_pid);
+        if (r == 0 && (flags & CLONE_NEWNET))
+                r = save_ns("net", &st->saved_net);
         r = r ?: save_ns("cgroup", &st->saved_cgroup);
         /* A working directory that cannot be opened is not gone back to. */
         st->saved_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -69,9 +74,9 @@ int session_leave(struct session_state *st)
                             st->saved_cgroup };
         int r = 0;
 
-        /* Each one is tried; the first failure is what is reported. */
+        /* Each one saved is tried; the first failure is what is reported. */
         for (size_t i = 0; i < ARRAY_SIZE(types); i++)
-                if (setns(fds[i], types[i]) < 0 && r == 0)
+                if (fds[i] >= 0 && setns(fds[i], types[i]) < 0 && r == 0)
                         r = negative_errno();
         if (st->saved_cwd >= 0 && fchdir(st->saved_cwd) < 0 && r == 0)
                 r = negative_errno();
@@ -131,7 +136,7 @@ static int join_box(int pidfd, unsigned ns)
 
 int session_join(struct session_state *st, int pidfd, unsigned namespaces, const char **ret_step)
 {
-        int r = save_namespaces(st);
+        int r = save_namespaces(st, namespaces_clone_flags(namespaces));
 
         *ret_step = "save-namespaces";
         if (r < 0)

@@ -30,6 +30,10 @@ else
         check leaks/rss "resident memory does not grow (${warm_rss} KiB after 100 cycles, ${end_rss} KiB after 1,000)" \
                 test -n "$end_rss" -a $((end_rss - warm_rss)) -lt 56
 fi
+# Each close goes back to every namespace the open left (mount, uts, ipc,
+# pid for children, cgroup), and the others were never changed.
+check leaks/namespaces-back "after the last close the process is in its own namespaces again" \
+        test -n "$(sed -n 's/^ns-before //p' $out)" -a "$(sed -n 's/^ns-before //p' $out)" = "$(sed -n 's/^ns-after //p' $out)"
 check leaks/boxes "and no box is left" wait_for 30 no_boxes
 
 if [ "${NSBOX_SANITIZE:-}" = 1 ]; then

@@ -2,7 +2,8 @@
 /* A long-lived PAM application: N full cycles of pam_start, open_session,
  * close_session, pam_end for one user in one process, as a daemon that
  * opens many sessions would.  Prints its fd count and resident memory after
- * the warm-up and at the end, so a test can see whether they grow.
+ * the warm-up and at the end, so a test can see whether they grow, and the
+ * namespaces it is in before the first session and after the last.
  *
  *   pamloop SERVICE USER CYCLES
  *
@@ -50,6 +51,24 @@ static long rss_kib(void)
         return kib;
 }
 
+/* The namespaces the process is in, as one line of their ids. */
+static void print_namespaces(const char *when)
+{
+        static const char *const kinds[] = { "mnt", "uts", "ipc", "pid_for_children", "net", "cgroup", "user" };
+
+        printf("%s", when);
+        for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+                char path[64], id[64];
+                ssize_t n;
+
+                snprintf(path, sizeof(path), "/proc/self/ns/%s", kinds[i]);
+                n = readlink(path, id, sizeof(id) - 1);
+                id[n < 0 ? 0 : n] = '\0';
+                printf(" %s", n < 0 ? "?" : id);
+        }
+        printf("\n");
+}
+
 int main(int argc, char **argv)
 {
         struct pam_conv conv = { silent_conv, NULL };
@@ -59,6 +78,7 @@ int main(int argc, char **argv)
                 return 2;
         cycles = atoi(argv[3]);
         warmup = cycles / 10;
+        print_namespaces("ns-before");
         for (int i = 0; i < cycles; i++) {
                 pam_handle_t *pamh = NULL;
 
@@ -82,6 +102,7 @@ int main(int argc, char **argv)
                 if (i + 1 == warmup)
                         printf("warm fds=%d rss_kib=%ld\n", count_fds(), rss_kib());
         }
+        print_namespaces("ns-after");
         printf("end fds=%d rss_kib=%ld\n", count_fds(), rss_kib());
         return 0;
 }
