@@ -74,6 +74,10 @@ struct kind {
         unsigned long long until;       /* with none live: it goes then */
         struct slot *slots;
         unsigned n_slots;
+        /* A veth box is made in two turns of the loop, its network then its
+         * init, so that a login never waits for both: this one has its
+         * network. */
+        struct slot *pending;
         unsigned long long retry;       /* after a failure or a mount change: not before */
         bool failing;           /* said so: not again until one is made */
         struct kind *next;
@@ -180,18 +184,28 @@ static void slot_free(struct slot *sl, bool now)
         n_all--;
 }
 
-/* Drop the kind's networks beyond keep, the oldest first. */
+/* Drop the kind's oldest box (the newest are at the head). */
+static void drop_oldest(struct kind *k, bool now)
+{
+        struct slot **p = &k->slots;
+
+        while ((*p)->next)
+                p = &(*p)->next;
+        slot_free(*p, now);
+        *p = NULL;
+        k->n_slots--;
+}
+
+/* Keep at most keep of the kind's boxes, the oldest going first, and a
+ * half made one before them. */
 static void trim(struct kind *k, unsigned keep, bool now)
 {
-        while (k->n_slots > keep) {
-                struct slot **p = &k->slots;
-
-                while ((*p)->next)
-                        p = &(*p)->next;
-                slot_free(*p, now);
-                *p = NULL;
-                k->n_slots--;
+        if (k->pending && k->n_slots >= keep) {
+                slot_free(k->pending, now);
+                k->pending = NULL;
         }
+        while (k->n_slots > keep)
+                drop_oldest(k, now);
 }
 
 static void kind_free(struct kind *k)
@@ -352,10 +366,11 @@ bool prepared_drop_all(void)
         return any;
 }
 
-/* Its boxes live, or it lingers, and it has fewer boxes than they want. */
+/* It has fewer boxes than its boxes want (it lingers, or they live), or
+ * one half made. */
 static bool short_of_boxes(const struct kind *k)
 {
-        return k->n_slots < k->want;
+        return k->pending || k->n_slots < k->want;
 }
 
 static struct kind *hungry(void)
@@ -369,7 +384,7 @@ static struct kind *hungry(void)
         for (struct kind *k = kinds; k; k = k->next) {
                 /* The oldest go when they are too old to be used. */
                 while (k->slots && !fresh(oldest(k)))
-                        trim(k, k->n_slots - 1, false);
+                        drop_oldest(k, false);
                 if (short_of_boxes(k) && now >= k->retry)
                         return k;
         }
@@ -429,38 +444,55 @@ static int slot_init(const struct kind *k, struct slot *sl, struct step_error *e
         return sl->init.pid < 0 ? step_fail(err, "clone", "prepared box", negative_errno()) : 0;
 }
 
+/* A veth box's network: its id, lease, net namespace, links and
+ * elements. */
+static int slot_network(const struct kind *k, struct slot *sl, struct step_error *err)
+{
+        const struct addr *used;
+        size_t n_used = box_leases(&used);
+        int r = slot_id(sl->id);
+
+        if (r < 0)
+                return step_fail(err, "id", "prepared network", r);
+        r = net_lease(&k->shape, used, n_used, &sl->net, err);
+        if (r >= 0 && (r = net_new_namespace(&sl->netns)) < 0)
+                step_fail(err, "netns", "prepared network", r);
+        if (r >= 0)
+                r = net_setup(&k->shape, sl->id, sl->netns, &sl->net, err);
+        return r;
+}
+
 void prepared_make_one(void)
 {
         struct kind *k = hungry();
         struct step_error err = {};
-        const struct addr *used;
-        bool veth;
-        size_t n_used;
         struct slot *sl;
         int r = 0;
 
         if (!k)
                 return;
-        sl = calloc(1, sizeof(*sl));
+        sl = k->pending;
+        k->pending = NULL;
         if (!sl) {
-                k->retry = now_usec() + RETRY_SEC * 1000000ULL;
-                return;
+                sl = calloc(1, sizeof(*sl));
+                if (!sl) {
+                        k->retry = now_usec() + RETRY_SEC * 1000000ULL;
+                        return;
+                }
+                sl->netns = sl->init.pidfd = sl->init.sync = -1;
+                n_all++;
+                if (k->shape.namespaces & NS_NET) {
+                        r = slot_network(k, sl, &err);
+                        /* Its init at the next turn. */
+                        if (r >= 0) {
+                                k->pending = sl;
+                                return;
+                        }
+                }
         }
-        sl->netns = sl->init.pidfd = sl->init.sync = -1;
-        veth = k->shape.namespaces & NS_NET;
-        n_used = box_leases(&used);
-        if (veth && (r = slot_id(sl->id)) < 0)
-                step_fail(&err, "id", "prepared network", r);
-        if (veth && r >= 0)
-                r = net_lease(&k->shape, used, n_used, &sl->net, &err);
-        if (veth && r >= 0 && (r = net_new_namespace(&sl->netns)) < 0)
-                step_fail(&err, "netns", "prepared network", r);
-        if (veth && r >= 0)
-                r = net_setup(&k->shape, sl->id, sl->netns, &sl->net, &err);
         if (r >= 0)
                 r = slot_init(k, sl, &err);
         sl->made = now_usec();
-        n_all++;
         if (r < 0) {
                 /* A full pool is no failure: a login takes them back. */
                 if (r != -ENOSPC && !k->failing)
@@ -488,17 +520,23 @@ size_t prepared_addresses(struct addr *out)
 {
         size_t n = 0;
 
-        for (struct kind *k = kinds; k; k = k->next)
+        for (struct kind *k = kinds; k; k = k->next) {
                 for (struct slot *sl = k->slots; sl; sl = sl->next)
                         n += net_lease_addresses(&sl->net, out + n);
+                if (k->pending)
+                        n += net_lease_addresses(&k->pending->net, out + n);
+        }
         return n;
 }
 
 bool prepared_has(const char *id)
 {
-        for (struct kind *k = kinds; k; k = k->next)
+        for (struct kind *k = kinds; k; k = k->next) {
                 for (struct slot *sl = k->slots; sl; sl = sl->next)
                         if (strcmp(sl->id, id) == 0)
                                 return true;
+                if (k->pending && strcmp(k->pending->id, id) == 0)
+                        return true;
+        }
         return false;
 }
