@@ -90,7 +90,8 @@ MOD_OBJ := $(MOD_SRC:%.c=$(B)/mod/%.o) $(LIB_SRC:%.c=$(B)/mod/%.o)
 
 $(B)/pam_nsbox.so: $(MOD_OBJ) pam_nsbox/pam_nsbox.map
 	$(CC) -shared $(filter-out -fsanitize=address%,$(LDFLAGS)) $(if $(SAN_FLAGS),-fsanitize=undefined) \
-	    -Wl,--gc-sections -Wl,--version-script=pam_nsbox/pam_nsbox.map -o $@ $(MOD_OBJ) -lpam -liniparser -lmnl -lcap
+	    -Wl,--gc-sections -Wl,--version-script=pam_nsbox/pam_nsbox.map -o $@ $(MOD_OBJ) -lpam -liniparser -lmnl \
+	    -Wl,-Bstatic -lcap -Wl,-Bdynamic
 
 $(B)/nsbox-helper: $(HELPER_OBJ) $(B)/libnsbox.a
 	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap -lnftables -lsystemd
