@@ -462,36 +462,40 @@ static int slot_network(const struct kind *k, struct slot *sl, struct step_error
         return r;
 }
 
+static struct slot *slot_new(void)
+{
+        struct slot *sl = calloc(1, sizeof(*sl));
+
+        if (sl) {
+                sl->netns = sl->init.pidfd = sl->init.sync = -1;
+                n_all++;
+        }
+        return sl;
+}
+
 void prepared_make_one(void)
 {
         struct kind *k = hungry();
         struct step_error err = {};
+        bool network_ready;
         struct slot *sl;
-        int r = 0;
+        int r;
 
         if (!k)
                 return;
-        sl = k->pending;
-        k->pending = NULL;
+        /* A veth box is made in two turns: its network, then its init. */
+        network_ready = k->pending || !(k->shape.namespaces & NS_NET);       /* or none wanted */
+        sl = k->pending ? TAKE_PTR(k->pending) : slot_new();
         if (!sl) {
-                sl = calloc(1, sizeof(*sl));
-                if (!sl) {
-                        k->retry = now_usec() + RETRY_SEC * 1000000ULL;
-                        return;
-                }
-                sl->netns = sl->init.pidfd = sl->init.sync = -1;
-                n_all++;
-                if (k->shape.namespaces & NS_NET) {
-                        r = slot_network(k, sl, &err);
-                        /* Its init at the next turn. */
-                        if (r >= 0) {
-                                k->pending = sl;
-                                return;
-                        }
-                }
+                k->retry = now_usec() + RETRY_SEC * 1000000ULL;
+                return;
         }
-        if (r >= 0)
+        if (network_ready)
                 r = slot_init(k, sl, &err);
+        else if ((r = slot_network(k, sl, &err)) >= 0) {
+                k->pending = sl;
+                return;
+        }
         sl->made = now_usec();
         if (r < 0) {
                 /* A full pool is no failure: a login takes them back. */
