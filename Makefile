@@ -94,7 +94,7 @@ $(B)/pam_nsbox.so: $(MOD_OBJ) pam_nsbox/pam_nsbox.map
 	    -Wl,-Bstatic -lcap -Wl,-Bdynamic
 
 $(B)/nsbox-helper: $(HELPER_OBJ) $(B)/libnsbox.a
-	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap -lnftables -lsystemd
+	$(CC) $(LDFLAGS) -pie -o $@ $(HELPER_OBJ) $(B)/libnsbox.a -lmnl -lcap -lnftables -lnftnl -lsystemd
 
 # The box's PID 1 lives as long as the box: a small program of its own,
 # libcap linked in statically so that an idle box maps little.

@@ -16,9 +16,22 @@
  *   ifaces    host ends of every box
  *   isolated  host ends of boxes with isolate = yes
  *   src4/6    (host end . address) each isolated box may send from
- *   nat4/6    box addresses to masquerade (nat = yes) */
+ *   nat4/6    box addresses to masquerade (nat = yes)
+ *
+ * The table, its sets and rules are written in nft's language, through
+ * libnftables.  A box's elements, which come and go with every box, are
+ * one netlink transaction built with libnftnl: libnftables would read the
+ * kernel's whole ruleset (every table, chain and set of the host, since
+ * each of our transactions makes its copy stale) before each. */
 #include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <net/if.h>
 #include <nftables/libnftables.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <syslog.h>
@@ -30,6 +43,10 @@
 #define TABLE_LINGER_SEC 2
 
 static struct nft_ctx *nft;
+/* The elements' own netlink socket, kept with the context: closing one
+ * waits for the kernel to free what its transactions removed (an RCU grace
+ * period, milliseconds). */
+static struct mnl_socket *elements_nl;
 static unsigned n_members;
 static struct watch linger = { .fd = -1 };
 /* libnftables waits on its netlink socket with select(), and glibc aborts
@@ -45,8 +62,33 @@ void nft_reserve(void)
                 low_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+static int elements_socket(void)
+{
+        int r = 0;
+
+        if (elements_nl)
+                return 0;
+        elements_nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+        if (!elements_nl || mnl_socket_bind(elements_nl, 0, MNL_SOCKET_AUTOPID) < 0)
+                r = negative_errno();
+        if (r < 0 && elements_nl) {
+                mnl_socket_close(elements_nl);
+                elements_nl = NULL;
+        }
+        return r;
+}
+
+/* A socket that failed is not trusted with the next transaction. */
+static void elements_socket_drop(void)
+{
+        if (elements_nl)
+                mnl_socket_close(elements_nl);
+        elements_nl = NULL;
+}
+
 static void ctx_free(void)
 {
+        elements_socket_drop();
         nft_ctx_free(nft);
         nft = NULL;
         nft_reserve();
@@ -141,42 +183,167 @@ static void drop_table_if_unused(bool now)
 }
 
 
-/* The "add" or "delete" commands for a box's set elements: its host end in
- * ifaces; with isolation, in isolated and with its addresses in src4/src6;
- * with nat, its addresses in nat4/nat6. */
-static int elements_cmd(const char *verb, const struct box_net *n, char *cmd, size_t size)
-{
-        char b4[64], b6[64];
-        size_t len = 0;
+/* A box's set elements: its host end in ifaces; with isolation, in
+ * isolated and with its addresses in src4/src6; with nat, its addresses
+ * in nat4/nat6.  Keys as nft lays them out: an ifname is IFNAMSIZ bytes,
+ * zero-padded; a concatenation is its parts end to end (each a multiple of
+ * 4 bytes); addresses in network order. */
+struct element {
+        const char *set;
+        const char *ifname;     /* or NULL */
+        const struct addr *addr;        /* or NULL */
+};
+#define MAX_ELEMENTS 6
 
-        addr_format(&n->box4, b4, sizeof(b4));
-        addr_format(&n->box6, b6, sizeof(b6));
-#define PUT(...) len += (size_t)snprintf(cmd + len, len < size ? size - len : 0, __VA_ARGS__)
-        PUT("%s element inet nsbox ifaces { \"%s\" }\n", verb, n->host_if);
+static size_t elements_of(const struct box_net *n, struct element out[MAX_ELEMENTS])
+{
+        size_t k = 0;
+
+        out[k++] = (struct element){ "ifaces", n->host_if, NULL };
         if (n->nft_isolated) {
-                PUT("%s element inet nsbox isolated { \"%s\" }\n", verb, n->host_if);
-                PUT("%s element inet nsbox src4 { \"%s\" . %s }\n", verb, n->host_if, b4);
+                out[k++] = (struct element){ "isolated", n->host_if, NULL };
+                if (n->has4)
+                        out[k++] = (struct element){ "src4", n->host_if, &n->box4 };
                 if (n->has6)
-                        PUT("%s element inet nsbox src6 { \"%s\" . %s }\n", verb, n->host_if, b6);
+                        out[k++] = (struct element){ "src6", n->host_if, &n->box6 };
         }
-        if (n->nft_nat) {
-                PUT("%s element inet nsbox nat4 { %s }\n", verb, b4);
-                if (n->has6)
-                        PUT("%s element inet nsbox nat6 { %s }\n", verb, b6);
+        if (n->nft_nat && n->has4)
+                out[k++] = (struct element){ "nat4", NULL, &n->box4 };
+        if (n->nft_nat && n->has6)
+                out[k++] = (struct element){ "nat6", NULL, &n->box6 };
+        return k;
+}
+
+static uint32_t element_key(const struct element *e, uint8_t key[IFNAMSIZ + 16])
+{
+        uint32_t len = 0;
+
+        memset(key, 0, IFNAMSIZ + 16);
+        if (e->ifname) {
+                memcpy(key, e->ifname, strnlen(e->ifname, IFNAMSIZ - 1));
+                len = IFNAMSIZ;
         }
-#undef PUT
-        return len < size ? 0 : -E2BIG;
+        if (e->addr) {
+                memcpy(key + len, e->addr->a, e->addr->family == AF_INET ? 4 : 16);
+                len += e->addr->family == AF_INET ? 4 : 16;
+        }
+        return len;
+}
+
+/* The same in nft's language, for a transaction that makes the table too. */
+static void element_text(FILE *f, const struct element *e)
+{
+        char a[64] = "";
+
+        if (e->addr)
+                addr_format(e->addr, a, sizeof(a));
+        fprintf(f, "add element inet nsbox %s { ", e->set);
+        if (e->ifname)
+                fprintf(f, "\"%s\"%s", e->ifname, e->addr ? " . " : "");
+        fprintf(f, "%s }\n", a);
+}
+
+/* One message of the batch: the element into (or out of) its set. */
+static int element_msg(struct mnl_nlmsg_batch *batch, uint16_t type, const struct element *e, uint32_t seq)
+{
+        struct nftnl_set *s = nftnl_set_alloc();
+        struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+        uint8_t key[IFNAMSIZ + 16];
+        uint32_t len = element_key(e, key);
+        struct nlmsghdr *h;
+
+        if (!s || !el || nftnl_set_set_str(s, NFTNL_SET_TABLE, "nsbox") < 0 ||
+            nftnl_set_set_str(s, NFTNL_SET_NAME, e->set) < 0 || nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, len) < 0) {
+                nftnl_set_elem_free(el);
+                nftnl_set_free(s);
+                return -ENOMEM;
+        }
+        nftnl_set_elem_add(s, el);      /* the set owns it now */
+        h = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(batch), type, NFPROTO_INET,
+                                  (type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0) | NLM_F_ACK, seq);
+        nftnl_set_elems_nlmsg_build_payload(h, s);
+        nftnl_set_free(s);
+        return mnl_nlmsg_batch_next(batch) ? 0 : -E2BIG;
+}
+
+/* The answers to the batch's k messages, one each: the kernel runs a
+ * batch as it is sent, so they are there when sendto() returns; the
+ * deadline is for a kernel that does not.  The first refusal names its set. */
+static int elements_answers(int fd, uint32_t seq0, const struct element *el, size_t k, struct step_error *err)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        size_t answered = 0;
+        int first = 0;
+        const char *set = NULL;
+
+        while (answered < k) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+                ssize_t len;
+                int n = poll(&p, 1, 1000);
+
+                len = n > 0 ? recv(fd, buf, sizeof(buf), MSG_DONTWAIT) : -1;
+                if (len < 0 && !first) {
+                        int r = n == 0 ? -ETIMEDOUT : negative_errno();
+
+                        elements_socket_drop();
+                        return step_fail(err, "nftables", "elements", r);
+                }
+                if (len < 0)
+                        break;  /* a refusal, whose answers to the rest did not come */
+                for (int left = (int)len; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
+                        const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+
+                        /* A late answer to a transaction before is no answer. */
+                        if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) ||
+                            h->nlmsg_seq - seq0 >= k)
+                                continue;
+                        answered++;
+                        if (e->error < 0 && !first) {
+                                first = e->error;
+                                set = el[h->nlmsg_seq - seq0].set;
+                        }
+                }
+        }
+        return first ? step_failf(err, "nftables", first, "element of set %s", set) : 0;
+}
+
+/* The box's elements added or deleted, in one transaction. */
+static int elements_apply(uint16_t type, const struct box_net *n, struct step_error *err)
+{
+        struct element el[MAX_ELEMENTS];
+        size_t k = elements_of(n, el);
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct mnl_nlmsg_batch *batch;
+        uint32_t seq = (uint32_t)now_usec(), seq0 = seq + 1;
+        int r = 0;
+
+        batch = mnl_nlmsg_batch_start(buf, sizeof(buf));
+        if (!batch)
+                return step_fail(err, "nftables", "elements", -ENOMEM);
+        nftnl_batch_begin(mnl_nlmsg_batch_current(batch), seq++);
+        mnl_nlmsg_batch_next(batch);
+        for (size_t i = 0; i < k && r == 0; i++)
+                r = element_msg(batch, type, &el[i], seq++);
+        if (r == 0) {
+                nftnl_batch_end(mnl_nlmsg_batch_current(batch), seq++);
+                mnl_nlmsg_batch_next(batch);
+                r = elements_socket();
+        }
+        if (r == 0 && mnl_socket_sendto(elements_nl, mnl_nlmsg_batch_head(batch), mnl_nlmsg_batch_size(batch)) < 0)
+                r = negative_errno();
+        mnl_nlmsg_batch_stop(batch);
+        if (r < 0)
+                return step_fail(err, "nftables", "elements", r);
+        return elements_answers(mnl_socket_get_fd(elements_nl), seq0, el, k, err);
 }
 
 int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *err)
 {
-        char cmd[1024];
         int r;
 
         n->nft_isolated = s->isolate;
         n->nft_nat = s->nat;
-        if (elements_cmd("add", n, cmd, sizeof(cmd)) < 0)
-                return -E2BIG;
 
         /* Forwarding is a host-wide switch: on only when a policy asks for
          * it (nat = yes, or isolate = no: boxes that may reach each other
@@ -198,7 +365,7 @@ int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *
                 }
         }
         n_members++;
-        r = nft_apply(cmd, err);
+        r = elements_apply(NFT_MSG_NEWSETELEM, n, err);
         if (r < 0) {
                 n_members--;
                 drop_table_if_unused(false);
@@ -209,14 +376,12 @@ int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *
 void nft_box_del(const struct box_net *n)
 {
         struct step_error err = {};
-        char cmd[1024];
         int r;
 
         /* Exactly what nft_box_add put in, in one transaction: the table may
          * linger and be used again, by boxes that get these addresses. */
         n_members--;
-        r = elements_cmd("delete", n, cmd, sizeof(cmd));
-        r = r < 0 ? step_fail(&err, "nftables", "command", r) : nft_apply(cmd, &err);
+        r = elements_apply(NFT_MSG_DELSETELEM, n, &err);
         if (r < 0) {
                 /* The table cannot be trusted to hold only live boxes: drop
                  * it now if it is unused, and say so either way, once. */
@@ -240,11 +405,12 @@ int nft_adopt(const struct box_net *const *nets, size_t n)
                 fputs("add table inet nsbox\ndelete table inet nsbox\n", f);
         if (f && n > 0)
                 fputs(table_def, f);
-        for (size_t i = 0; f && i < n && r == 0; i++) {
-                char one[1024];
+        for (size_t i = 0; f && i < n; i++) {
+                struct element el[MAX_ELEMENTS];
+                size_t k = elements_of(nets[i], el);
 
-                r = elements_cmd("add", nets[i], one, sizeof(one));
-                fputs(one, f);
+                for (size_t j = 0; j < k; j++)
+                        element_text(f, &el[j]);
         }
         if (f && fclose(f) != 0)
                 r = -ENOMEM;

@@ -12,7 +12,7 @@
 # makes it the display manager at the next boot.  .ci/run installs it.
 set -eu
 declare -A pkgs=(
-        [build]="gcc make libc6-dev pkg-config libpam0g-dev libcap-dev libiniparser-dev libmnl-dev libnftables-dev
+        [build]="gcc make libc6-dev pkg-config libpam0g-dev libcap-dev libiniparser-dev libmnl-dev libnftables-dev libnftnl-dev
                  libsystemd-dev libjson-c-dev"
         [check]="libcmocka-dev pamtester openssh-server openssh-client expect valgrind login passwd util-linux procps
                  iproute2 nftables python3 groff-base mandoc man-db debhelper dpkg-dev"

@@ -230,6 +230,41 @@ check net/parallel-teardown "afterwards the interface list is as before" \
         wait_for 50 bash -c "[ \"\$(ip -br link | awk '{print \$1}' | sort)\" = \"$links_before\" ]"
 check net/parallel-ruleset "and the ruleset" wait_for 60 bash -c "[ \"\$(nft list ruleset)\" = \"$ruleset_before\" ]"
 
+# --- the table removed behind the helper's back ---
+# A box's elements are one netlink transaction of their own: when the
+# kernel refuses it (here: an admin removed the table while a box lived),
+# the login is denied, naming the set and the error, and nothing half made
+# stays; once the last box is gone the table is made anew.
+write_policy "[global]
+pool4 = 10.213.0.0/16
+pool6 = fd00:213::/64
+prepared_boxes = 0
+$base
+[default]
+network = veth"
+su alice -c 'sleep 30' &
+held=$!
+wait_for 50 box_up alice
+nft delete table inet nsbox
+mark=$(wc -l < $W/out/syslog)
+su bob -c 'echo bob=in' > $out 2>&1
+log_sync
+check net/elements-refused "with the table gone, a new box's elements are refused and the login denied" not grep -q '^bob=in' $out
+check net/elements-refused-log "the denial names the step, the set and the kernel's error" \
+        bash -c "tail -n +$((mark + 1)) $W/out/syslog | grep -q 'event=denied user=bob .*step=nftables object=element of set ifaces: No such file or directory'"
+check net/elements-refused-clean "and leaves no host end of bob's behind" \
+        wait_for 20 bash -c "[ \$(ip -br link | grep -c '^nsb') = 1 ]"
+kill $held 2>/dev/null
+wait $held 2>/dev/null
+wait_for 40 no_boxes
+check net/elements-remove-refused "alice's end: removing her elements is refused too, and said" \
+        bash -c "tail -n +$((mark + 1)) $W/out/syslog | grep -q 'event=nft-failed step=remove-elements object=nsb[0-9a-f]*: element of set ifaces'"
+su alice -c "ip -br -4 addr show eth0; $TCP connect 10.213.0.1 7001 alice-again && echo tcp4=ok" > $out 2>&1
+check net/elements-table-anew "the next box gets the table anew, with its elements" \
+        bash -c "grep -q '^tcp4=ok' $out && nft list tables | grep -qx 'table inet nsbox'"
+check net/elements-ruleset "and at the end the ruleset is as before" \
+        wait_for 60 bash -c "[ \"\$(nft list ruleset)\" = \"$ruleset_before\" ]"
+
 # --- bridge ---
 ip link add br0 type bridge
 ip addr add 10.214.0.254/24 dev br0

@@ -31,7 +31,7 @@ packages="systemd systemd-sysv udev dbus dbus-user-session libpam-systemd libnss
         openssh-server sudo linux-image-amd64 initramfs-tools kmod iproute2 nftables procps
         less psmisc iputils-ping ca-certificates
         build-essential debhelper fakeroot pkg-config libpam0g-dev libcap-dev libiniparser-dev
-        libmnl-dev libnftables-dev libsystemd-dev libjson-c-dev"
+        libmnl-dev libnftables-dev libnftnl-dev libsystemd-dev libjson-c-dev"
 # What a fresh install of the release has beside them, where it matters:
 # Debian 13's ping relies on the ping_group_range that linux-sysctl-defaults
 # sets (Debian 12's has a file capability).
