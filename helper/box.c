@@ -1017,12 +1017,14 @@ static void on_sync(struct watch *w, uint32_t events)
                       log_value(nss, ns, sizeof(ns)), share_to_string(b->spec.share), a4[0] ? a4 : "-", a6[0] ? "," : "",
                       a6);
                 box_take_mntns(b);
+                /* The logins first: what is only for a helper after this
+                 * one follows in the same turn. */
+                serve_waiters(b);
                 send_record(b);
                 r = state_write(b->id, b->pid, b->token);
                 if (r < 0)
                         syslog(LOG_WARNING, "event=state-failed box=%s: %s; a helper after this one will not find it",
                                b->id, strerror(-r));
-                serve_waiters(b);
                 box_unclaimed(b);
         } else if (b->state == BOX_STARTING && msg_type(m) == MSG_ERROR) {
                 if (proto_parse_error(m, &b->failure) < 0)

@@ -2,6 +2,7 @@
 #include "caps.h"
 
 #include <sys/capability.h>
+#include <sys/prctl.h>
 
 #include "util.h"
 
@@ -23,9 +24,10 @@ int caps_bound(uint64_t keep)
                 else if (keep && CAP_AMBIENT_SUPPORTED() && cap_set_ambient(c, CAP_CLEAR) < 0 && errno != EINVAL)
                         r = negative_errno();
         }
-        /* Keeping none, the ambient set goes whole, in one call rather than
-         * two for each capability. */
-        if (r == 0 && !keep && CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0)
+        /* Keeping none, the ambient set goes whole, in one call (libcap's
+         * cap_reset_ambient() asks about each capability first); EINVAL: a
+         * kernel without ambient capabilities. */
+        if (r == 0 && !keep && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 r = negative_errno();
         if (r == 0 && cap_set_proc(caps) < 0)
                 r = negative_errno();

@@ -23,8 +23,8 @@ pid=$(init_of alice)
 status=/proc/$pid/status
 check userns/init-uid "the box init runs as alice on the host" \
         bash -c "grep -Eq '^Uid:\s+2001\s+2001\s+2001\s+2001' $status"
-check userns/init-no-caps "the box init has no capability (CapEff/CapPrm/CapBnd 0)" \
-        bash -c "grep -q '^CapEff:\s*0000000000000000' $status && grep -q '^CapPrm:\s*0000000000000000' $status && grep -q '^CapBnd:\s*0000000000000000' $status"
+check userns/init-no-caps "the box init has no capability (CapEff/CapPrm/CapBnd/CapInh/CapAmb 0)" \
+        bash -c "for k in CapEff CapPrm CapBnd CapInh CapAmb; do grep -q \"^\$k:\s*0000000000000000\" $status || exit 1; done"
 check userns/init-own-userns "the box init is in a user namespace of its own" \
         test "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)"
 check userns/uid-map-subuid "alice's uid map: 0 -> 2001, 1.. -> her subuid range" \
