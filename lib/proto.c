@@ -24,8 +24,10 @@ void msg_init(struct msg *m, enum msg_type type)
 {
         struct nlmsghdr *h;
 
-        /* Attribute padding must not carry stale memory over the socket. */
-        memset(m->buf, 0, sizeof(m->buf));
+        /* Not the whole buffer: what a message holds is written as it is
+         * built, the header here (zeroed first) and each attribute with its
+         * padding (pad_tail) -- a buffer is 64 KiB, a message mostly less
+         * than one. */
         h = mnl_nlmsg_put_header(m->buf);
         h->nlmsg_type = (uint16_t)type;
         mnl_attr_put_u32(h, A_VERSION, NSBOX_PROTO_VERSION);
@@ -66,9 +68,22 @@ void session_info_done(struct session_info *si)
 
 /* ---- building ----------------------------------------------------------- */
 
+/* The attribute just put at a, its padding zeroed: libmnl (1.0.4) leaves
+ * it as the buffer had it, and stale memory must not go over the socket.
+ * Lengths that are multiples of 4 (numbers, nests) have none. */
+static int pad_tail(struct nlattr *a, bool put)
+{
+        if (!put)
+                return -E2BIG;
+        memset((char *)a + a->nla_len, 0, MNL_ALIGN(a->nla_len) - a->nla_len);
+        return 0;
+}
+
 static int put_str(struct msg *m, uint16_t type, const char *s)
 {
-        return s && mnl_attr_put_strz_check(hdr(m), sizeof(m->buf), type, s) ? 0 : -E2BIG;
+        struct nlattr *a = mnl_nlmsg_get_payload_tail(hdr(m));
+
+        return s ? pad_tail(a, mnl_attr_put_strz_check(hdr(m), sizeof(m->buf), type, s)) : -E2BIG;
 }
 
 static int put_u32(struct msg *m, uint16_t type, uint32_t v)
@@ -83,7 +98,9 @@ static int put_u64(struct msg *m, uint16_t type, uint64_t v)
 
 static int put_blob(struct msg *m, uint16_t type, const void *p, size_t size)
 {
-        return mnl_attr_put_check(hdr(m), sizeof(m->buf), type, size, p) ? 0 : -E2BIG;
+        struct nlattr *a = mnl_nlmsg_get_payload_tail(hdr(m));
+
+        return pad_tail(a, mnl_attr_put_check(hdr(m), sizeof(m->buf), type, size, p));
 }
 
 static int put_opt_path(struct msg *m, uint16_t type, const struct spec_path *p)

@@ -108,6 +108,53 @@ static void test_no_display(void **state)
         free(m);
 }
 
+/* A message is the same whatever its buffer held before: every byte it
+ * sends, attribute padding included, is written as it is built.  Built
+ * twice, into a buffer of zeros and one of 0xff. */
+static void build_messages(struct msg *m, int fill, size_t *lens)
+{
+        struct session_info si = { .service = (char *)"sshd", .tty = (char *)"pts/1", .rhost = (char *)"::1" };
+        struct error_reply e = { .error = ENOENT };
+        struct step_time st = { .usec = 5 };
+        struct box_spec s;
+
+        sample_spec(&s);
+        snprintf(e.step, sizeof(e.step), "%s", "views");
+        snprintf(e.object, sizeof(e.object), "%s", "/srv/a");
+        snprintf(st.step, sizeof(st.step), "%s", "bind");
+        snprintf(st.object, sizeof(st.object), "%s", "/srv/d");
+        memset(&m[0], fill, sizeof(m[0]) * 4);
+        msg_init(&m[0], MSG_OPEN);
+        assert_int_equal(proto_put_open(&m[0], &s, &si), 0);
+        msg_init(&m[1], MSG_SPEC);
+        assert_int_equal(proto_put_spec(&m[1], &s), 0);
+        msg_init(&m[2], MSG_ERROR);
+        assert_int_equal(proto_put_error(&m[2], &e), 0);
+        msg_init(&m[3], MSG_OK);
+        assert_int_equal(proto_put_timing(&m[3], &st), 0);
+        for (int i = 0; i < 4; i++)
+                lens[i] = msg_len(&m[i]);
+        box_spec_done(&s);
+}
+
+static void test_no_stale_bytes(void **state)
+{
+        struct msg *zero = malloc(4 * sizeof(*zero)), *ones = malloc(4 * sizeof(*ones));
+        size_t lz[4], lo[4];
+        (void)state;
+
+        assert_non_null(zero);
+        assert_non_null(ones);
+        build_messages(zero, 0x00, lz);
+        build_messages(ones, 0xff, lo);
+        for (int i = 0; i < 4; i++) {
+                assert_int_equal(lz[i], lo[i]);
+                assert_memory_equal(zero[i].buf, ones[i].buf, lz[i]);
+        }
+        free(zero);
+        free(ones);
+}
+
 /* The offsets of a message's string attributes, nested ones included. */
 static bool is_string_attr(uint16_t t)
 {
@@ -852,6 +899,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_open_roundtrip),
                 cmocka_unit_test(test_no_display),
+                cmocka_unit_test(test_no_stale_bytes),
                 cmocka_unit_test(test_rejects_malformed),
                 cmocka_unit_test(test_required_and_duplicate),
                 cmocka_unit_test(test_spec_handoff),
