@@ -60,6 +60,7 @@ struct slot {
         char id[NSBOX_ID_LEN + 1];      /* a veth box's: its host end's name */
         int netns;                      /* a veth box's net namespace, or -1 */
         struct box_net net;
+        bool linked;                    /* a veth box's links and elements are made */
         struct prepared_init init;      /* waiting for its spec */
         unsigned long long made;        /* now_usec() */
         struct slot *next;
@@ -74,9 +75,9 @@ struct kind {
         unsigned long long until;       /* with none live: it goes then */
         struct slot *slots;
         unsigned n_slots;
-        /* A veth box is made in two turns of the loop, its network then its
-         * init, so that a login never waits for both: this one has its
-         * network. */
+        /* A veth box is made in three turns of the loop, its net namespace,
+         * its links and elements, then its init, so that a login waits for
+         * one of them at most: this one has the first, or the first two. */
         struct slot *pending;
         unsigned long long retry;       /* after a failure or a mount change: not before */
         bool failing;           /* said so: not again until one is made */
@@ -444,9 +445,8 @@ static int slot_init(const struct kind *k, struct slot *sl, struct step_error *e
         return sl->init.pid < 0 ? step_fail(err, "clone", "prepared box", negative_errno()) : 0;
 }
 
-/* A veth box's network: its id, lease, net namespace, links and
- * elements. */
-static int slot_network(const struct kind *k, struct slot *sl, struct step_error *err)
+/* A veth box's id, lease and net namespace. */
+static int slot_netns(const struct kind *k, struct slot *sl, struct step_error *err)
 {
         const struct addr *used;
         size_t n_used = box_leases(&used);
@@ -457,8 +457,15 @@ static int slot_network(const struct kind *k, struct slot *sl, struct step_error
         r = net_lease(&k->shape, used, n_used, &sl->net, err);
         if (r >= 0 && (r = net_new_namespace(&sl->netns)) < 0)
                 step_fail(err, "netns", "prepared network", r);
-        if (r >= 0)
-                r = net_setup(&k->shape, sl->id, sl->netns, &sl->net, err);
+        return r;
+}
+
+/* Then its links, addresses, routes and elements. */
+static int slot_links(const struct kind *k, struct slot *sl, struct step_error *err)
+{
+        int r = net_setup(&k->shape, sl->id, sl->netns, &sl->net, err);
+
+        sl->linked = r >= 0;
         return r;
 }
 
@@ -483,16 +490,17 @@ void prepared_make_one(void)
 
         if (!k)
                 return;
-        /* A veth box is made in two turns: its network, then its init. */
-        network_ready = k->pending || !(k->shape.namespaces & NS_NET);       /* or none wanted */
         sl = k->pending ? TAKE_PTR(k->pending) : slot_new();
         if (!sl) {
                 k->retry = now_usec() + RETRY_SEC * 1000000ULL;
                 return;
         }
+        /* A veth box is made in three turns: its net namespace, its links,
+         * then its init. */
+        network_ready = sl->linked || !(k->shape.namespaces & NS_NET);     /* or none wanted */
         if (network_ready)
                 r = slot_init(k, sl, &err);
-        else if ((r = slot_network(k, sl, &err)) >= 0) {
+        else if ((r = sl->netns < 0 ? slot_netns(k, sl, &err) : slot_links(k, sl, &err)) >= 0) {
                 k->pending = sl;
                 return;
         }
