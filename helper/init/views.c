@@ -536,12 +536,21 @@ static int attach_at(int dirfd, const char *name, int src)
         return attach(src, t);
 }
 
-/* A root-owned, world-writable sticky directory, as X11 and ICE want. */
+/* A root-owned, world-writable sticky directory, as X11 and ICE want.
+ * One just made here is what the name finds (the tmpfs is the box's,
+ * and nothing else runs in it yet); only one that was there already is
+ * changed without following a symlink, which glibc does through
+ * /proc/self/fd, three calls more. */
 static int sticky_dir(int dirfd, const char *name)
 {
-        if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
-                return negative_errno();
-        if (fchmodat(dirfd, name, 01777, AT_SYMLINK_NOFOLLOW) < 0)
+        int flags = 0;
+
+        if (mkdirat(dirfd, name, 0755) < 0) {
+                if (errno != EEXIST)
+                        return negative_errno();
+                flags = AT_SYMLINK_NOFOLLOW;
+        }
+        if (fchmodat(dirfd, name, 01777, flags) < 0)
                 return negative_errno();
         return 0;
 }
