@@ -294,9 +294,14 @@ static int elements_answers(int fd, uint32_t seq0, const struct element *el, siz
                 for (int left = (int)len; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
                         const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
 
+                        if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+                                continue;
+                        /* The batch refused whole (no memory for the
+                         * answers) is answered at its beginning, once. */
+                        if (h->nlmsg_seq == seq0 - 1 && e->error < 0)
+                                return step_failf(err, "nftables", e->error, "elements (the whole transaction)");
                         /* A late answer to a transaction before is no answer. */
-                        if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) ||
-                            h->nlmsg_seq - seq0 >= k)
+                        if (h->nlmsg_seq - seq0 >= k)
                                 continue;
                         answered++;
                         if (e->error < 0 && !first) {
