@@ -250,7 +250,7 @@ static int add_addr(struct mnl_socket *nl, int ifindex, const struct addr *a, co
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
         struct ifaddrmsg *ifa;
-        size_t len = a->family == AF_INET ? 4 : 16;
+        size_t len = addr_len(a->family);
 
         nlh->nlmsg_type = RTM_NEWADDR;
         nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
@@ -285,7 +285,7 @@ static int add_default_route(struct mnl_socket *nl, int ifindex, const struct ad
          * link all the same. */
         if (onlink)
                 rtm->rtm_flags |= RTNH_F_ONLINK;
-        mnl_attr_put(nlh, RTA_GATEWAY, gw->family == AF_INET ? 4 : 16, gw->a);
+        mnl_attr_put(nlh, RTA_GATEWAY, addr_len(gw->family), gw->a);
         mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
         return nl_talk(nl, nlh, NULL, NULL);
 }

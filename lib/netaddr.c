@@ -9,7 +9,7 @@
 
 #include "util.h"
 
-static size_t addr_len(int family)
+size_t addr_len(int family)
 {
         return family == AF_INET ? 4 : 16;
 }

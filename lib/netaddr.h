@@ -20,6 +20,8 @@ struct cidr {
 int addr_parse(const char *s, struct addr *ret);
 int cidr_parse(const char *s, struct cidr *ret);        /* host bits must be zero */
 void addr_format(const struct addr *a, char *buf, size_t size);
+/* The bytes of an address of the family: 4 for AF_INET, else 16. */
+size_t addr_len(int family);
 bool addr_equal(const struct addr *x, const struct addr *y);
 bool addr_is_loopback(const struct addr *a);
 bool cidr_contains(const struct cidr *c, const struct addr *a);
