@@ -62,28 +62,26 @@ void nft_reserve(void)
                 low_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static int elements_socket(void)
-{
-        int r = 0;
-
-        if (elements_nl)
-                return 0;
-        elements_nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-        if (!elements_nl || mnl_socket_bind(elements_nl, 0, MNL_SOCKET_AUTOPID) < 0)
-                r = negative_errno();
-        if (r < 0 && elements_nl) {
-                mnl_socket_close(elements_nl);
-                elements_nl = NULL;
-        }
-        return r;
-}
-
 /* A socket that failed is not trusted with the next transaction. */
 static void elements_socket_drop(void)
 {
         if (elements_nl)
                 mnl_socket_close(elements_nl);
         elements_nl = NULL;
+}
+
+static int elements_socket(void)
+{
+        int r;
+
+        if (elements_nl)
+                return 0;
+        elements_nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+        if (elements_nl && mnl_socket_bind(elements_nl, 0, MNL_SOCKET_AUTOPID) == 0)
+                return 0;
+        r = negative_errno();
+        elements_socket_drop();
+        return r;
 }
 
 static void ctx_free(void)
@@ -194,6 +192,7 @@ struct element {
         const struct addr *addr;        /* or NULL */
 };
 #define MAX_ELEMENTS 6
+#define MAX_KEY (IFNAMSIZ + 16)         /* an ifname and an IPv6 address */
 
 static size_t elements_of(const struct box_net *n, struct element out[MAX_ELEMENTS])
 {
@@ -214,18 +213,18 @@ static size_t elements_of(const struct box_net *n, struct element out[MAX_ELEMEN
         return k;
 }
 
-static uint32_t element_key(const struct element *e, uint8_t key[IFNAMSIZ + 16])
+static uint32_t element_key(const struct element *e, uint8_t key[MAX_KEY])
 {
         uint32_t len = 0;
 
-        memset(key, 0, IFNAMSIZ + 16);
+        memset(key, 0, MAX_KEY);
         if (e->ifname) {
                 memcpy(key, e->ifname, strnlen(e->ifname, IFNAMSIZ - 1));
                 len = IFNAMSIZ;
         }
         if (e->addr) {
-                memcpy(key + len, e->addr->a, e->addr->family == AF_INET ? 4 : 16);
-                len += e->addr->family == AF_INET ? 4 : 16;
+                memcpy(key + len, e->addr->a, addr_len(e->addr->family));
+                len += (uint32_t)addr_len(e->addr->family);
         }
         return len;
 }
@@ -248,7 +247,7 @@ static int element_msg(struct mnl_nlmsg_batch *batch, uint16_t type, const struc
 {
         struct nftnl_set *s = nftnl_set_alloc();
         struct nftnl_set_elem *el = nftnl_set_elem_alloc();
-        uint8_t key[IFNAMSIZ + 16];
+        uint8_t key[MAX_KEY];
         uint32_t len = element_key(e, key);
         struct nlmsghdr *h;
 
