@@ -5,7 +5,8 @@
   timeit.py --settle K N CMD...
         each run starts only once at most K box host ends (nsb*) exist, and
         50 ms later, so that it does not overlap the teardown of the run
-        before, nor the networks the helper makes ahead after it
+        before, nor the networks the helper makes ahead after it; K "now":
+        as many as there are when it starts
 """
 import os
 import subprocess
@@ -14,7 +15,7 @@ import time
 
 settle = None
 if sys.argv[1] == "--settle":
-    settle = int(sys.argv[2])
+    settle = sys.argv[2]
     del sys.argv[1:3]
 n = int(sys.argv[1])
 cmd = sys.argv[2:]
@@ -27,6 +28,10 @@ def host_ends():
         return sum(1 for line in f if line.lstrip().startswith("nsb"))
 
 
+if settle == "now":
+    settle = host_ends()
+elif settle is not None:
+    settle = int(settle)
 times, failed = [], 0
 for _ in range(n):
     if settle is not None:
