@@ -18,21 +18,35 @@
  *   src4/6    (host end . address) each isolated box may send from
  *   nat4/6    box addresses to masquerade (nat = yes)
  *
+ * The table is ours alone, and the helper sees to it that it stays as its
+ * boxes need it: someone else's change to it (a reload of nftables.service
+ * begins with "flush ruleset") would otherwise leave live boxes without
+ * isolation or NAT, silently.  The helper listens to nftables' own
+ * notifications, and a transaction of anyone else's that touched the table
+ * has it made anew, whole, in one transaction: at once, then at most once
+ * a second.  It knows what to make from its own list of the members'
+ * networks, kept as they were added.
+ *
  * The table, its sets and rules are written in nft's language, through
  * libnftables.  A box's elements, which come and go with every box, are
  * one netlink transaction built with libnftnl: libnftables would read the
  * kernel's whole ruleset (every table, chain and set of the host, since
  * each of our transactions makes its copy stale) before each. */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <net/if.h>
 #include <nftables/libnftables.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <syslog.h>
 
@@ -41,14 +55,32 @@
 #include "util.h"
 
 #define TABLE_LINGER_SEC 2
+#define REBUILD_EVERY_USEC 1000000ULL
 
 static struct nft_ctx *nft;
 /* The elements' own netlink socket, kept with the context: closing one
  * waits for the kernel to free what its transactions removed (an RCU grace
  * period, milliseconds). */
 static struct mnl_socket *elements_nl;
-static unsigned n_members;
+/* What the table holds besides its rules: the networks whose elements are
+ * in it, as they were when added. */
+static struct box_net *members;
+static size_t n_members, cap_members;
 static struct watch linger = { .fd = -1 };
+
+/* nftables' notifications, while the table exists: which transactions
+ * were someone else's (by the netlink port they came from), and the
+ * table made anew after them. */
+static void on_monitor(struct watch *w, uint32_t events);
+static void on_rebuild_timer(struct watch *w, uint32_t events);
+static struct mnl_socket *monitor_nl;
+static struct watch monitor = { .fd = -1, .cb = on_monitor };
+static struct watch rebuild_timer = { .fd = -1, .cb = on_rebuild_timer };
+static bool foreign_change;     /* in the transaction being read */
+static uint32_t nft_portid;     /* libnftables' socket's, once it has one */
+static int nft_sock_fd = -1;    /* that socket (libnftables' own) */
+static unsigned long long last_rebuild;
+static bool rebuild_failed;
 /* libnftables waits on its netlink socket with select(), and glibc aborts
  * the process for an fd of FD_SETSIZE (1024) or more: a helper with a few
  * hundred boxes holds that many.  So a low fd is kept for the socket, by a
@@ -84,11 +116,30 @@ static int elements_socket(void)
         return r;
 }
 
+static void monitor_stop(void)
+{
+        if (monitor.fd >= 0)
+                loop_del(&monitor);
+        monitor.fd = -1;
+        if (monitor_nl)
+                mnl_socket_close(monitor_nl);
+        monitor_nl = NULL;
+        if (rebuild_timer.fd >= 0) {
+                loop_del(&rebuild_timer);
+                closep(&rebuild_timer.fd);
+        }
+        foreign_change = false;
+}
+
 static void ctx_free(void)
 {
+        monitor_stop();
         elements_socket_drop();
         nft_ctx_free(nft);
         nft = NULL;
+        nft_portid = 0;
+        nft_sock_fd = -1;
+        n_members = 0;
         nft_reserve();
 }
 
@@ -122,6 +173,8 @@ static int nft_apply(const char *cmd, struct step_error *err)
         const char *e;
 
         if (!nft) {
+                /* The context's socket takes the fd the placeholder gives up. */
+                nft_sock_fd = low_fd;
                 closep(&low_fd);
                 nft = nft_ctx_new(NFT_CTX_DEFAULT);
                 if (!nft)
@@ -342,6 +395,227 @@ static int elements_apply(uint16_t type, const struct box_net *n, struct step_er
         return elements_answers(mnl_socket_get_fd(elements_nl), seq0, el, k, err);
 }
 
+static int member_add(const struct box_net *n)
+{
+        if (n_members == cap_members) {
+                size_t cap = cap_members ? 2 * cap_members : 16;
+                struct box_net *v = reallocarray(members, cap, sizeof(*v));
+
+                if (!v)
+                        return -ENOMEM;
+                members = v;
+                cap_members = cap;
+        }
+        members[n_members++] = *n;
+        return 0;
+}
+
+static void member_del(const struct box_net *n)
+{
+        for (size_t i = n_members; i-- > 0;)
+                if (strcmp(members[i].host_if, n->host_if) == 0) {
+                        members[i] = members[--n_members];
+                        return;
+                }
+}
+
+/* The table made anew, whole, with every member's elements, in one
+ * transaction: no packet sees it half made.  "add" first, so that
+ * "delete" always has a table to delete. */
+static int table_anew(bool with_table, struct step_error *err)
+{
+        _cleanup_free_ char *cmd = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&cmd, &size);
+
+        if (!f)
+                return step_fail(err, "nftables", "table", -ENOMEM);
+        fputs("add table inet nsbox\ndelete table inet nsbox\n", f);
+        if (with_table)
+                fputs(table_def, f);
+        for (size_t i = 0; i < n_members; i++) {
+                struct element el[MAX_ELEMENTS];
+                size_t k = elements_of(&members[i], el);
+
+                for (size_t j = 0; j < k; j++)
+                        element_text(f, &el[j]);
+        }
+        if (fclose(f) != 0)
+                return step_fail(err, "nftables", "table", -ENOMEM);
+        return nft_apply(cmd, err);
+}
+
+/* The netlink port a socket of ours sends from: 0 unless fd is a bound
+ * netfilter socket. */
+static uint32_t netfilter_portid(int fd)
+{
+        struct sockaddr_nl a = {};
+        socklen_t len = sizeof(a);
+        int v = 0;
+        socklen_t vl = sizeof(v);
+
+        if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &vl) < 0 || v != NETLINK_NETFILTER ||
+            getsockname(fd, (struct sockaddr *)&a, &len) < 0 || a.nl_family != AF_NETLINK)
+                return 0;
+        return a.nl_pid;
+}
+
+/* Did this port's transaction come from us? */
+static bool ours(uint32_t portid)
+{
+        return portid == nft_portid || (elements_nl && portid == mnl_socket_get_portid(elements_nl));
+}
+
+static char changer[64];        /* who made the last change of someone else's */
+
+static void rebuild(void);
+
+static void rebuild_soon(void)
+{
+        unsigned long long now = now_usec(), next = last_rebuild + REBUILD_EVERY_USEC;
+        struct itimerspec its = {};
+
+        if (rebuild_timer.fd >= 0)
+                return;         /* already due */
+        if (now >= next) {
+                rebuild();
+                return;
+        }
+        its.it_value.tv_sec = (time_t)((next - now) / 1000000);
+        its.it_value.tv_nsec = (long)((next - now) % 1000000 * 1000);
+        rebuild_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (rebuild_timer.fd >= 0 && (timerfd_settime(rebuild_timer.fd, 0, &its, NULL) < 0 ||
+                                      loop_add(&rebuild_timer, EPOLLIN) < 0))
+                closep(&rebuild_timer.fd);
+        if (rebuild_timer.fd < 0)
+                rebuild();      /* no timer to be had: now, then */
+}
+
+static void on_rebuild_timer(struct watch *w, uint32_t events)
+{
+        (void)events;
+        loop_del(w);
+        closep(&w->fd);
+        rebuild();
+}
+
+static void rebuild(void)
+{
+        struct step_error err = {};
+
+        last_rebuild = now_usec();
+        if (table_anew(true, &err) < 0) {
+                /* Said once; tried again each second until it holds. */
+                if (!rebuild_failed)
+                        syslog(LOG_ERR, "event=nft-failed step=rebuild object=\"table inet nsbox\" boxes=%zu: %s",
+                               n_members, err.object);
+                rebuild_failed = true;
+                rebuild_soon();
+                return;
+        }
+        syslog(LOG_WARNING, "event=nft-rebuilt object=\"table inet nsbox\" boxes=%zu by=%s: changed by someone else, made anew",
+               n_members, changer[0] ? changer : "-");
+        rebuild_failed = false;
+}
+
+/* One notification.  Every kind of object names its table in its first
+ * attribute; a transaction ends with the new generation, which says who
+ * made it.  True at the end of someone else's that touched the table. */
+#define ATTR_TABLE 1
+_Static_assert(NFTA_TABLE_NAME == ATTR_TABLE && NFTA_CHAIN_TABLE == ATTR_TABLE && NFTA_RULE_TABLE == ATTR_TABLE &&
+                       NFTA_SET_TABLE == ATTR_TABLE && NFTA_SET_ELEM_LIST_TABLE == ATTR_TABLE &&
+                       NFTA_OBJ_TABLE == ATTR_TABLE && NFTA_FLOWTABLE_TABLE == ATTR_TABLE,
+               "nf_tables names an object's table in its first attribute");
+
+static bool monitor_msg(const struct nlmsghdr *h)
+{
+        const struct nfgenmsg *g = mnl_nlmsg_get_payload(h);
+        const struct nlattr *a;
+        uint32_t pid = 0;
+        const char *name = "?";
+
+        if (NFNL_SUBSYS_ID(h->nlmsg_type) != NFNL_SUBSYS_NFTABLES || h->nlmsg_len < mnl_nlmsg_size(sizeof(*g)))
+                return false;
+        if (NFNL_MSG_TYPE(h->nlmsg_type) == NFT_MSG_NEWGEN) {
+                if (!foreign_change)
+                        return false;
+                foreign_change = false;
+                mnl_attr_for_each(a, h, sizeof(*g)) {
+                        if (mnl_attr_get_type(a) == NFTA_GEN_PROC_PID && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+                                pid = ntohl(mnl_attr_get_u32(a));
+                        else if (mnl_attr_get_type(a) == NFTA_GEN_PROC_NAME &&
+                                 mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+                                name = mnl_attr_get_str(a);
+                }
+                snprintf(changer, sizeof(changer), "%.16s[%u]", name, pid);
+                return true;
+        }
+        if (g->nfgen_family != NFPROTO_INET || ours(h->nlmsg_pid))
+                return false;
+        mnl_attr_for_each(a, h, sizeof(*g))
+                if (mnl_attr_get_type(a) == ATTR_TABLE && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
+                    strcmp(mnl_attr_get_str(a), "nsbox") == 0)
+                        foreign_change = true;
+        return false;
+}
+
+static void on_monitor(struct watch *w, uint32_t events)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        bool again = false;
+        ssize_t len;
+
+        (void)events;
+        while ((len = recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+                const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+
+                if (len < 0 && errno == ENOBUFS) {
+                        /* Notifications were lost: what they said is not known. */
+                        snprintf(changer, sizeof(changer), "unknown");
+                        foreign_change = false;
+                        again = true;
+                        continue;
+                }
+                if (len < 0)
+                        break;
+                for (int left = (int)len; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left))
+                        again |= monitor_msg(h);
+        }
+        if (again)
+                rebuild_soon();
+}
+
+/* Once the table exists; a helper that cannot listen says so and goes on
+ * as before. */
+static void monitor_start(void)
+{
+        int e;
+
+        if (monitor_nl)
+                return;
+        /* libnftables' socket has its port once it has sent (the kernel
+         * binds it then): after the transaction that made the table. */
+        nft_portid = netfilter_portid(nft_sock_fd);
+        if (!nft_portid) {
+                syslog(LOG_WARNING, "event=nft-failed step=monitor object=\"table inet nsbox\": libnftables' socket "
+                                    "is not where it was looked for: changes by others go unseen");
+                return;
+        }
+        monitor_nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (monitor_nl && mnl_socket_bind(monitor_nl, 1U << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID) == 0) {
+                monitor.fd = mnl_socket_get_fd(monitor_nl);
+                if (loop_add(&monitor, EPOLLIN) == 0)
+                        return;
+        }
+        e = errno;
+        monitor.fd = -1;
+        if (monitor_nl)
+                mnl_socket_close(monitor_nl);
+        monitor_nl = NULL;
+        syslog(LOG_WARNING, "event=nft-failed step=monitor object=\"table inet nsbox\": %s: changes by others go unseen",
+               strerror(e));
+}
+
 int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *err)
 {
         int r;
@@ -367,11 +641,16 @@ int nft_box_add(const struct box_spec *s, struct box_net *n, struct step_error *
                         drop_table_if_unused(true);
                         return r;
                 }
+                monitor_start();
         }
-        n_members++;
+        r = member_add(n);
+        if (r < 0) {
+                drop_table_if_unused(false);
+                return step_fail(err, "nftables", "members", r);
+        }
         r = elements_apply(NFT_MSG_NEWSETELEM, n, err);
         if (r < 0) {
-                n_members--;
+                member_del(n);
                 drop_table_if_unused(false);
         }
         return r;
@@ -384,13 +663,16 @@ void nft_box_del(const struct box_net *n)
 
         /* Exactly what nft_box_add put in, in one transaction: the table may
          * linger and be used again, by boxes that get these addresses. */
-        n_members--;
+        member_del(n);
         r = elements_apply(NFT_MSG_DELSETELEM, n, &err);
         if (r < 0) {
-                /* The table cannot be trusted to hold only live boxes: drop
-                 * it now if it is unused, and say so either way, once. */
+                /* The table cannot be trusted to hold only live boxes: it
+                 * goes now if it is unused, or is made anew with theirs. */
                 syslog(LOG_ERR, "event=nft-failed step=remove-elements object=%s: %s", n->host_if, err.object);
-                drop_table_if_unused(true);
+                if (n_members > 0)
+                        rebuild_soon();
+                else
+                        drop_table_if_unused(true);
                 return;
         }
         drop_table_if_unused(false);
@@ -398,37 +680,24 @@ void nft_box_del(const struct box_net *n)
 
 int nft_adopt(const struct box_net *const *nets, size_t n)
 {
-        _cleanup_free_ char *cmd = NULL;
         struct step_error err = {};
-        size_t size = 0;
-        FILE *f = open_memstream(&cmd, &size);
-        int r = f ? 0 : -ENOMEM;
+        int r = 0;
 
-        /* "add" first, so that "delete" always has a table to delete. */
-        if (f)
-                fputs("add table inet nsbox\ndelete table inet nsbox\n", f);
-        if (f && n > 0)
-                fputs(table_def, f);
-        for (size_t i = 0; f && i < n; i++) {
-                struct element el[MAX_ELEMENTS];
-                size_t k = elements_of(nets[i], el);
-
-                for (size_t j = 0; j < k; j++)
-                        element_text(f, &el[j]);
-        }
-        if (f && fclose(f) != 0)
-                r = -ENOMEM;
+        n_members = 0;
+        for (size_t i = 0; i < n && r == 0; i++)
+                r = member_add(nets[i]);
         if (r == 0)
-                r = nft_apply(cmd, &err);
+                r = table_anew(n > 0, &err);
         if (r < 0) {
                 syslog(LOG_ERR, "event=nft-failed step=adopt object=\"table inet nsbox\" boxes=%zu: %s", n,
                        err.object[0] ? err.object : strerror(-r));
                 n_members = 0;
                 return r;
         }
-        n_members = (unsigned)n;
         if (n == 0)
                 ctx_free();
+        else
+                monitor_start();
         return 0;
 }
 
