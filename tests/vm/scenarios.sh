@@ -211,6 +211,18 @@ out=$(vm "nsbox enter $(held_box e1) --user erin -- cat /proc/self/stat; nsbox l
 check "$(t enter-own-session)" "nsbox enter --user runs in a session of its own, in the box: $out" \
         bash -c "s=\$(head -n1 <<< \"\$1\" | awk '{print \$6}'); [ -n \"\$s\" ] && [ \"\$s\" != 0 ]" _ "$out"
 check "$(t list-state)" "nsbox list says each box's state" grep -q " running " <<< "$out"
+# The firewall loaded as nftables.service loads it: Debian's
+# /etc/nftables.conf begins with "flush ruleset", which takes the
+# project's table too.  The helper makes it anew, and the box keeps its NAT.
+vm_mark
+vm "nft -f /etc/nftables.conf" > /dev/null 2>&1
+check "$(t nft-reload)" "after the host's firewall is loaded (flush ruleset), the table is back, with the box's end" \
+        until_vm 10 "nft list set inet nsbox ifaces | grep -q nsb && nft list tables | grep -q 'inet filter'"
+out=$(vm "nsbox enter $(held_box e1) --user erin -- bash -c '(exec 3<>/dev/tcp/10.0.2.2/$VM_PORT && head -c 7 <&3; echo)'" 2>&1)
+check "$(t nft-reload-nat)" "and erin's box still gets out through NAT: $out" grep -q "^SSH-2.0" <<< "$out"
+check "$(t nft-reload-log)" "the journal says the table was made anew, and by whom" \
+        vm "journalctl -q --no-pager --since=@$VM_MARK | grep -q 'event=nft-rebuilt object=\"table inet nsbox\" boxes=[0-9]* by=nft'"
+vm "nft delete table inet filter" > /dev/null 2>&1
 release e1
 vm "rm /etc/security/nsbox.d/50-erin.conf" > /dev/null
 
