@@ -499,12 +499,21 @@ static void on_rebuild_timer(struct watch *w, uint32_t events)
         rebuild();
 }
 
+static void monitor_start(void);
+
 static void rebuild(void)
 {
         struct step_error err = {};
+        int r;
 
+        /* Not listening meanwhile: the notifications of a table with
+         * thousands of elements would overflow the socket, and a lost one
+         * has the table made anew. */
+        monitor_stop();
         last_rebuild = now_usec();
-        if (table_anew(true, &err) < 0) {
+        r = table_anew(true, &err);
+        monitor_start();
+        if (r < 0) {
                 /* Said once; tried again each second until it holds. */
                 if (!rebuild_failed)
                         syslog(LOG_ERR, "event=nft-failed step=rebuild object=\"table inet nsbox\" boxes=%zu: %s",
