@@ -463,7 +463,7 @@ static uint32_t netfilter_portid(int fd)
 /* Did this port's transaction come from us? */
 static bool ours(uint32_t portid)
 {
-        return portid == nft_portid || (elements_nl && portid == mnl_socket_get_portid(elements_nl));
+        return (nft_portid && portid == nft_portid) || (elements_nl && portid == mnl_socket_get_portid(elements_nl));
 }
 
 static char changer[64];        /* who made the last change of someone else's */
@@ -487,8 +487,10 @@ static void rebuild_soon(void)
         if (rebuild_timer.fd >= 0 && (timerfd_settime(rebuild_timer.fd, 0, &its, NULL) < 0 ||
                                       loop_add(&rebuild_timer, EPOLLIN) < 0))
                 closep(&rebuild_timer.fd);
+        /* Not now instead: a making that fails would come straight back. */
         if (rebuild_timer.fd < 0)
-                rebuild();      /* no timer to be had: now, then */
+                syslog(LOG_ERR, "event=nft-failed step=rebuild object=\"table inet nsbox\": no timer: %s: "
+                                "it is made anew at the next change seen", strerror(errno));
 }
 
 static void on_rebuild_timer(struct watch *w, uint32_t events)
