@@ -66,7 +66,8 @@ static struct mnl_socket *elements_nl;
  * in it, as they were when added. */
 static struct box_net *members;
 static size_t n_members, cap_members;
-static struct watch linger = { .fd = -1 };
+static void on_linger(struct watch *w, uint32_t events);
+static struct watch linger = { .fd = -1, .cb = on_linger };
 
 /* nftables' notifications, while the table exists: which transactions
  * were someone else's (by the netlink port they came from), and the
@@ -113,6 +114,30 @@ static int elements_socket(void)
                 return 0;
         r = negative_errno();
         elements_socket_drop();
+        return r;
+}
+
+/* Arm one of this file's one-shot timers, made on first use; one that
+ * cannot be armed is closed. */
+static int timer_arm(struct watch *w, const struct itimerspec *its)
+{
+        int r = 0;
+
+        if (w->fd < 0) {
+                w->fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+                if (w->fd < 0)
+                        return negative_errno();
+                r = loop_add(w, EPOLLIN);
+                if (r < 0) {
+                        closep(&w->fd);
+                        return r;
+                }
+        }
+        if (timerfd_settime(w->fd, 0, its, NULL) < 0) {
+                r = negative_errno();
+                loop_del(w);
+                closep(&w->fd);
+        }
         return r;
 }
 
@@ -223,13 +248,7 @@ static void drop_table_if_unused(bool now)
 
         if (n_members > 0 || !nft)
                 return;
-        if (!now && linger.fd < 0) {
-                linger = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
-                                         .cb = on_linger };
-                if (linger.fd >= 0 && loop_add(&linger, EPOLLIN) < 0)
-                        closep(&linger.fd);
-        }
-        if (now || linger.fd < 0 || timerfd_settime(linger.fd, 0, &its, NULL) < 0)
+        if (now || timer_arm(&linger, &its) < 0)
                 drop_table();
 }
 
@@ -474,6 +493,7 @@ static void rebuild_soon(void)
 {
         unsigned long long now = now_usec(), next = last_rebuild + REBUILD_EVERY_USEC;
         struct itimerspec its = {};
+        int r;
 
         if (rebuild_timer.fd >= 0)
                 return;         /* already due */
@@ -483,14 +503,11 @@ static void rebuild_soon(void)
         }
         its.it_value.tv_sec = (time_t)((next - now) / 1000000);
         its.it_value.tv_nsec = (long)((next - now) % 1000000 * 1000);
-        rebuild_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (rebuild_timer.fd >= 0 && (timerfd_settime(rebuild_timer.fd, 0, &its, NULL) < 0 ||
-                                      loop_add(&rebuild_timer, EPOLLIN) < 0))
-                closep(&rebuild_timer.fd);
         /* Not now instead: a making that fails would come straight back. */
-        if (rebuild_timer.fd < 0)
+        r = timer_arm(&rebuild_timer, &its);
+        if (r < 0)
                 syslog(LOG_ERR, "event=nft-failed step=rebuild object=\"table inet nsbox\": no timer: %s: "
-                                "it is made anew at the next change seen", strerror(errno));
+                                "it is made anew at the next change seen", strerror(-r));
 }
 
 static void on_rebuild_timer(struct watch *w, uint32_t events)
