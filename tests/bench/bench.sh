@@ -48,9 +48,10 @@ stack b-x "session required $nsbox config=$W/exempt.conf"
 stack b-dd "session required $nsbox config=$W/full.conf debug"
 pamtester b-a alice open_session close_session >/dev/null   # start the helper
 
-measure() {     # measure LABEL CMD...
-        local r
-        r=$($T $N "${@:2}") || echo "   ($1: some runs failed: $r)"
+measure() {     # measure NAME CMD...   (LABEL says what it is)
+        local r runs=($N)
+        [ -n "${APART:-}" ] && { sleep 1; runs=(--settle now $((N / 2))); }
+        r=$($T "${runs[@]}" "${@:2}") || echo "   ($1: some runs failed: $r)"
         set -- "$1" $r
         eval "med_$1=$2 p95_$1=$3"
         printf '%-4s %-58s %9s ms %9s ms\n' "$1" "$LABEL" "$2" "$3"
@@ -60,14 +61,7 @@ measure() {     # measure LABEL CMD...
 # when the helper has made ahead what the login before took.  Every stack
 # gets the pause, pam_permit's too, so the idle CPU's slower start is in
 # all of them.
-measure_apart() {       # measure_apart LABEL CMD...
-        local r
-        sleep 1
-        r=$($T --settle now $((N / 2)) "${@:2}") || echo "   ($1: some runs failed: $r)"
-        set -- "$1" $r
-        eval "med_$1=$2"
-        printf '%-4s %-58s %9s ms %9s ms\n' "$1" "  one at a time" "$2" "$3"
-}
+measure_apart() { LABEL="  one at a time" APART=yes measure "$@"; }
 # The five stacks, back to back as logins come on a busy host: each box's
 # teardown, and the making of the box made ahead for the next, overlap the
 # next login.  Then one at a time, as logins mostly come: the work made
