@@ -53,8 +53,8 @@ measure() {     # measure NAME CMD...   (LABEL says what it is)
         [ -n "${APART:-}" ] && { sleep 1; runs=(--settle now $((N / 2))); }
         r=$($T "${runs[@]}" "${@:2}") || echo "   ($1: some runs failed: $r)"
         set -- "$1" $r
-        eval "med_$1=$2 p95_$1=$3"
-        printf '%-4s %-58s %9s ms %9s ms\n' "$1" "$LABEL" "$2" "$3"
+        eval "med_$1=$2 p95_$1=$3 cpu_$1=${5:-?} kern_$1=${6:-?}"
+        printf '%-4s %-58s %9s ms %9s ms %7s %7s\n' "$1" "$LABEL" "$2" "$3" "${5:-?}" "${6:-?}"
 }
 # The same, one login at a time: each starts once the box before it is gone
 # (the host ends back to as many as when the case began) and 50 ms later,
@@ -66,9 +66,13 @@ measure_apart() { LABEL="  one at a time" APART=yes measure "$@"; }
 # teardown, and the making of the box made ahead for the next, overlap the
 # next login.  Then one at a time, as logins mostly come: the work made
 # ahead is off their path.  Run twice: the targets are judged on the range.
+# Back to back, each row also gives what a login cost the machine's CPUs in
+# all (the login, the helper, the box's init, the kernel's workers; its
+# kernel part after it): with C cores, logins back to back take at least
+# that over C, however well their parts overlap.
 stacks() {      # stacks ROUND
         local x
-        printf '\n%-4s %-58s %12s %12s\n' "" "pamtester open+close (round $1 of 2)" "median" "p95"
+        printf '\n%-4s %-58s %12s %12s %7s %7s\n' "" "pamtester open+close (round $1 of 2)" "median" "p95" "CPU ms" "kernel"
         LABEL="pam_permit only (baseline)"; measure a pamtester b-a alice open_session close_session
         measure_apart a1 pamtester b-a alice open_session close_session
         LABEL="pam_namespace, polyinstantiated /tmp"; measure b pamtester b-b alice open_session close_session
@@ -85,7 +89,7 @@ stacks() {      # stacks ROUND
         kill $held; wait $held 2>/dev/null
         LABEL="pam_nsbox loaded, user exempt (its floor)"; measure x pamtester b-x alice open_session close_session
         measure_apart x1 pamtester b-x alice open_session close_session
-        for x in a b c d e x a1 b1 c1 d1 e1 x1; do eval "med_${x}_$1=\$med_$x"; done
+        for x in a b c d e x a1 b1 c1 d1 e1 x1; do eval "med_${x}_$1=\$med_$x cpu_${x}_$1=\$cpu_$x kern_${x}_$1=\$kern_$x"; done
 }
 stacks 1
 stacks 2
@@ -126,6 +130,10 @@ target "full box (d) / pam_namespace (b)" d1 b1 1.0
 target "mount-only (c) / pam_namespace (b)" c1 b1 0.8
 target "joining (e) / pam_permit (a)" e1 a1 1.15
 floor x1 a1
+echo " what a login costs the CPUs back to back, ms (kernel part), rounds 1 and 2"
+for x in a b c d e x; do
+        printf '   (%s) %s (%s) and %s (%s)\n' $x $(eval echo \$cpu_${x}_1 \$kern_${x}_1 \$cpu_${x}_2 \$kern_${x}_2)
+done
 
 # What a user feels: ssh.
 if [ $have_sshd = yes ]; then
