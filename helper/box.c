@@ -130,6 +130,7 @@ struct box {
         size_t lease_slot;              /* its addresses in leases[], if it has a lease */
         bool prepared;          /* made ahead of its login (prepared.c): its init, and a veth box's network */
         bool kind_counted;      /* counted among the boxes of its kind (prepared.c) */
+        bool start_unlogged;    /* running, its start not yet recorded (log_start) */
 };
 
 static struct box *boxes;
@@ -636,23 +637,48 @@ static void open_fail(struct open_request *o, int error, const char *step, const
         o->done(o, &(struct open_answer){ .error = error, .step = step, .object = object });
 }
 
+/* A box's start record, once: after the answer to the login it was made
+ * for, before that login's join. */
+static void log_start(struct box *b)
+{
+        char ns[64], a4[64] = "", a6[64] = "";
+        _cleanup_free_ char *nss = NULL;
+
+        if (!b->start_unlogged)
+                return;
+        b->start_unlogged = false;
+        if (b->net.has4)
+                addr_format(&b->net.box4, a4, sizeof(a4));
+        if (b->net.has6)
+                addr_format(&b->net.box6, a6, sizeof(a6));
+        if (namespaces_format(b->spec.namespaces, &nss) == 0)
+                for (char *p = nss; *p; p++)
+                        if (*p == ' ')
+                                *p = ',';
+        audit(LOG_INFO, "start", b, &b->who, "init=%d namespaces=%s share=%s addresses=%s%s%s", (int)b->pid,
+              log_value(nss, ns, sizeof(ns)), share_to_string(b->spec.share), a4[0] ? a4 : "-", a6[0] ? "," : "", a6);
+}
+
 static void reply_box(struct box *b, struct open_request *o)
 {
         struct session *s = session_of(b, o->cookie);
         struct box_reply br = { .namespaces = b->spec.namespaces, .share = b->spec.share };
         struct who w = {};
 
-        if (s) {
-                who_from(&w, s);
-                s->logged = true;
-                audit(LOG_INFO, "join", b, &w, "sessions=%u share=%s", b->n_sessions, share_to_string(b->spec.share));
-        }
         memcpy(br.id, b->id, sizeof(br.id));
         memcpy(br.cookie, o->cookie, sizeof(br.cookie));
         /* Its limits may have claimed a unit of the user's since. */
         if (b->unit.claimed[0])
                 send_record(b);
         o->done(o, &(struct open_answer){ .box = &br, .pidfd = b->pidfd.fd });
+        /* The records after the answer: the login waits on nothing but
+         * it (a record wakes the system's logger). */
+        log_start(b);
+        if (s) {
+                who_from(&w, s);
+                s->logged = true;
+                audit(LOG_INFO, "join", b, &w, "sessions=%u share=%s", b->n_sessions, share_to_string(b->spec.share));
+        }
 }
 
 static void box_free(struct box *b)
@@ -995,9 +1021,6 @@ static void on_sync(struct watch *w, uint32_t events)
                 return;
         }
         if (b->state == BOX_STARTING && msg_type(m) == MSG_OK) {
-                char ns[64], a4[64] = "", a6[64] = "";
-                _cleanup_free_ char *nss = NULL;
-
                 box_set_state(b, BOX_RUNNING);
                 starting_over();
                 if (b->spec.debug) {
@@ -1005,21 +1028,12 @@ static void on_sync(struct watch *w, uint32_t events)
                                 log_timing(&b->times[i], b);
                         (void)proto_parse_timings(m, log_timing, b);
                 }
-                if (b->net.has4)
-                        addr_format(&b->net.box4, a4, sizeof(a4));
-                if (b->net.has6)
-                        addr_format(&b->net.box6, a6, sizeof(a6));
-                if (namespaces_format(b->spec.namespaces, &nss) == 0)
-                        for (char *p = nss; *p; p++)
-                                if (*p == ' ')
-                                        *p = ',';
-                audit(LOG_INFO, "start", b, &b->who, "init=%d namespaces=%s share=%s addresses=%s%s%s", (int)b->pid,
-                      log_value(nss, ns, sizeof(ns)), share_to_string(b->spec.share), a4[0] ? a4 : "-", a6[0] ? "," : "",
-                      a6);
                 box_take_mntns(b);
-                /* The logins first: what is only for a helper after this
-                 * one follows in the same turn. */
+                /* The logins first: their records, and what is only for a
+                 * helper after this one, follow in the same turn. */
+                b->start_unlogged = true;
                 serve_waiters(b);
+                log_start(b);
                 send_record(b);
                 r = state_write(b->id, b->pid, b->token);
                 if (r < 0)
