@@ -49,46 +49,63 @@ stack b-dd "session required $nsbox config=$W/full.conf debug"
 pamtester b-a alice open_session close_session >/dev/null   # start the helper
 
 measure() {     # measure NAME CMD...   (LABEL says what it is)
-        local r runs=($N)
-        [ -n "${APART:-}" ] && { sleep 1; runs=(--settle now $((N / 2))); }
-        r=$($T "${runs[@]}" "${@:2}") || echo "   ($1: some runs failed: $r)"
-        set -- "$1" $r
-        eval "med_$1=$2 p95_$1=$3 cpu_$1=${5:-?} kern_$1=${6:-?}"
-        printf '%-4s %-58s %9s ms %9s ms %7s %7s\n' "$1" "$LABEL" "$2" "$3" "${5:-?}" "${6:-?}"
+        local r
+        r=$($T $N "${@:2}") || echo "   ($1: some runs failed: $r)"
+        row "$1" "$LABEL" $r
 }
-# The same, one login at a time: each starts once the box before it is gone
-# (the host ends back to as many as when the case began) and 50 ms later,
-# when the helper has made ahead what the login before took.  Every stack
-# gets the pause, pam_permit's too, so the idle CPU's slower start is in
-# all of them.
-measure_apart() { LABEL="  one at a time" APART=yes measure "$@"; }
-# The five stacks, back to back as logins come on a busy host: each box's
+row() {         # row NAME LABEL MEDIAN P95 FAILED CPU KERNEL
+        eval "med_$1=$3 p95_$1=$4 cpu_$1=${6:-?} kern_$1=${7:-?}"
+        printf '%-4s %-58s %9s ms %9s ms %7s %7s\n' "$1" "$2" "$3" "$4" "${6:-?}" "${7:-?}"
+}
+# The stacks back to back, as logins come on a busy host: each box's
 # teardown, and the making of the box made ahead for the next, overlap the
-# next login.  Then one at a time, as logins mostly come: the work made
-# ahead is off their path.  Run twice: the targets are judged on the range.
-# Back to back, each row also gives what a login cost the machine's CPUs in
+# next login.  Each row also gives what a login cost the machine's CPUs in
 # all (the login, the helper, the box's init, the kernel's workers; its
 # kernel part after it): with C cores, logins back to back take at least
 # that over C, however well their parts overlap.
+#
+# Then one login at a time, as logins mostly come: each starts once the
+# box before it is gone (the host ends back to as many as when the cases
+# began) and 50 ms later, when the helper has made ahead what the login
+# before took; the work made ahead is off their path.  Every stack gets the
+# pause, pam_permit's too, so the idle CPU's slower start is in all of
+# them.
+#
+# The stacks take turns (back to back in blocks of 20, one at a time a
+# login each), so that the drift of a shared machine weighs on all alike.
+# Bob's share = user box is live throughout, for (e) to join.  All of it
+# twice: the targets are judged on the range.
+declare -A what=(
+        [a]="pam_permit only (baseline)"
+        [b]="pam_namespace, polyinstantiated /tmp"
+        [c]="pam_nsbox mount-only: private_tmp, hide_homes"
+        [d]="pam_nsbox full: 6 namespaces, veth v4+v6, views, bind"
+        [e]="pam_nsbox joining a live share = user box"
+        [x]="pam_nsbox loaded, user exempt (its floor)"
+)
+for x in a b c d e x; do
+        u=alice; [ $x = e ] && u=bob
+        echo "$x pamtester b-$x $u open_session close_session"
+done > $W/cases
+sed 's/^\(.\) /\11 /' $W/cases > $W/cases1
+rows() {        # rows MODE ARGS...: one row a case, from timeit.py --cases
+        local r x rest
+        r=$($T "${@:2}") || echo "   (some runs failed: $r)"
+        while read -r x rest; do
+                row $x "$1${what[${x%1}]}" $rest
+        done <<< "$r"
+}
 stacks() {      # stacks ROUND
-        local x
-        printf '\n%-4s %-58s %12s %12s %7s %7s\n' "" "pamtester open+close (round $1 of 2)" "median" "p95" "CPU ms" "kernel"
-        LABEL="pam_permit only (baseline)"; measure a pamtester b-a alice open_session close_session
-        measure_apart a1 pamtester b-a alice open_session close_session
-        LABEL="pam_namespace, polyinstantiated /tmp"; measure b pamtester b-b alice open_session close_session
-        measure_apart b1 pamtester b-b alice open_session close_session
-        LABEL="pam_nsbox mount-only: private_tmp, hide_homes"; measure c pamtester b-c alice open_session close_session
-        measure_apart c1 pamtester b-c alice open_session close_session
-        LABEL="pam_nsbox full: 6 namespaces, veth v4+v6, views, bind"; measure d pamtester b-d alice open_session close_session
-        measure_apart d1 pamtester b-d alice open_session close_session
+        local x held
         cp /etc/pam.d/b-e /etc/pam.d/su
         su bob -c 'sleep 600' & held=$!
         wait_for 50 box_up bob
-        LABEL="pam_nsbox joining a live share = user box"; measure e pamtester b-e bob open_session close_session
-        measure_apart e1 pamtester b-e bob open_session close_session
+        printf '\n%-4s %-58s %12s %12s %7s %7s\n' "" "pamtester open+close, back to back (round $1 of 2)" "median" "p95" "CPU ms" "kernel"
+        rows "" --cases $N $W/cases
+        printf '     %s\n' "one at a time, $((N / 2)) each"
+        sleep 1
+        rows "" --settle now --cases $((N / 2)) $W/cases1
         kill $held; wait $held 2>/dev/null
-        LABEL="pam_nsbox loaded, user exempt (its floor)"; measure x pamtester b-x alice open_session close_session
-        measure_apart x1 pamtester b-x alice open_session close_session
         for x in a b c d e x a1 b1 c1 d1 e1 x1; do eval "med_${x}_$1=\$med_$x cpu_${x}_$1=\$cpu_$x kern_${x}_$1=\$kern_$x"; done
 }
 stacks 1

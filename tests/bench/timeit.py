@@ -13,18 +13,30 @@ well as the command's own.
         before, nor the networks the helper makes ahead after it; K "now":
         as many as there are when it starts.  The CPU time is then "- -":
         the pauses would count the machine's idle noise.
+  timeit.py [--settle K] --cases N FILE
+        the same for each line "NAME CMD..." of FILE, N runs each, the
+        cases taking turns so that a shared machine's drift weighs on them
+        alike: one run each with --settle; else runs of BLOCK (20) back to
+        back, 0.3 s apart so that a block's teardown stays out of the next
+        one's CPU time, which is counted within the blocks.  One line
+        "NAME median p95 failed CPU kernel" a case
 """
 import os
 import subprocess
 import sys
 import time
 
-settle = None
-if sys.argv[1] == "--settle":
-    settle = sys.argv[2]
-    del sys.argv[1:3]
-n = int(sys.argv[1])
-cmd = sys.argv[2:]
+args = sys.argv[1:]
+settle = cases = None
+if args[0] == "--settle":
+    settle, args = args[1], args[2:]
+if args[0] == "--cases":
+    with open(args[2]) as f:
+        cases = [line.split() for line in f if line.strip()]
+    n = int(args[1])
+else:
+    n = int(args[0])
+    cases = [["-"] + args[1:]]
 
 
 def cpu_ms():
@@ -47,21 +59,36 @@ if settle == "now":
     settle = host_ends()
 elif settle is not None:
     settle = int(settle)
-times, failed = [], 0
-c0 = cpu_ms()
-for _ in range(n):
-    if settle is not None:
-        deadline = time.monotonic() + 10
-        while host_ends() > settle and time.monotonic() < deadline:
-            time.sleep(0.02)
-        # and what the helper does after a box (its networks made ahead
-        # made up again) is done
-        time.sleep(0.05)
-    t = time.perf_counter()
-    failed += subprocess.call(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) != 0
-    times.append((time.perf_counter() - t) * 1000)
-c1 = cpu_ms()
-cpu = "- -" if settle is not None else f"{(c1[0] - c0[0]) / n:.2f} {(c1[1] - c0[1]) / n:.2f}"
-times.sort()
-print(f"{times[len(times) // 2]:.3f} {times[int(len(times) * 0.95) - 1]:.3f} {failed} {cpu}")
-sys.exit(1 if failed else 0)
+BLOCK = 20
+block = 1 if settle is not None else n if len(cases) == 1 else min(BLOCK, n)
+times = {c[0]: [] for c in cases}
+failed = {c[0]: 0 for c in cases}
+busy = {c[0]: [0.0, 0.0] for c in cases}
+done = 0
+while done < n:
+    k = min(block, n - done)
+    for name, *cmd in cases:
+        if settle is None and len(cases) > 1:
+            time.sleep(0.3)
+        c0 = cpu_ms()
+        for _ in range(k):
+            if settle is not None:
+                deadline = time.monotonic() + 10
+                while host_ends() > settle and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                # and what the helper does after a box (its networks made
+                # ahead made up again) is done
+                time.sleep(0.05)
+            t = time.perf_counter()
+            failed[name] += subprocess.call(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) != 0
+            times[name].append((time.perf_counter() - t) * 1000)
+        c1 = cpu_ms()
+        busy[name][0] += c1[0] - c0[0]
+        busy[name][1] += c1[1] - c0[1]
+    done += k
+for name, v in times.items():
+    v.sort()
+    cpu = "- -" if settle is not None else f"{busy[name][0] / n:.2f} {busy[name][1] / n:.2f}"
+    line = f"{v[len(v) // 2]:.3f} {v[int(len(v) * 0.95) - 1]:.3f} {failed[name]} {cpu}"
+    print(line if len(cases) == 1 and name == "-" else f"{name} {line}")
+sys.exit(1 if any(failed.values()) else 0)
