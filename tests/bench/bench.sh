@@ -130,23 +130,27 @@ target() {
         hi=$($PY -c "print(max($r1, $r2))")
         echo "  $1 <= $4 x: ${r1}x and ${r2}x ($($PY -c "print(f'{min($r1, $r2):.2f}-{max($r1, $r2):.2f}')")x)  $(verdict $hi $4)"
 }
-# floor X Y: what the module costs before it asks for anything, against
-# the same baseline.
+# floor WHAT X Y: a floor under a target's ratio, X / Y in each round:
+# what the module costs before it asks for anything (x), and what any new
+# box costs at least, the module and one round trip to the helper (a join,
+# e), to which a box adds its views and its init's hop.
 floor() {
-        echo "    (the floor, exempt (x) / (a): $(ratio $(eval echo \$med_$1_1) $(eval echo \$med_$2_1))x and $(ratio $(eval echo \$med_$1_2) $(eval echo \$med_$2_2))x)"
+        echo "    (the floor, $1: $(ratio $(eval echo \$med_$2_1) $(eval echo \$med_$3_1))x and $(ratio $(eval echo \$med_$2_2) $(eval echo \$med_$3_2))x)"
 }
 echo
 echo "targets (medians of each round, and their range)"
 echo " back to back"
 target "full box (d) / pam_namespace (b)" d b 1.0
 target "mount-only (c) / pam_namespace (b)" c b 0.8
+floor "a join (e) / (b)" e b
 target "joining (e) / pam_permit (a)" e a 1.15
-floor x a
+floor "exempt (x) / (a)" x a
 echo " one at a time"
 target "full box (d) / pam_namespace (b)" d1 b1 1.0
 target "mount-only (c) / pam_namespace (b)" c1 b1 0.8
+floor "a join (e) / (b)" e1 b1
 target "joining (e) / pam_permit (a)" e1 a1 1.15
-floor x1 a1
+floor "exempt (x) / (a)" x1 a1
 echo " what a login costs the CPUs back to back, ms (kernel part), rounds 1 and 2"
 for x in a b c d e x; do
         printf '   (%s) %s (%s) and %s (%s)\n' $x $(eval echo \$cpu_${x}_1 \$kern_${x}_1 \$cpu_${x}_2 \$kern_${x}_2)
