@@ -88,11 +88,11 @@ for x in a b c d e x; do
         echo "$x pamtester b-$x $u open_session close_session"
 done > $W/cases
 sed 's/^\(.\) /\11 /' $W/cases > $W/cases1
-rows() {        # rows MODE ARGS...: one row a case, from timeit.py --cases
+rows() {        # rows TIMEIT-ARGS...: one row a case, from timeit.py --cases
         local r x rest
-        r=$($T "${@:2}") || echo "   (some runs failed: $r)"
+        r=$($T "$@") || echo "   (some runs failed: $r)"
         while read -r x rest; do
-                row $x "$1${what[${x%1}]}" $rest
+                row $x "${what[${x%1}]}" $rest
         done <<< "$r"
 }
 stacks() {      # stacks ROUND
@@ -101,10 +101,10 @@ stacks() {      # stacks ROUND
         su bob -c 'sleep 600' & held=$!
         wait_for 50 box_up bob
         printf '\n%-4s %-58s %12s %12s %7s %7s\n' "" "pamtester open+close, back to back (round $1 of 2)" "median" "p95" "CPU ms" "kernel"
-        rows "" --cases $N $W/cases
+        rows --cases $N $W/cases
         printf '     %s\n' "one at a time, $((N / 2)) each"
         sleep 1
-        rows "" --settle now --cases $((N / 2)) $W/cases1
+        rows --settle now --cases $((N / 2)) $W/cases1
         kill $held; wait $held 2>/dev/null
         for x in a b c d e x a1 b1 c1 d1 e1 x1; do eval "med_${x}_$1=\$med_$x cpu_${x}_$1=\$cpu_$x kern_${x}_$1=\$kern_$x"; done
 }
